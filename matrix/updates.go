@@ -1,0 +1,144 @@
+package matrix
+
+import (
+	"time"
+
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+)
+
+// SyncState is the connection state shown in the status line.
+type SyncState int
+
+// The connection states, in the order a start-up passes through them.
+const (
+	StateOffline SyncState = iota
+	StateConnecting
+	StateReconnecting
+	StateSynced
+)
+
+func (s SyncState) String() string {
+	switch s {
+	case StateConnecting:
+		return "connecting"
+	case StateReconnecting:
+		return "reconnecting"
+	case StateSynced:
+		return "synced"
+	default:
+		return "offline"
+	}
+}
+
+// Room is a snapshot of one room for display. Its strings are remote data:
+// sanitize them before they reach a terminal.
+type Room struct {
+	ID         id.RoomID
+	Name       string // computed display name (name, canonical alias, heroes)
+	Topic      string
+	Membership event.Membership // join or invite
+	Inviter    id.UserID        // for invites
+	IsDM       bool
+	// JoinedMembers counts joined members, functional members included.
+	JoinedMembers int
+	Unread        int
+	Highlights    int
+	LastActivity  time.Time
+	Encrypted     bool
+}
+
+// Member is one room member for the member list.
+type Member struct {
+	UserID      id.UserID
+	DisplayName string
+	Membership  event.Membership
+	PowerLevel  int
+}
+
+// Update is a typed event published by the Client to its subscribers.
+type Update interface{ isUpdate() }
+
+// StatusChanged reports the sync connection state.
+type StatusChanged struct {
+	State   SyncState
+	Err     error         // the last error, for offline/reconnecting
+	RetryIn time.Duration // back-off before the next attempt
+}
+
+// RoomsChanged carries the whole room list, sorted by latest activity,
+// invites included.
+type RoomsChanged struct{ Rooms []Room }
+
+// TimelineAppended carries new live events of one room, oldest first.
+type TimelineAppended struct {
+	RoomID id.RoomID
+	Events []*event.Event
+}
+
+// HistoryLoaded carries older events fetched with /messages, oldest first,
+// to be put above what is shown.
+type HistoryLoaded struct {
+	RoomID       id.RoomID
+	Events       []*event.Event
+	ReachedStart bool
+}
+
+// TypingChanged lists who is typing in a room (the user excluded).
+type TypingChanged struct {
+	RoomID  id.RoomID
+	UserIDs []id.UserID
+}
+
+// LocalEcho is a message being sent, shown at once as pending.
+type LocalEcho struct {
+	RoomID id.RoomID
+	TxnID  string
+	Event  *event.Event
+}
+
+// EchoResolved says a pending message was sent (EventID set) or failed (Err set).
+type EchoResolved struct {
+	RoomID  id.RoomID
+	TxnID   string
+	EventID id.EventID
+	Err     error
+}
+
+// StateChanged is published for every state event applied from sync
+// (members, power levels, widgets...), after it is stored.
+type StateChanged struct {
+	RoomID id.RoomID
+	Event  *event.Event
+}
+
+// CallSignal is an m.call.* event from a live sync, published once, with
+// its age as the server gave it.
+type CallSignal struct {
+	RoomID id.RoomID
+	Event  *event.Event
+	Age    time.Duration
+}
+
+// Notify asks the UI to alert the user (bell, notify-send) about a message.
+type Notify struct {
+	RoomID    id.RoomID
+	Event     *event.Event
+	Highlight bool
+	DM        bool
+}
+
+// LoggedOut says the session ended (by /logout, or the server dropped it).
+type LoggedOut struct{ Err error }
+
+func (StatusChanged) isUpdate()    {}
+func (RoomsChanged) isUpdate()     {}
+func (TimelineAppended) isUpdate() {}
+func (HistoryLoaded) isUpdate()    {}
+func (TypingChanged) isUpdate()    {}
+func (LocalEcho) isUpdate()        {}
+func (EchoResolved) isUpdate()     {}
+func (StateChanged) isUpdate()     {}
+func (CallSignal) isUpdate()       {}
+func (Notify) isUpdate()           {}
+func (LoggedOut) isUpdate()        {}
