@@ -1,0 +1,249 @@
+package teststack
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ServerName is the Matrix server name of every test stack: user IDs look
+// like @alice:localhost.
+const ServerName = "localhost"
+
+// Options configures a stack.
+type Options struct {
+	// TURN also starts coturn and makes Dendrite hand out its credentials
+	// from /voip/turnServer.
+	TURN bool
+	// FrontPort, if non-zero, is the port of the front (BaseURL) instead of
+	// a free one. Useful when starting a stack by hand.
+	FrontPort int
+	// LogLevel is Dendrite's log level (default "info").
+	LogLevel string
+	// StartTimeout bounds each wait for Dendrite or coturn to answer
+	// (default 60 s).
+	StartTimeout time.Duration
+}
+
+// Stack is a running test homeserver, optionally with coturn, behind a
+// front on a fixed address.
+type Stack struct {
+	// BaseURL is the homeserver URL clients use (the front), e.g.
+	// http://127.0.0.1:40123. It stays the same across StopHomeserver and
+	// StartHomeserver.
+	BaseURL string
+	// TURNAddr is coturn's host:port (UDP and TCP), empty without TURN.
+	TURNAddr string
+	// TURNSecret is coturn's shared auth secret, empty without TURN.
+	TURNSecret string
+	// TURNURIs are the URIs Dendrite hands out, empty without TURN.
+	TURNURIs []string
+	// Dir is the stack's temporary directory (config, data, logs).
+	Dir string
+
+	opts       Options
+	binDir     string
+	configPath string
+	httpPort   int
+	httpsPort  int
+	front      *front
+
+	mu       sync.Mutex
+	dendrite *proc
+	coturn   *proc
+
+	users     atomic.Int64
+	closeOnce sync.Once
+}
+
+// Start builds Dendrite if needed, then starts coturn (with opts.TURN),
+// Dendrite and the front, and waits until the homeserver answers.
+func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
+	if opts.LogLevel == "" {
+		opts.LogLevel = "info"
+	}
+	if opts.StartTimeout == 0 {
+		opts.StartTimeout = 60 * time.Second
+	}
+	binDir, err := EnsureDendrite(ctx)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "termatrix-stack-*")
+	if err != nil {
+		return nil, fmt.Errorf("creating the stack directory: %w", err)
+	}
+	s := &Stack{Dir: dir, opts: opts, binDir: binDir}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+
+	var turn *turnSettings
+	if opts.TURN {
+		if turn, err = s.startCoturn(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if s.configPath, err = writeDendriteConfig(ctx, binDir, dir, opts.LogLevel, turn); err != nil {
+		return nil, err
+	}
+	if s.httpPort, err = freeTCPPort(); err != nil {
+		return nil, err
+	}
+	if s.httpsPort, err = freeTCPPort(); err != nil {
+		return nil, err
+	}
+	target := &url.URL{Scheme: "http", Host: "127.0.0.1:" + strconv.Itoa(s.httpPort)}
+	if s.front, err = newFront(target, opts.FrontPort); err != nil {
+		return nil, err
+	}
+	s.BaseURL = s.front.url()
+	if err = s.SetClientWellKnown(map[string]any{"m.homeserver": map[string]any{"base_url": s.BaseURL}}); err != nil {
+		return nil, err
+	}
+	if err = s.StartHomeserver(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// HomeserverURL returns Dendrite's own address, bypassing the front. Most
+// tests want BaseURL instead.
+func (s *Stack) HomeserverURL() string {
+	return "http://127.0.0.1:" + strconv.Itoa(s.httpPort)
+}
+
+// SetClientWellKnown sets the JSON document the front serves at
+// /.well-known/matrix/client; nil makes it answer 404. The default is
+// {"m.homeserver":{"base_url": BaseURL}}.
+func (s *Stack) SetClientWellKnown(doc map[string]any) error {
+	if doc == nil {
+		s.front.mu.Lock()
+		s.front.wellKnown = nil
+		s.front.mu.Unlock()
+		return nil
+	}
+	return s.front.setWellKnown(doc)
+}
+
+// DendriteLogPath returns the file Dendrite logs to.
+func (s *Stack) DendriteLogPath() string { return filepath.Join(s.Dir, "dendrite.log") }
+
+// CoturnLogPath returns the file coturn logs to.
+func (s *Stack) CoturnLogPath() string { return filepath.Join(s.Dir, "coturn.log") }
+
+// StartHomeserver starts Dendrite (again) with the same data and internal
+// port, and waits until it answers /_matrix/client/versions.
+func (s *Stack) StartHomeserver(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.dendrite != nil && !s.dendrite.exited() {
+		return errors.New("homeserver already running")
+	}
+	p, err := startProc("dendrite", s.Dir, s.DendriteLogPath(), filepath.Join(s.binDir, "dendrite"),
+		"-config", s.configPath,
+		"-http-bind-address", "127.0.0.1:"+strconv.Itoa(s.httpPort),
+		"-https-bind-address", "127.0.0.1:"+strconv.Itoa(s.httpsPort),
+		"-really-enable-open-registration")
+	if err != nil {
+		return err
+	}
+	s.dendrite = p
+	if err := waitHTTP(ctx, s.HomeserverURL()+"/_matrix/client/versions", p, s.opts.StartTimeout); err != nil {
+		p.stop(time.Second)
+		return err
+	}
+	return nil
+}
+
+// StopHomeserver stops Dendrite (SIGTERM, then SIGKILL after 10 s). The
+// front keeps its address and answers 502 until StartHomeserver.
+func (s *Stack) StopHomeserver() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.dendrite != nil {
+		s.dendrite.stop(10 * time.Second)
+	}
+	if s.front != nil {
+		s.front.dropConnections()
+	}
+}
+
+// KillHomeserver kills Dendrite at once (SIGKILL), like a crash.
+func (s *Stack) KillHomeserver() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.dendrite != nil {
+		s.dendrite.stop(0)
+	}
+	if s.front != nil {
+		s.front.dropConnections()
+	}
+}
+
+// Close stops everything and removes the stack's directory. It is safe to
+// call more than once.
+func (s *Stack) Close() {
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		if s.dendrite != nil {
+			s.dendrite.stop(3 * time.Second)
+		}
+		if s.coturn != nil {
+			s.coturn.stop(3 * time.Second)
+		}
+		s.mu.Unlock()
+		if s.front != nil {
+			s.front.close()
+		}
+		if s.Dir != "" {
+			_ = os.RemoveAll(s.Dir)
+		}
+	})
+}
+
+// waitHTTP polls u until it answers 200, p exits or timeout passes.
+func waitHTTP(ctx context.Context, u string, p *proc, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	client := &http.Client{Timeout: 2 * time.Second}
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		if err != nil {
+			return fmt.Errorf("waiting for %s: %w", p.name, err)
+		}
+		if resp, err := client.Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-p.done:
+			return p.exitError()
+		case <-ctx.Done():
+			return fmt.Errorf("%s did not answer %s within %v: %w; last log lines:\n%s",
+				p.name, u, timeout, ctx.Err(), logTail(p.logPath, 40))
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// randomSecret returns n random bytes as hex.
+func randomSecret(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
