@@ -21,8 +21,9 @@ type turnSettings struct {
 // writeDendriteConfig generates the signing key and dendrite.yaml in dir
 // with the tools in binDir, then adjusts the config for tests: open
 // registration without rate limits, TURN when turn is set, persistent
-// internal queues so a restarted homeserver resumes where it stopped.
-func writeDendriteConfig(ctx context.Context, binDir, dir, logLevel string, turn *turnSettings) (string, error) {
+// internal queues so a restarted homeserver resumes where it stopped; then
+// the caller's extra edits.
+func writeDendriteConfig(ctx context.Context, binDir, dir, logLevel string, turn *turnSettings, extra map[string]any) (string, error) {
 	keyPath := filepath.Join(dir, "matrix_key.pem")
 	if out, err := exec.CommandContext(ctx, filepath.Join(binDir, "generate-keys"), "--private-key", keyPath).CombinedOutput(); err != nil {
 		return "", fmt.Errorf("generate-keys: %w: %s", err, bytes.TrimSpace(out))
@@ -53,6 +54,9 @@ func writeDendriteConfig(ctx context.Context, binDir, dir, logLevel string, turn
 		edits["client_api.turn.turn_user_lifetime"] = "1h"
 		edits["client_api.turn.turn_uris"] = turn.uris
 		edits["client_api.turn.turn_shared_secret"] = turn.secret
+	}
+	for path, v := range extra {
+		edits[path] = v
 	}
 	for path, v := range edits {
 		if err := setPath(cfg, path, v); err != nil {

@@ -33,6 +33,12 @@ type Options struct {
 	// StartTimeout bounds each wait for Dendrite or coturn to answer
 	// (default 60 s).
 	StartTimeout time.Duration
+	// DendriteConfig sets further keys of dendrite.yaml, by dotted path
+	// (e.g. "client_api.registration_disabled": true). Parents must exist.
+	DendriteConfig map[string]any
+	// KeepDir keeps the stack's directory (config, data, logs) after Close.
+	// The environment variable TERMATRIX_KEEP_STACK=1 does the same.
+	KeepDir bool
 }
 
 // Stack is a running test homeserver, optionally with coturn, behind a
@@ -96,7 +102,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 			return nil, err
 		}
 	}
-	if s.configPath, err = writeDendriteConfig(ctx, binDir, dir, opts.LogLevel, turn); err != nil {
+	if s.configPath, err = writeDendriteConfig(ctx, binDir, dir, opts.LogLevel, turn, opts.DendriteConfig); err != nil {
 		return nil, err
 	}
 	if s.httpPort, err = freeTCPPort(); err != nil {
@@ -136,6 +142,16 @@ func (s *Stack) SetClientWellKnown(doc map[string]any) error {
 		return nil
 	}
 	return s.front.setWellKnown(doc)
+}
+
+// LogTail returns about the last n lines of Dendrite's log, and of
+// coturn's if it runs, for a failing test to show.
+func (s *Stack) LogTail(n int) string {
+	out := "--- dendrite log (" + s.DendriteLogPath() + "):\n" + logTail(s.DendriteLogPath(), n)
+	if s.TURNAddr != "" {
+		out += "\n--- coturn log (" + s.CoturnLogPath() + "):\n" + logTail(s.CoturnLogPath(), n)
+	}
+	return out
 }
 
 // DendriteLogPath returns the file Dendrite logs to.
@@ -193,8 +209,9 @@ func (s *Stack) KillHomeserver() {
 	}
 }
 
-// Close stops everything and removes the stack's directory. It is safe to
-// call more than once.
+// Close stops everything and removes the stack's directory (unless
+// Options.KeepDir or TERMATRIX_KEEP_STACK=1). It is safe to call more than
+// once.
 func (s *Stack) Close() {
 	s.closeOnce.Do(func() {
 		s.mu.Lock()
@@ -208,7 +225,7 @@ func (s *Stack) Close() {
 		if s.front != nil {
 			s.front.close()
 		}
-		if s.Dir != "" {
+		if s.Dir != "" && !s.opts.KeepDir && os.Getenv("TERMATRIX_KEEP_STACK") != "1" {
 			_ = os.RemoveAll(s.Dir)
 		}
 	})

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -258,5 +259,38 @@ func TestLongPollThroughFront(t *testing.T) {
 	}
 	if d := time.Since(start); d > 10*time.Second {
 		t.Fatalf("long-poll took %v, want it to return on the event", d)
+	}
+}
+
+// TestCloseStopsEverything checks that Close leaves no process behind and
+// removes the directory.
+func TestCloseStopsEverything(t *testing.T) {
+	st := ForTest(t, Options{TURN: true})
+	pids := []int{st.dendrite.cmd.Process.Pid, st.coturn.cmd.Process.Pid}
+	dir := st.Dir
+	st.Close()
+	for _, pid := range pids {
+		if err := syscall.Kill(pid, 0); err == nil {
+			t.Errorf("process %d still alive after Close", pid)
+		}
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("stack directory %s still there: %v", dir, err)
+	}
+	resp, err := http.Get(st.BaseURL + "/_matrix/client/versions")
+	if err == nil {
+		resp.Body.Close()
+		t.Errorf("front still answers after Close")
+	}
+}
+
+// TestDendriteConfigEdits checks that Options.DendriteConfig reaches
+// Dendrite: with registration disabled, registering fails.
+func TestDendriteConfigEdits(t *testing.T) {
+	st := ForTest(t, Options{DendriteConfig: map[string]any{"client_api.registration_disabled": true}})
+	_, err := st.RegisterUser(testCtx(t), "nobody", TestPassword)
+	var apiErr *APIError
+	if !errors.As(err, &apiErr) || apiErr.Status != http.StatusForbidden {
+		t.Fatalf("registration with it disabled: want 403, got %v", err)
 	}
 }

@@ -36,7 +36,12 @@ func ForTest(tb testing.TB, opts Options) *Stack {
 	if err != nil {
 		tb.Fatalf("starting the test stack: %v", err)
 	}
-	tb.Cleanup(s.Close)
+	tb.Cleanup(func() {
+		if tb.Failed() {
+			tb.Logf("test stack logs:\n%s", s.LogTail(30))
+		}
+		s.Close()
+	})
 	tb.Logf("test stack up in %v at %s", time.Since(start).Round(time.Millisecond), s.BaseURL)
 	return s
 }
@@ -56,6 +61,9 @@ func (sh *Shared) Run(m *testing.M, opts Options) int {
 	sh.opts = opts
 	code := m.Run()
 	if sh.stack != nil {
+		if code != 0 {
+			fmt.Fprintf(os.Stderr, "teststack: shared stack logs:\n%s\n", sh.stack.LogTail(30))
+		}
 		sh.stack.Close()
 	}
 	return code
