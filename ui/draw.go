@@ -1,0 +1,141 @@
+package ui
+
+import (
+	"github.com/gdamore/tcell/v2"
+	"github.com/rivo/uniseg"
+
+	"github.com/termatrix/termatrix/sanitize"
+)
+
+// cell is one grapheme cluster on the screen.
+type cell struct {
+	text  string
+	width int
+	style tcell.Style
+	main  rune
+	comb  []rune
+}
+
+// newCell makes a cell, splitting its cluster into the runes tcell takes.
+func newCell(text string, width int, style tcell.Style) cell {
+	c := cell{text: text, width: width, style: style}
+	for i, r := range text {
+		if i == 0 {
+			c.main = r
+		} else {
+			c.comb = append(c.comb, r)
+		}
+	}
+	return c
+}
+
+// row is one screen row of cells.
+type row []cell
+
+// cells splits a line into grapheme cells. Zero-width clusters join the
+// cell before them; control characters that slipped through become "?".
+func cells(l Line) row {
+	var out row
+	for _, seg := range l {
+		s := seg.Text
+		state := -1
+		for len(s) > 0 {
+			var c string
+			var w int
+			c, s, w, state = uniseg.FirstGraphemeClusterInString(s, state)
+			if w == 0 {
+				if len(out) > 0 {
+					p := &out[len(out)-1]
+					*p = newCell(p.text+c, p.width, p.style)
+				}
+				continue
+			}
+			if r := []rune(c); len(r) > 0 && sanitize.Dropped(r[0]) {
+				c, w = "?", 1
+			}
+			out = append(out, newCell(c, w, seg.Style))
+		}
+	}
+	return out
+}
+
+// wrapLine wraps a line to width columns, breaking after spaces where it
+// can; continuation rows are indented by indent columns.
+func wrapLine(l Line, width, indent int) []row {
+	all := cells(l)
+	if width < 1 {
+		width = 1
+	}
+	if indent >= width/2 {
+		indent = 0
+	}
+	var rows []row
+	for first := true; first || len(all) > 0; first = false {
+		avail := width
+		var cur row
+		if !first {
+			avail -= indent
+			for i := 0; i < indent; i++ {
+				cur = append(cur, newCell(" ", 1, tcell.StyleDefault))
+			}
+		}
+		used, n, lastSpace := 0, 0, -1
+		for n < len(all) && used+all[n].width <= avail {
+			if all[n].text == " " {
+				lastSpace = n
+			}
+			used += all[n].width
+			n++
+		}
+		if n == 0 && len(all) > 0 {
+			n = 1 // a cluster wider than the row: show it anyway
+		}
+		take := n
+		if n < len(all) && lastSpace > 0 {
+			take = lastSpace + 1
+		}
+		cur = append(cur, all[:take]...)
+		all = all[take:]
+		// A row starting a continuation does not start with a space.
+		if len(all) > 0 && all[0].text == " " {
+			all = all[1:]
+		}
+		rows = append(rows, cur)
+	}
+	return rows
+}
+
+// drawRow draws cells from (x, y), clipped to width columns.
+func drawRow(screen tcell.Screen, x, y, width int, r row) int {
+	col := 0
+	for _, c := range r {
+		if col+c.width > width {
+			break
+		}
+		if c.main == 0 {
+			continue
+		}
+		screen.SetContent(x+col, y, c.main, c.comb, c.style)
+		for k := 1; k < c.width; k++ {
+			screen.SetContent(x+col+k, y, ' ', nil, c.style)
+		}
+		col += c.width
+	}
+	return col
+}
+
+// drawText draws a single-line string (sanitized here) in one style,
+// clipped to width, and returns the columns used.
+func drawText(screen tcell.Screen, x, y, width int, text string, style tcell.Style) int {
+	return drawRow(screen, x, y, width, cells(Line{{sanitize.Line(text), style}}))
+}
+
+// fillRow paints a row's background.
+func fillRow(screen tcell.Screen, x, y, width int, style tcell.Style) {
+	for i := 0; i < width; i++ {
+		screen.SetContent(x+i, y, ' ', nil, style)
+	}
+}
+
+// textWidth is the display width of a string.
+func textWidth(s string) int { return uniseg.StringWidth(s) }

@@ -1,0 +1,420 @@
+package ui
+
+import (
+	"github.com/gdamore/tcell/v2"
+	"github.com/rivo/tview"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+)
+
+// tlItem is one event of a timeline with its render caches.
+type tlItem struct {
+	ev    *event.Event
+	st    ItemState
+	txnID string
+
+	lines    []Line
+	rendered bool
+	rows     []row
+	rowsW    int
+}
+
+// TimelineView is a room's timeline. It keeps every loaded event but draws
+// only what is visible: Draw walks up from the bottom row, rendering and
+// wrapping only the events it reaches, and caches each event's lines (and
+// their wrapping per width), so drawing costs the same with a hundred or
+// ten thousand events loaded.
+type TimelineView struct {
+	*tview.Box
+
+	items  []*tlItem
+	byID   map[id.EventID]*tlItem
+	byTxn  map[string]*tlItem
+	orphan map[id.EventID]ItemState // edits and redactions whose target is not loaded
+
+	rc       RenderContext
+	retryKey string
+
+	// The bottom row shows row (len(rows)-1-anchorSkip) of items[anchor],
+	// unless follow is set, when the newest row is at the bottom.
+	follow     bool
+	anchor     int
+	anchorSkip int
+	width      int
+	height     int
+
+	reachedStart bool
+	loading      bool
+	onReachTop   func()
+}
+
+// NewTimelineView makes an empty timeline that follows new events.
+func NewTimelineView(rc RenderContext) *TimelineView {
+	t := &TimelineView{
+		Box:    tview.NewBox(),
+		byID:   map[id.EventID]*tlItem{},
+		byTxn:  map[string]*tlItem{},
+		orphan: map[id.EventID]ItemState{},
+		follow: true,
+	}
+	t.SetRenderContext(rc)
+	return t
+}
+
+// SetRenderContext sets how events are rendered and drops the caches.
+func (t *TimelineView) SetRenderContext(rc RenderContext) {
+	rc.Lookup = t.lookup
+	t.rc = rc
+	t.Invalidate()
+}
+
+// SetRetryKey names the key shown with messages that failed to send.
+func (t *TimelineView) SetRetryKey(k string) { t.retryKey = k; t.Invalidate() }
+
+// SetOnReachTop sets what is called (on the UI goroutine) when the top of
+// the loaded history becomes visible and more may exist.
+func (t *TimelineView) SetOnReachTop(f func()) { t.onReachTop = f }
+
+// Invalidate drops every render cache (e.g. after display names changed).
+func (t *TimelineView) Invalidate() {
+	for _, it := range t.items {
+		it.rendered, it.rows = false, nil
+	}
+}
+
+// Len is the number of loaded events, hidden ones included.
+func (t *TimelineView) Len() int { return len(t.items) }
+
+func (t *TimelineView) lookup(e id.EventID) *event.Event {
+	if it := t.byID[e]; it != nil {
+		return it.ev
+	}
+	return nil
+}
+
+// Append adds live events at the bottom. An event already loaded (by ID,
+// or a local echo by transaction ID) is replaced in place.
+func (t *TimelineView) Append(evs ...*event.Event) {
+	for _, ev := range evs {
+		if ev == nil {
+			continue
+		}
+		if t.replace(ev) {
+			continue
+		}
+		it := &tlItem{ev: ev}
+		t.items = append(t.items, it)
+		t.index(it)
+	}
+}
+
+// Prepend adds older events above what is loaded.
+func (t *TimelineView) Prepend(evs []*event.Event, reachedStart bool) {
+	t.loading = false
+	if reachedStart {
+		t.reachedStart = true
+	}
+	var add []*tlItem
+	for _, ev := range evs {
+		if ev == nil || (ev.ID != "" && t.byID[ev.ID] != nil) {
+			continue
+		}
+		add = append(add, &tlItem{ev: ev})
+	}
+	if len(add) == 0 {
+		return
+	}
+	t.items = append(add, t.items...)
+	if !t.follow {
+		t.anchor += len(add)
+	}
+	for _, it := range add {
+		t.index(it)
+	}
+}
+
+// ReachedStart says whether the room's first event is loaded.
+func (t *TimelineView) ReachedStart() bool { return t.reachedStart }
+
+// SetLoading marks a history fetch as started or ended.
+func (t *TimelineView) SetLoading(on bool) { t.loading = on }
+
+// AddEcho shows a message being sent, marked pending.
+func (t *TimelineView) AddEcho(txnID string, ev *event.Event) {
+	if ev == nil || t.byTxn[txnID] != nil {
+		return
+	}
+	it := &tlItem{ev: ev, txnID: txnID, st: ItemState{Pending: true}}
+	t.items = append(t.items, it)
+	t.byTxn[txnID] = it
+	t.index(it)
+}
+
+// ResolveEcho marks a pending message as sent (eventID) or failed (err).
+func (t *TimelineView) ResolveEcho(txnID string, eventID id.EventID, failed bool) {
+	it := t.byTxn[txnID]
+	if it == nil {
+		return
+	}
+	it.st.Pending = false
+	it.st.Failed = failed
+	if !failed && eventID != "" {
+		if it.ev.ID != eventID {
+			ev := *it.ev
+			ev.ID = eventID
+			it.ev = &ev
+		}
+		if other := t.byID[eventID]; other != nil && other != it {
+			// The synced copy arrived first: keep it, hide the echo.
+			t.remove(it)
+			return
+		}
+		t.byID[eventID] = it
+	}
+	it.rendered, it.rows = false, nil
+}
+
+// FailedEcho returns the transaction ID of the newest failed message, or "".
+func (t *TimelineView) FailedEcho() string {
+	for i := len(t.items) - 1; i >= 0; i-- {
+		if t.items[i].st.Failed {
+			return t.items[i].txnID
+		}
+	}
+	return ""
+}
+
+// LastEventID returns the newest event with a server ID (for receipts).
+func (t *TimelineView) LastEventID() id.EventID {
+	for i := len(t.items) - 1; i >= 0; i-- {
+		if e := t.items[i].ev.ID; e != "" && e[0] == '$' && !t.items[i].st.Pending {
+			return e
+		}
+	}
+	return ""
+}
+
+func (t *TimelineView) remove(it *tlItem) {
+	for i, x := range t.items {
+		if x == it {
+			t.items = append(t.items[:i], t.items[i+1:]...)
+			if !t.follow && t.anchor >= i && t.anchor > 0 {
+				t.anchor--
+			}
+			break
+		}
+	}
+	if it.txnID != "" && t.byTxn[it.txnID] == it {
+		delete(t.byTxn, it.txnID)
+	}
+}
+
+// replace swaps in a newer copy of an event that is already shown.
+func (t *TimelineView) replace(ev *event.Event) bool {
+	it := t.byID[ev.ID]
+	if it == nil && ev.Unsigned.TransactionID != "" {
+		it = t.byTxn[ev.Unsigned.TransactionID]
+	}
+	if it == nil || ev.ID == "" {
+		return false
+	}
+	it.ev = ev
+	it.st.Pending, it.st.Failed = false, false
+	it.rendered, it.rows = false, nil
+	t.byID[ev.ID] = it
+	return true
+}
+
+// index records an item by ID and applies edits and redactions to their
+// targets (now or when the target arrives).
+func (t *TimelineView) index(it *tlItem) {
+	ev := it.ev
+	if ev.ID != "" {
+		t.byID[ev.ID] = it
+		if st, ok := t.orphan[ev.ID]; ok {
+			delete(t.orphan, ev.ID)
+			t.applyRelation(it, st.Edit, st.Redacted)
+		}
+	}
+	content, ok := contentOf(&ev.Content)
+	if !ok {
+		return
+	}
+	var target id.EventID
+	var edit *event.Event
+	redact := false
+	switch {
+	case ev.Type == event.EventRedaction:
+		target = ev.Redacts
+		if target == "" {
+			target = id.EventID(content.strOr("redacts", ""))
+		}
+		redact = true
+	case ev.Type == event.EventMessage:
+		if rel, tgt := content.relation(); rel == "m.replace" && tgt != "" {
+			target, edit = id.EventID(tgt), ev
+		}
+	}
+	if target == "" {
+		return
+	}
+	if tit := t.byID[target]; tit != nil {
+		t.applyRelation(tit, edit, redact)
+		return
+	}
+	st := t.orphan[target]
+	if redact {
+		st.Redacted = true
+	}
+	if edit != nil && (st.Edit == nil || st.Edit.Timestamp <= edit.Timestamp) {
+		st.Edit = edit
+	}
+	t.orphan[target] = st
+}
+
+func (t *TimelineView) applyRelation(target *tlItem, edit *event.Event, redact bool) {
+	if redact {
+		target.st.Redacted = true
+	}
+	if edit != nil && edit.Sender == target.ev.Sender &&
+		(target.st.Edit == nil || target.st.Edit.Timestamp <= edit.Timestamp) {
+		target.st.Edit = edit
+	}
+	target.rendered, target.rows = false, nil
+}
+
+// rowsOf renders and wraps an item for the current width, with caching.
+func (t *TimelineView) rowsOf(it *tlItem) []row {
+	if !it.rendered {
+		st := it.st
+		st.RetryKey = t.retryKey
+		it.lines = Render(it.ev, t.rc, st)
+		it.rendered = true
+		it.rows = nil
+	}
+	if it.rows == nil || it.rowsW != t.width {
+		it.rows = it.rows[:0]
+		for _, l := range it.lines {
+			it.rows = append(it.rows, wrapLine(l, t.width, 6)...)
+		}
+		if it.rows == nil {
+			it.rows = []row{}
+		}
+		it.rowsW = t.width
+	}
+	return it.rows
+}
+
+// Draw draws the visible rows only.
+func (t *TimelineView) Draw(screen tcell.Screen) {
+	t.Box.DrawForSubclass(screen, t)
+	x, y, w, h := t.GetInnerRect()
+	if w <= 0 || h <= 0 {
+		return
+	}
+	t.width, t.height = w, h
+	if t.follow || t.anchor >= len(t.items) {
+		t.anchor, t.anchorSkip = len(t.items)-1, 0
+	}
+	line := y + h - 1
+	skip := t.anchorSkip
+	i := t.anchor
+	for ; i >= 0 && line >= y; i-- {
+		rows := t.rowsOf(t.items[i])
+		for k := len(rows) - 1 - skip; k >= 0 && line >= y; k-- {
+			drawRow(screen, x, line, w, rows[k])
+			line--
+		}
+		skip = 0
+	}
+	if i < 0 && line >= y {
+		switch {
+		case t.reachedStart:
+			drawText(screen, x, line, w, "— this is the beginning of the room —", styleDim)
+		case t.loading:
+			drawText(screen, x, line, w, "loading older messages…", styleDim)
+		}
+	}
+	if i < 0 && !t.reachedStart && !t.loading && t.onReachTop != nil {
+		t.loading = true
+		t.onReachTop()
+	}
+}
+
+// ScrollUp moves the view n rows towards older events.
+func (t *TimelineView) ScrollUp(n int) {
+	if len(t.items) == 0 || t.width <= 0 {
+		return
+	}
+	if t.follow {
+		t.follow = false
+		t.anchor, t.anchorSkip = len(t.items)-1, 0
+	}
+	t.anchorSkip += n
+	for t.anchor > 0 && t.anchorSkip >= len(t.rowsOf(t.items[t.anchor])) {
+		t.anchorSkip -= len(t.rowsOf(t.items[t.anchor]))
+		t.anchor--
+	}
+	if t.anchor == 0 && t.anchorSkip >= len(t.rowsOf(t.items[0])) {
+		t.anchorSkip = max(len(t.rowsOf(t.items[0]))-1, 0)
+	}
+	// Do not leave the screen half empty above the first event.
+	above := 0
+	for i := t.anchor; i >= 0 && above < t.height; i-- {
+		above += len(t.rowsOf(t.items[i]))
+		if i == t.anchor {
+			above -= t.anchorSkip
+		}
+	}
+	if above < t.height {
+		t.ScrollDown(t.height - above)
+	}
+}
+
+// ScrollDown moves the view n rows towards newer events; reaching the end
+// makes it follow new events again.
+func (t *TimelineView) ScrollDown(n int) {
+	if t.follow {
+		return
+	}
+	t.anchorSkip -= n
+	for t.anchorSkip < 0 {
+		if t.anchor >= len(t.items)-1 {
+			t.follow = true
+			t.anchorSkip = 0
+			return
+		}
+		t.anchor++
+		t.anchorSkip += len(t.rowsOf(t.items[t.anchor]))
+	}
+	if t.anchor >= len(t.items)-1 && t.anchorSkip == 0 {
+		t.follow = true
+	}
+}
+
+// PageUp and PageDown scroll by a screenful less one row.
+func (t *TimelineView) PageUp() { t.ScrollUp(max(t.height-1, 1)) }
+
+// PageDown scrolls towards newer events by a screenful less one row.
+func (t *TimelineView) PageDown() { t.ScrollDown(max(t.height-1, 1)) }
+
+// Following says whether the newest event is at the bottom.
+func (t *TimelineView) Following() bool { return t.follow }
+
+// MouseHandler scrolls with the wheel.
+func (t *TimelineView) MouseHandler() func(action tview.MouseAction, event *tcell.EventMouse, setFocus func(p tview.Primitive)) (consumed bool, capture tview.Primitive) {
+	return t.WrapMouseHandler(func(action tview.MouseAction, ev *tcell.EventMouse, setFocus func(p tview.Primitive)) (bool, tview.Primitive) {
+		if !t.InRect(ev.Position()) {
+			return false, nil
+		}
+		switch action {
+		case tview.MouseScrollUp:
+			t.ScrollUp(3)
+			return true, nil
+		case tview.MouseScrollDown:
+			t.ScrollDown(3)
+			return true, nil
+		}
+		return false, nil
+	})
+}

@@ -1,0 +1,181 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/termatrix/termatrix/ui/uitest"
+)
+
+func textEvent(i int, body string) *event.Event {
+	return &event.Event{
+		ID:        id.EventID(fmt.Sprintf("$ev%d", i)),
+		Type:      event.EventMessage,
+		Sender:    "@alice:hs",
+		Timestamp: 1700000000000 + int64(i)*1000,
+		Content:   event.Content{Raw: map[string]any{"msgtype": "m.text", "body": body}},
+	}
+}
+
+func newSimScreen(t testing.TB, w, h int) tcell.SimulationScreen {
+	s := tcell.NewSimulationScreen("UTF-8")
+	if err := s.Init(); err != nil {
+		t.Fatal(err)
+	}
+	s.SetSize(w, h)
+	return s
+}
+
+func drawTimeline(s tcell.SimulationScreen, tv *TimelineView) string {
+	s.Clear()
+	w, h := s.Size()
+	tv.SetRect(0, 0, w, h)
+	tv.Draw(s)
+	s.Show()
+	return uitest.Text(s)
+}
+
+func TestTimelineScrollAndEdits(t *testing.T) {
+	s := newSimScreen(t, 40, 5)
+	tv := NewTimelineView(testContext())
+	var evs []*event.Event
+	for i := 0; i < 50; i++ {
+		evs = append(evs, textEvent(i, fmt.Sprintf("message %d", i)))
+	}
+	tv.Append(evs...)
+	text := drawTimeline(s, tv)
+	if !strings.Contains(text, "message 49") || strings.Contains(text, "message 44") {
+		t.Fatalf("bottom not shown:\n%s", text)
+	}
+	tv.PageUp()
+	text = drawTimeline(s, tv)
+	if strings.Contains(text, "message 49") || !strings.Contains(text, "message 45") {
+		t.Fatalf("page up did not scroll:\n%s", text)
+	}
+	tv.PageDown()
+	tv.PageDown()
+	if !tv.Following() {
+		t.Fatal("paging down to the end does not follow again")
+	}
+	// An edit replaces the shown text; a redaction deletes it.
+	edit := &event.Event{ID: "$edit", Type: event.EventMessage, Sender: "@alice:hs", Timestamp: 1800000000000,
+		Content: event.Content{Raw: map[string]any{"body": "* fixed", "msgtype": "m.text",
+			"m.new_content":  map[string]any{"body": "fixed 48", "msgtype": "m.text"},
+			"m.relates_to": map[string]any{"rel_type": "m.replace", "event_id": "$ev48"}}}}
+	red := &event.Event{ID: "$red", Type: event.EventRedaction, Sender: "@alice:hs", Redacts: "$ev49", Timestamp: 1800000000001,
+		Content: event.Content{Raw: map[string]any{}}}
+	tv.Append(edit, red)
+	text = drawTimeline(s, tv)
+	if !strings.Contains(text, "fixed 48 (edited)") || !strings.Contains(text, "message deleted") || strings.Contains(text, "message 49") {
+		t.Fatalf("edit/redaction not applied:\n%s", text)
+	}
+}
+
+func TestTimelineReachTopLoadsHistory(t *testing.T) {
+	s := newSimScreen(t, 40, 10)
+	tv := NewTimelineView(testContext())
+	tv.Append(textEvent(10, "newest"))
+	calls := 0
+	tv.SetOnReachTop(func() { calls++ })
+	drawTimeline(s, tv)
+	drawTimeline(s, tv)
+	if calls != 1 {
+		t.Fatalf("reach-top callback called %d times, want 1 (no second fetch while loading)", calls)
+	}
+	tv.Prepend([]*event.Event{textEvent(1, "older")}, true)
+	text := drawTimeline(s, tv)
+	if !strings.Contains(text, "older") || !strings.Contains(text, "beginning of the room") {
+		t.Fatalf("history not shown:\n%s", text)
+	}
+	drawTimeline(s, tv)
+	if calls != 1 {
+		t.Fatalf("fetched again after reaching the start")
+	}
+}
+
+func TestTimelineLocalEcho(t *testing.T) {
+	s := newSimScreen(t, 60, 5)
+	tv := NewTimelineView(testContext())
+	tv.SetRetryKey("Ctrl+R")
+	echo := &event.Event{Type: event.EventMessage, Sender: "@bob:hs", Timestamp: 1700000000000,
+		Content: event.Content{Raw: map[string]any{"msgtype": "m.text", "body": "hi there"}}}
+	tv.AddEcho("txn1", echo)
+	if text := drawTimeline(s, tv); !strings.Contains(text, "hi there (sending…)") {
+		t.Fatalf("echo not pending:\n%s", text)
+	}
+	tv.ResolveEcho("txn1", "", true)
+	if text := drawTimeline(s, tv); !strings.Contains(text, "failed to send") || tv.FailedEcho() != "txn1" {
+		t.Fatalf("failure not marked:\n%s", text)
+	}
+	tv.ResolveEcho("txn1", "$real", false)
+	real := &event.Event{ID: "$real", Type: event.EventMessage, Sender: "@bob:hs", Timestamp: 1700000000000,
+		Content: event.Content{Raw: map[string]any{"msgtype": "m.text", "body": "hi there"}}}
+	tv.Append(real)
+	text := drawTimeline(s, tv)
+	if strings.Count(text, "hi there") != 1 || strings.Contains(text, "sending") || strings.Contains(text, "failed") {
+		t.Fatalf("echo not turned into the real event:\n%s", text)
+	}
+	if tv.LastEventID() != "$real" {
+		t.Fatalf("last event %q", tv.LastEventID())
+	}
+}
+
+func TestWrapLine(t *testing.T) {
+	rows := wrapLine(Line{{"hello wonderful world", styleText}}, 12, 2)
+	var got []string
+	for _, r := range rows {
+		var b strings.Builder
+		for _, c := range r {
+			b.WriteString(c.text)
+		}
+		got = append(got, b.String())
+	}
+	want := []string{"hello ", "  wonderful ", "  world"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("got %q want %q", got, want)
+	}
+}
+
+// BenchmarkTimelineDraw shows that drawing costs the same whatever the
+// number of loaded events: compare the 100 and 10000 results.
+func BenchmarkTimelineDraw(b *testing.B) {
+	for _, n := range []int{100, 10000} {
+		b.Run(fmt.Sprintf("events=%d", n), func(b *testing.B) {
+			s := newSimScreen(b, 120, 40)
+			tv := NewTimelineView(RenderContext{Location: time.UTC})
+			evs := make([]*event.Event, n)
+			for i := range evs {
+				evs[i] = textEvent(i, fmt.Sprintf("message number %d with some words to wrap around the screen edge %s", i, strings.Repeat("x", i%50)))
+			}
+			tv.Append(evs...)
+			tv.SetRect(0, 0, 120, 40)
+			tv.Draw(s)
+			b.ResetTimer()
+			for b.Loop() {
+				tv.Draw(s)
+			}
+		})
+		b.Run(fmt.Sprintf("scrolled/events=%d", n), func(b *testing.B) {
+			s := newSimScreen(b, 120, 40)
+			tv := NewTimelineView(RenderContext{Location: time.UTC})
+			for i := 0; i < n; i++ {
+				tv.Append(textEvent(i, fmt.Sprintf("message %d", i)))
+			}
+			tv.SetRect(0, 0, 120, 40)
+			tv.Draw(s)
+			b.ResetTimer()
+			for b.Loop() {
+				tv.PageUp()
+				tv.Draw(s)
+				tv.PageDown()
+				tv.Draw(s)
+			}
+		})
+	}
+}
