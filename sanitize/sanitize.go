@@ -103,19 +103,19 @@ func Dropped(r rune) bool {
 		return true
 	case r >= 0x202a && r <= 0x202e, // LRE RLE PDF LRO RLO
 		r >= 0x2066 && r <= 0x2069, // LRI RLI FSI PDI
-		r == 0x200e, r == 0x200f, // LRM RLM
+		r == 0x200e, r == 0x200f,   // LRM RLM
 		r == 0x061c: // ALM
 		return true
 	case r == 0x200b, // zero width space
-		r == 0x2060,                // word joiner
-		r >= 0x2061 && r <= 0x2064, // invisible operators
-		r >= 0x206a && r <= 0x206f, // deprecated format controls
-		r == 0x00ad,                // soft hyphen
-		r == 0x180e,                // Mongolian vowel separator
-		r == 0xfeff,                // BOM / zero width no-break space
-		r >= 0xfff9 && r <= 0xfffb, // interlinear annotation
+		r == 0x2060,                  // word joiner
+		r >= 0x2061 && r <= 0x2064,   // invisible operators
+		r >= 0x206a && r <= 0x206f,   // deprecated format controls
+		r == 0x00ad,                  // soft hyphen
+		r == 0x180e,                  // Mongolian vowel separator
+		r == 0xfeff,                  // BOM / zero width no-break space
+		r >= 0xfff9 && r <= 0xfffb,   // interlinear annotation
 		r >= 0xe0000 && r <= 0xe007f, // tag characters
-		r == 0x2028, r == 0x2029: // line and paragraph separators
+		r == 0x2028, r == 0x2029:     // line and paragraph separators
 		return true
 	case r == 0x200c, r == 0x200d:
 		// ZWNJ and ZWJ are needed by scripts and emoji sequences.

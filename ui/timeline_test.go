@@ -66,8 +66,8 @@ func TestTimelineScrollAndEdits(t *testing.T) {
 	// An edit replaces the shown text; a redaction deletes it.
 	edit := &event.Event{ID: "$edit", Type: event.EventMessage, Sender: "@alice:hs", Timestamp: 1800000000000,
 		Content: event.Content{Raw: map[string]any{"body": "* fixed", "msgtype": "m.text",
-			"m.new_content":  map[string]any{"body": "fixed 48", "msgtype": "m.text"},
-			"m.relates_to": map[string]any{"rel_type": "m.replace", "event_id": "$ev48"}}}}
+			"m.new_content": map[string]any{"body": "fixed 48", "msgtype": "m.text"},
+			"m.relates_to":  map[string]any{"rel_type": "m.replace", "event_id": "$ev48"}}}}
 	red := &event.Event{ID: "$red", Type: event.EventRedaction, Sender: "@alice:hs", Redacts: "$ev49", Timestamp: 1800000000001,
 		Content: event.Content{Raw: map[string]any{}}}
 	tv.Append(edit, red)
