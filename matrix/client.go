@@ -1,193 +1,295 @@
 // Package matrix is termatrix's headless client core: login, session,
 // the SQLite store, sync, and the commands the UI and calls send. It knows
 // nothing of any UI; it publishes typed Updates to subscribers.
+//
+// Events handed out (Timeline, updates, StateEvent...) have RoomID and the
+// type class set, and their content already parsed where mautrix knows the
+// type, so Content.AsMessage() and friends work at once (calling
+// Content.ParseRaw again returns event.ErrContentAlreadyParsed).
+// Content.VeryRaw always holds the JSON as the server sent it.
 package matrix
 
 import (
 	"context"
-	"encoding/json"
+	"database/sql"
 	"errors"
+	"fmt"
+	"net/http"
 	"net/url"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
 
+	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 )
 
-// CONTRACT STUB: the signatures below are the API the UI and calls code
-// against. The implementation replaces the bodies, keeping the signatures.
-
-var errNotImplemented = errors.New("not implemented yet")
-
-// Session is what a login yields and a start resumes. AccessToken is a
-// secret: String and GoString never show it.
-type Session struct {
-	Homeserver  string      `json:"homeserver"`
-	UserID      id.UserID   `json:"user_id"`
-	DeviceID    id.DeviceID `json:"device_id"`
-	AccessToken string      `json:"access_token"`
-}
-
-// String describes the session without its token.
-func (s Session) String() string {
-	return "session{" + string(s.UserID) + " " + string(s.DeviceID) + " on " + s.Homeserver + "}"
-}
-
-// GoString keeps %#v from printing the token.
-func (s Session) GoString() string { return s.String() }
-
-// LoginParams is what the login form or the flags give.
-type LoginParams struct {
-	// Homeserver is a base URL; empty means discover it from User's server
-	// name through /.well-known/matrix/client.
-	Homeserver string
-	// User is a full user ID (@alice:example.org) or a bare user name.
-	User       string
-	Password   string
-	DeviceName string
-}
+// DefaultTimelineLimit is Options.TimelineLimit when unset.
+const DefaultTimelineLimit = 500
 
 // Options tunes a Client.
 type Options struct {
 	// TimelineLimit is how many recent events per room the store keeps
-	// and the UI is given at start.
+	// and the UI is given at start (default DefaultTimelineLimit).
 	TimelineLimit int
+	// Log receives the client's logs; the zero value logs nothing. Access
+	// tokens are never logged.
+	Log zerolog.Logger
+	// HTTPClient makes the requests; nil means a client without a global
+	// timeout (every request has its own deadline).
+	HTTPClient *http.Client
 }
 
 // Client is one logged-in account: its store, its sync loop, its commands.
 // All methods are safe for concurrent use.
-type Client struct{}
+type Client struct {
+	log  zerolog.Logger
+	opts Options
+	sess Session
+	cli  *mautrix.Client
+	db   *sql.DB
+	hub  *hub
 
-// Login logs in with a password and returns the new session.
-func Login(ctx context.Context, p LoginParams) (*Session, error) { return nil, errNotImplemented }
+	// life ends at Close; background work (sends, fetches) uses it.
+	life     context.Context
+	stopLife context.CancelFunc
+	bg       sync.WaitGroup
+	closed   atomic.Bool
 
-// DiscoverHomeserver finds the base URL for a user ID through
-// /.well-known/matrix/client, falling back to https://<server name>.
-func DiscoverHomeserver(ctx context.Context, userID id.UserID) (string, error) {
-	return "", errNotImplemented
+	mu     sync.RWMutex
+	rooms  map[id.RoomID]*roomRow
+	direct map[id.RoomID]bool
+	since  string
+	// shownFrom is, per room, the seq of the oldest stored event handed
+	// to the UI (by Timeline or LoadHistory); LoadHistory serves older
+	// stored events before asking the server.
+	shownFrom map[id.RoomID]int64
+
+	// writeMu serialises writes to the store (sync, history, members).
+	writeMu sync.Mutex
+
+	runMu   sync.Mutex
+	running bool
+	stopRun context.CancelFunc
+
+	sendMu  sync.Mutex
+	pending map[string]*pendingSend
+	txnSeq  atomic.Uint64
+
+	historyMu map[id.RoomID]*sync.Mutex // guarded by fetchMu
+
+	fetchMu  sync.Mutex
+	fetching map[string]bool // in-flight background fetches by key
 }
 
 // Open opens the account's store at dbPath and prepares (but does not start)
 // syncing. Rooms and timelines are readable from the store at once.
 func Open(ctx context.Context, s *Session, dbPath string, opts Options) (*Client, error) {
-	return nil, errNotImplemented
+	if err := s.validate(); err != nil {
+		return nil, fmt.Errorf("opening client: %w", err)
+	}
+	if opts.TimelineLimit <= 0 {
+		opts.TimelineLimit = DefaultTimelineLimit
+	}
+	cli, err := mautrix.NewClient(s.Homeserver, s.UserID, s.AccessToken)
+	if err != nil {
+		return nil, fmt.Errorf("opening client: homeserver URL %q: %w", s.Homeserver, err)
+	}
+	cli.DeviceID = s.DeviceID
+	cli.Log = opts.Log.With().Str("component", "mautrix").Logger()
+	cli.DefaultHTTPRetries = 0
+	cli.UserAgent = "termatrix"
+	if opts.HTTPClient != nil {
+		cli.Client = opts.HTTPClient
+	} else {
+		cli.Client = &http.Client{}
+	}
+	db, err := openStore(ctx, dbPath)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{
+		log:       opts.Log,
+		opts:      opts,
+		sess:      *s,
+		cli:       cli,
+		db:        db,
+		hub:       newHub(),
+		pending:   make(map[string]*pendingSend),
+		shownFrom: make(map[id.RoomID]int64),
+		historyMu: make(map[id.RoomID]*sync.Mutex),
+		fetching:  make(map[string]bool),
+	}
+	c.life, c.stopLife = context.WithCancel(context.Background())
+	if err := c.load(ctx); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return c, nil
 }
 
-// Subscribe returns a channel of Updates and a function that ends the
-// subscription. Updates are never dropped; a slow subscriber slows sync.
-func (c *Client) Subscribe() (<-chan Update, func()) { return nil, func() {} }
-
-// Run syncs until ctx ends, retrying with back-off (1 s growing to 30 s).
-func (c *Client) Run(ctx context.Context) error { return errNotImplemented }
-
-// Close stops syncing and closes the store.
-func (c *Client) Close() error { return nil }
-
-// UserID is the logged-in user.
-func (c *Client) UserID() id.UserID { return "" }
-
-// DeviceID is this session's device.
-func (c *Client) DeviceID() id.DeviceID { return "" }
-
-// HomeserverURL is the homeserver's base URL.
-func (c *Client) HomeserverURL() *url.URL { return nil }
-
-// Rooms returns every joined and invited room, sorted by latest activity.
-func (c *Client) Rooms() []Room { return nil }
-
-// Room returns one room's snapshot.
-func (c *Client) Room(roomID id.RoomID) (Room, bool) { return Room{}, false }
-
-// Timeline returns up to limit of the room's latest stored events, oldest first.
-func (c *Client) Timeline(roomID id.RoomID, limit int) ([]*event.Event, error) {
-	return nil, errNotImplemented
-}
-
-// LoadHistory fetches older events with /messages; they arrive as HistoryLoaded.
-func (c *Client) LoadHistory(ctx context.Context, roomID id.RoomID, limit int) error {
-	return errNotImplemented
-}
-
-// Members returns the room's joined (and invited) members.
-func (c *Client) Members(roomID id.RoomID) []Member { return nil }
-
-// DisplayName returns a user's display name in a room, or their ID.
-func (c *Client) DisplayName(roomID id.RoomID, userID id.UserID) string { return string(userID) }
-
-// AvatarURL returns the user's own avatar (mxc URI), or "".
-func (c *Client) AvatarURL(ctx context.Context) id.ContentURIString { return "" }
-
-// StateEvent returns one current state event from the store, or nil.
-func (c *Client) StateEvent(roomID id.RoomID, t event.Type, stateKey string) *event.Event {
+// load reads the room list, m.direct and next_batch from the store, and
+// checks that the store belongs to this account.
+func (c *Client) load(ctx context.Context) error {
+	owner, err := getSyncValue(ctx, c.db, "user_id")
+	if err != nil {
+		return fmt.Errorf("opening store: %w", err)
+	}
+	if owner == "" {
+		if err := setSyncValue(ctx, c.db, "user_id", string(c.sess.UserID)); err != nil {
+			return fmt.Errorf("opening store: %w", err)
+		}
+	} else if owner != string(c.sess.UserID) {
+		return fmt.Errorf("opening store: it belongs to %s, not %s", owner, c.sess.UserID)
+	}
+	rooms, err := loadRooms(ctx, c.db)
+	if err != nil {
+		return fmt.Errorf("opening store: %w", err)
+	}
+	since, err := getSyncValue(ctx, c.db, "next_batch")
+	if err != nil {
+		return fmt.Errorf("opening store: %w", err)
+	}
+	directJSON, err := getAccountData(ctx, c.db, event.AccountDataDirectChats.Type)
+	if err != nil {
+		return fmt.Errorf("opening store: %w", err)
+	}
+	c.rooms, c.since, c.direct = rooms, since, parseDirect(directJSON)
 	return nil
 }
 
-// StateEvents returns every current state event of a type, by state key.
-func (c *Client) StateEvents(roomID id.RoomID, t event.Type) map[string]*event.Event { return nil }
+// Subscribe returns a channel of Updates and a function that ends the
+// subscription. Every subscriber gets every update, in order. Each has an
+// unbounded queue: a slow subscriber never slows sync and nothing is
+// dropped (its queue grows instead). The channel is closed after the
+// cancel function is called or the Client is closed.
+func (c *Client) Subscribe() (<-chan Update, func()) { return c.hub.subscribe() }
 
-// CanSendState says whether the user's power level allows sending the state event type.
-func (c *Client) CanSendState(roomID id.RoomID, t event.Type) bool { return false }
-
-// SendText sends a message (Markdown becomes formatted_body; emote for /me)
-// in the background and returns its transaction ID. A LocalEcho is published
-// at once and an EchoResolved when the server answers.
-func (c *Client) SendText(roomID id.RoomID, markdown string, emote bool) string { return "" }
-
-// Retry resends a failed pending message.
-func (c *Client) Retry(roomID id.RoomID, txnID string) error { return errNotImplemented }
-
-// SendEvent sends a message event of any type (m.call.*, ...).
-func (c *Client) SendEvent(ctx context.Context, roomID id.RoomID, t event.Type, content any) (id.EventID, error) {
-	return "", errNotImplemented
+// Close stops syncing and background work and closes the store.
+func (c *Client) Close() error {
+	if !c.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	c.stopLife()
+	c.runMu.Lock()
+	if c.stopRun != nil {
+		c.stopRun()
+	}
+	c.runMu.Unlock()
+	c.bg.Wait()
+	c.writeMu.Lock()
+	err := c.db.Close()
+	c.writeMu.Unlock()
+	c.hub.close()
+	if err != nil {
+		return fmt.Errorf("closing store: %w", err)
+	}
+	return nil
 }
 
-// SendState sends a state event (widgets, topic...).
-func (c *Client) SendState(ctx context.Context, roomID id.RoomID, t event.Type, stateKey string, content any) (id.EventID, error) {
-	return "", errNotImplemented
+// goBackground runs f in a goroutine that Close waits for.
+func (c *Client) goBackground(f func(ctx context.Context)) bool {
+	if c.closed.Load() {
+		return false
+	}
+	c.bg.Add(1)
+	go func() {
+		defer c.bg.Done()
+		f(c.life)
+	}()
+	return true
 }
 
-// JoinRoom joins a room by ID or alias, and accepts invites.
-func (c *Client) JoinRoom(ctx context.Context, roomIDOrAlias string) (id.RoomID, error) {
-	return "", errNotImplemented
+// UserID is the logged-in user.
+func (c *Client) UserID() id.UserID { return c.sess.UserID }
+
+// DeviceID is this session's device.
+func (c *Client) DeviceID() id.DeviceID { return c.sess.DeviceID }
+
+// HomeserverURL is the homeserver's base URL.
+func (c *Client) HomeserverURL() *url.URL {
+	u := *c.cli.HomeserverURL
+	return &u
 }
 
-// LeaveRoom leaves a room, and declines invites.
-func (c *Client) LeaveRoom(ctx context.Context, roomID id.RoomID) error { return errNotImplemented }
-
-// Invite invites a user to a room.
-func (c *Client) Invite(ctx context.Context, roomID id.RoomID, userID id.UserID) error {
-	return errNotImplemented
+// Rooms returns every joined and invited room, sorted by latest activity.
+func (c *Client) Rooms() []Room {
+	c.mu.RLock()
+	out := make([]Room, 0, len(c.rooms))
+	for _, r := range c.rooms {
+		out = append(out, c.roomLocked(r))
+	}
+	c.mu.RUnlock()
+	sortRooms(out)
+	return out
 }
 
-// SetTopic sets a room's topic.
-func (c *Client) SetTopic(ctx context.Context, roomID id.RoomID, topic string) error {
-	return errNotImplemented
+// sortRooms orders rooms by latest activity, newest first, then by name.
+func sortRooms(rs []Room) {
+	sort.Slice(rs, func(i, j int) bool {
+		if !rs[i].LastActivity.Equal(rs[j].LastActivity) {
+			return rs[i].LastActivity.After(rs[j].LastActivity)
+		}
+		if rs[i].Name != rs[j].Name {
+			return rs[i].Name < rs[j].Name
+		}
+		return rs[i].ID < rs[j].ID
+	})
 }
 
-// SetDisplayName sets the user's global display name.
-func (c *Client) SetDisplayName(ctx context.Context, name string) error { return errNotImplemented }
-
-// MarkRead sends a read receipt for an event.
-func (c *Client) MarkRead(ctx context.Context, roomID id.RoomID, eventID id.EventID) error {
-	return errNotImplemented
+// Room returns one room's snapshot.
+func (c *Client) Room(roomID id.RoomID) (Room, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	r, ok := c.rooms[roomID]
+	if !ok {
+		return Room{}, false
+	}
+	return c.roomLocked(r), true
 }
 
-// SetTyping sends a typing notification.
-func (c *Client) SetTyping(ctx context.Context, roomID id.RoomID, typing bool) error {
-	return errNotImplemented
+func (c *Client) roomLocked(r *roomRow) Room {
+	var last time.Time
+	if r.LastActivity > 0 {
+		last = time.UnixMilli(r.LastActivity)
+	}
+	return Room{
+		ID:            r.ID,
+		Name:          r.Name,
+		Topic:         r.Topic,
+		Membership:    r.Membership,
+		Inviter:       r.Inviter,
+		IsDM:          c.direct[r.ID] || r.InviteDirect,
+		JoinedMembers: r.JoinedShown,
+		Unread:        r.Unread,
+		Highlights:    r.Highlights,
+		LastActivity:  last,
+		Encrypted:     r.Encrypted,
+	}
 }
 
-// TurnServer fetches TURN credentials from /voip/turnServer; an empty
-// answer means the homeserver offers no TURN.
-func (c *Client) TurnServer(ctx context.Context) (*mautrix.RespTurnServer, error) {
-	return nil, errNotImplemented
+// Timeline returns up to limit of the room's latest stored events, oldest
+// first (limit <= 0 means Options.TimelineLimit). State events that came
+// in the timeline (membership, name, topic, widgets...) are included.
+func (c *Client) Timeline(roomID id.RoomID, limit int) ([]*event.Event, error) {
+	if c.closed.Load() {
+		return nil, ErrClosed
+	}
+	if limit <= 0 {
+		limit = c.opts.TimelineLimit
+	}
+	evs, lowest, err := loadTimeline(context.Background(), c.db, roomID, noSeq, limit)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.shownFrom[roomID] = lowest
+	c.mu.Unlock()
+	return evs, nil
 }
 
-// ClientWellKnown returns the raw keys of /.well-known/matrix/client, from
-// https://<server name>/ and, where that gives nothing, the homeserver's base URL.
-func (c *Client) ClientWellKnown(ctx context.Context) (map[string]json.RawMessage, error) {
-	return nil, errNotImplemented
-}
-
-// Logout ends the session on the server. The caller removes the session file.
-func (c *Client) Logout(ctx context.Context) error { return errNotImplemented }
+// errNotJoined is returned for commands on rooms the user is not in.
+var errNotJoined = errors.New("not in that room")

@@ -71,9 +71,14 @@ type StatusChanged struct {
 type RoomsChanged struct{ Rooms []Room }
 
 // TimelineAppended carries new live events of one room, oldest first.
+// Events are never repeated: each event ID arrives once.
 type TimelineAppended struct {
 	RoomID id.RoomID
 	Events []*event.Event
+	// Reset says the server skipped events (a gap after a long time
+	// offline): drop what is shown for the room and show Events; older
+	// events come with LoadHistory.
+	Reset bool
 }
 
 // HistoryLoaded carries older events fetched with /messages, oldest first,

@@ -1,0 +1,421 @@
+package matrix
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+)
+
+// roomUpdates collects what one room publishes after a sync commits.
+type roomUpdates struct {
+	state    []*event.Event
+	timeline []*event.Event
+	reset    bool
+	calls    []CallSignal
+	notify   []Notify
+	typing   *TypingChanged
+}
+
+// applySync stores a whole /sync response and its next_batch in one
+// transaction, then updates the in-memory room list. It returns the
+// updates to publish; nothing is published before the commit, and a failed
+// transaction leaves both store and memory as they were (the same sync is
+// then retried from the same since token, so nothing is skipped or
+// doubled).
+func (c *Client) applySync(ctx context.Context, resp *mautrix.RespSync, since string) ([]Update, error) {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	if c.closed.Load() {
+		return nil, ErrClosed
+	}
+	c.mu.RLock()
+	if c.since != since {
+		c.mu.RUnlock()
+		return nil, errors.New("applying sync: another sync was applied meanwhile")
+	}
+	oldRooms := c.rooms
+	direct := c.direct
+	c.mu.RUnlock()
+
+	initial := since == ""
+	tx, err := c.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("applying sync: %w", err)
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			_ = tx.Rollback()
+		}
+	}()
+
+	directChanged := false
+	for _, ev := range resp.AccountData.Events {
+		if ev == nil || ev.Type.Type != event.AccountDataDirectChats.Type {
+			continue
+		}
+		raw := []byte(ev.Content.VeryRaw)
+		if len(raw) == 0 {
+			raw = []byte("{}")
+		}
+		if err := putAccountData(ctx, tx, ev.Type.Type, raw); err != nil {
+			return nil, fmt.Errorf("applying sync: %w", err)
+		}
+		direct, directChanged = parseDirect(raw), true
+	}
+
+	changed := make(map[id.RoomID]*roomRow)
+	var removed []id.RoomID
+	perRoom := make(map[id.RoomID]*roomUpdates)
+
+	for _, roomID := range sortedKeys(resp.Rooms.Join) {
+		jr := resp.Rooms.Join[roomID]
+		if jr == nil {
+			continue
+		}
+		ru := &roomUpdates{}
+		row, err := c.applyJoined(ctx, tx, roomID, jr, oldRooms[roomID], initial, direct, ru)
+		if err != nil {
+			return nil, fmt.Errorf("applying sync of %s: %w", roomID, err)
+		}
+		changed[roomID] = row
+		perRoom[roomID] = ru
+	}
+	for _, roomID := range sortedKeys(resp.Rooms.Invite) {
+		ir := resp.Rooms.Invite[roomID]
+		if ir == nil {
+			continue
+		}
+		if old := oldRooms[roomID]; old != nil && old.Membership == event.MembershipJoin {
+			continue // a stale invite for a room we are in
+		}
+		ru := &roomUpdates{}
+		row, err := c.applyInvited(ctx, tx, roomID, ir, oldRooms[roomID], ru)
+		if err != nil {
+			return nil, fmt.Errorf("applying invite to %s: %w", roomID, err)
+		}
+		changed[roomID] = row
+		perRoom[roomID] = ru
+	}
+	for _, roomID := range sortedKeys(resp.Rooms.Leave) {
+		if _, joined := resp.Rooms.Join[roomID]; joined {
+			continue
+		}
+		if oldRooms[roomID] == nil && changed[roomID] == nil {
+			continue
+		}
+		if err := deleteRoom(ctx, tx, roomID); err != nil {
+			return nil, fmt.Errorf("applying sync: %w", err)
+		}
+		delete(changed, roomID)
+		delete(perRoom, roomID)
+		removed = append(removed, roomID)
+	}
+	if err := setSyncValue(ctx, tx, "next_batch", resp.NextBatch); err != nil {
+		return nil, fmt.Errorf("applying sync: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("applying sync: committing: %w", err)
+	}
+	committed = true
+
+	c.mu.Lock()
+	rooms := make(map[id.RoomID]*roomRow, len(c.rooms)+len(changed))
+	for k, v := range c.rooms {
+		rooms[k] = v
+	}
+	for k, v := range changed {
+		rooms[k] = v
+	}
+	for _, k := range removed {
+		delete(rooms, k)
+		delete(c.shownFrom, k)
+	}
+	for k, ru := range perRoom {
+		if ru.reset {
+			delete(c.shownFrom, k)
+		}
+	}
+	c.rooms = rooms
+	if directChanged {
+		c.direct = direct
+	}
+	c.since = resp.NextBatch
+	c.mu.Unlock()
+
+	var ups []Update
+	if len(changed) > 0 || len(removed) > 0 || directChanged {
+		ups = append(ups, RoomsChanged{Rooms: c.Rooms()})
+	}
+	for _, roomID := range sortedKeys(perRoom) {
+		ru := perRoom[roomID]
+		for _, ev := range ru.state {
+			ups = append(ups, StateChanged{RoomID: roomID, Event: ev})
+		}
+		if len(ru.timeline) > 0 || ru.reset {
+			ups = append(ups, TimelineAppended{RoomID: roomID, Events: ru.timeline, Reset: ru.reset})
+		}
+		for _, cs := range ru.calls {
+			ups = append(ups, cs)
+		}
+		for _, n := range ru.notify {
+			ups = append(ups, n)
+		}
+		if ru.typing != nil {
+			ups = append(ups, *ru.typing)
+		}
+	}
+	return ups, nil
+}
+
+// applyJoined stores one joined room's part of a sync response.
+func (c *Client) applyJoined(ctx context.Context, tx queryer, roomID id.RoomID, jr *mautrix.SyncJoinedRoom,
+	old *roomRow, initial bool, direct map[id.RoomID]bool, ru *roomUpdates) (*roomRow, error) {
+	var row *roomRow
+	if old != nil {
+		row = old.clone()
+	} else {
+		row = newRoomRow(roomID)
+	}
+	if old != nil && old.Membership != event.MembershipJoin {
+		// The invite's stripped state gives way to the real state.
+		if err := clearState(ctx, tx, roomID); err != nil {
+			return nil, err
+		}
+	}
+	row.Membership = event.MembershipJoin
+	row.Inviter = ""
+	stateChanged := old == nil || old.Membership != event.MembershipJoin
+	if jr.Summary.Heroes != nil {
+		row.Heroes = slices.Clone(jr.Summary.Heroes)
+		stateChanged = true
+	}
+	if jr.Summary.JoinedMemberCount != nil {
+		row.JoinedCount = *jr.Summary.JoinedMemberCount
+		stateChanged = true
+	}
+	if jr.Summary.InvitedMemberCount != nil {
+		row.InvitedCount = *jr.Summary.InvitedMemberCount
+		stateChanged = true
+	}
+	for _, ev := range jr.State.Events {
+		if ev == nil || ev.StateKey == nil {
+			continue
+		}
+		prepareEvent(ev, roomID)
+		if err := putState(ctx, tx, ev); err != nil {
+			return nil, err
+		}
+		ru.state = append(ru.state, ev)
+		stateChanged = true
+	}
+
+	tl := jr.Timeline
+	_, hi, has, err := seqBounds(ctx, tx, roomID)
+	if err != nil {
+		return nil, err
+	}
+	if tl.Limited && has {
+		// A gap between what is stored and this batch: start afresh so
+		// the stored timeline stays contiguous and prev_batch exact.
+		if err := clearTimeline(ctx, tx, roomID); err != nil {
+			return nil, err
+		}
+		hi, has = 0, false
+		ru.reset = true
+	}
+	if !has && len(tl.Events) > 0 {
+		row.PrevBatch = tl.PrevBatch
+		row.HistoryDone = false
+	}
+	me := c.sess.UserID
+	highlightUp := false
+	if n := jr.UnreadNotifications; n != nil {
+		highlightUp = n.HighlightCount > row.Highlights
+		row.Unread, row.Highlights = n.NotificationCount, n.HighlightCount
+	}
+	var ownName string
+	var lastFromOthers *Notify
+	for i, ev := range tl.Events {
+		if ev == nil || ev.ID == "" {
+			continue
+		}
+		prepareEvent(ev, roomID)
+		token := ""
+		if i == 0 {
+			token = tl.PrevBatch
+		}
+		inserted, err := insertTimeline(ctx, tx, ev, hi+1, token)
+		if err != nil {
+			return nil, err
+		}
+		if !inserted {
+			continue // already stored: never twice
+		}
+		hi++
+		ru.timeline = append(ru.timeline, ev)
+		if ev.Timestamp > row.LastActivity {
+			row.LastActivity = ev.Timestamp
+		}
+		if ev.StateKey != nil {
+			if err := putState(ctx, tx, ev); err != nil {
+				return nil, err
+			}
+			ru.state = append(ru.state, ev)
+			stateChanged = true
+		}
+		if strings.HasPrefix(ev.Type.Type, "m.call.") {
+			ru.calls = append(ru.calls, CallSignal{RoomID: roomID, Event: ev, Age: time.Duration(ev.Unsigned.Age) * time.Millisecond})
+		}
+		if !initial && ev.Sender != me && ev.StateKey == nil && ev.Type.Type == event.EventMessage.Type {
+			if ownName == "" {
+				ownName, _, _ = stateString(ctx, tx, roomID, event.StateMember.Type, string(me), "displayname")
+			}
+			n := Notify{RoomID: roomID, Event: ev, DM: direct[roomID] || row.InviteDirect,
+				Highlight: mentions(ev, me, ownName)}
+			ru.notify = append(ru.notify, n)
+			lastFromOthers = &ru.notify[len(ru.notify)-1]
+		}
+	}
+	if highlightUp && lastFromOthers != nil {
+		lastFromOthers.Highlight = true
+	}
+	// Only highlights and DMs notify.
+	ru.notify = slices.DeleteFunc(ru.notify, func(n Notify) bool { return !n.Highlight && !n.DM })
+
+	for _, ev := range jr.Ephemeral.Events {
+		if ev == nil || ev.Type.Type != event.EphemeralEventTyping.Type {
+			continue
+		}
+		var tc struct {
+			UserIDs []id.UserID `json:"user_ids"`
+		}
+		if err := json.Unmarshal(ev.Content.VeryRaw, &tc); err != nil {
+			continue
+		}
+		users := slices.DeleteFunc(tc.UserIDs, func(u id.UserID) bool { return u == me })
+		ru.typing = &TypingChanged{RoomID: roomID, UserIDs: users}
+	}
+
+	if stateChanged {
+		if err := refreshSummary(ctx, tx, row, me); err != nil {
+			return nil, err
+		}
+	}
+	if token, cut, err := trimTimeline(ctx, tx, roomID, c.opts.TimelineLimit); err != nil {
+		return nil, err
+	} else if cut {
+		row.PrevBatch, row.HistoryDone = token, false
+	}
+	if err := saveRoom(ctx, tx, row); err != nil {
+		return nil, err
+	}
+	return row, nil
+}
+
+// applyInvited stores an invite's stripped state.
+func (c *Client) applyInvited(ctx context.Context, tx queryer, roomID id.RoomID, ir *mautrix.SyncInvitedRoom,
+	old *roomRow, ru *roomUpdates) (*roomRow, error) {
+	var row *roomRow
+	if old != nil {
+		row = old.clone()
+	} else {
+		row = newRoomRow(roomID)
+	}
+	row.Membership = event.MembershipInvite
+	me := c.sess.UserID
+	for _, ev := range ir.State.Events {
+		if ev == nil || ev.StateKey == nil {
+			continue
+		}
+		prepareEvent(ev, roomID)
+		if err := putState(ctx, tx, ev); err != nil {
+			return nil, err
+		}
+		ru.state = append(ru.state, ev)
+		if ev.Type.Type == event.StateMember.Type && id.UserID(*ev.StateKey) == me {
+			row.Inviter = ev.Sender
+			var mc struct {
+				IsDirect bool `json:"is_direct"`
+			}
+			_ = json.Unmarshal(ev.Content.VeryRaw, &mc)
+			row.InviteDirect = mc.IsDirect
+			if ev.Timestamp > row.LastActivity {
+				row.LastActivity = ev.Timestamp
+			}
+		}
+	}
+	if row.LastActivity == 0 {
+		row.LastActivity = time.Now().UnixMilli()
+	}
+	if err := refreshSummary(ctx, tx, row, me); err != nil {
+		return nil, err
+	}
+	if err := saveRoom(ctx, tx, row); err != nil {
+		return nil, err
+	}
+	return row, nil
+}
+
+func newRoomRow(roomID id.RoomID) *roomRow {
+	return &roomRow{ID: roomID, JoinedCount: -1, InvitedCount: -1}
+}
+
+// mentions says whether a message mentions the user: an m.mentions entry,
+// or the body containing their display name or localpart.
+func mentions(ev *event.Event, me id.UserID, displayName string) bool {
+	var mc struct {
+		Body     string `json:"body"`
+		Mentions *struct {
+			UserIDs []id.UserID `json:"user_ids"`
+		} `json:"m.mentions"`
+	}
+	if err := json.Unmarshal(ev.Content.VeryRaw, &mc); err != nil {
+		return false
+	}
+	if mc.Mentions != nil && slices.Contains(mc.Mentions.UserIDs, me) {
+		return true
+	}
+	body := strings.ToLower(mc.Body)
+	if displayName = strings.ToLower(strings.TrimSpace(displayName)); len(displayName) >= 2 && strings.Contains(body, displayName) {
+		return true
+	}
+	localpart, _, _ := me.Parse()
+	localpart = strings.ToLower(localpart)
+	return len(localpart) >= 2 && strings.Contains(body, localpart)
+}
+
+// parseDirect reads m.direct content into the set of DM room IDs.
+func parseDirect(raw []byte) map[id.RoomID]bool {
+	out := make(map[id.RoomID]bool)
+	if len(raw) == 0 {
+		return out
+	}
+	var m map[id.UserID][]id.RoomID
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return out
+	}
+	for _, rooms := range m {
+		for _, r := range rooms {
+			out[r] = true
+		}
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[id.RoomID]V) []id.RoomID {
+	keys := make([]id.RoomID, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -1,0 +1,185 @@
+package matrix
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+)
+
+// historyTimeout bounds one /messages request.
+const historyTimeout = 60 * time.Second
+
+// LoadHistory fetches up to limit events older than what the UI was given
+// (by Timeline or earlier LoadHistory calls) and publishes them as one
+// HistoryLoaded, oldest first. Older events already in the store are
+// served from there; beyond them /messages is asked from the stored
+// pagination token, and what it returns is stored too. ReachedStart is
+// true once the room's first event was delivered. Calls for one room are
+// serialised; it returns when the HistoryLoaded is published.
+func (c *Client) LoadHistory(ctx context.Context, roomID id.RoomID, limit int) error {
+	if c.closed.Load() {
+		return ErrClosed
+	}
+	if limit <= 0 {
+		limit = syncTimelineLimit
+	}
+	mu := c.roomHistoryLock(roomID)
+	mu.Lock()
+	defer mu.Unlock()
+
+	c.mu.RLock()
+	row := c.rooms[roomID]
+	from, shown := c.shownFrom[roomID]
+	c.mu.RUnlock()
+	if row == nil {
+		return fmt.Errorf("loading history of %s: %w", roomID, errNotJoined)
+	}
+	if !shown {
+		from = noSeq
+		lo, _, has, err := seqBounds(ctx, c.db, roomID)
+		if err != nil {
+			return fmt.Errorf("loading history: %w", err)
+		}
+		if has {
+			from = lo
+		}
+	}
+	// Stored events older than those shown come first.
+	evs, lowest, err := loadTimeline(ctx, c.db, roomID, from, limit)
+	if err != nil {
+		return fmt.Errorf("loading history: %w", err)
+	}
+	if len(evs) > 0 {
+		more, _, err := loadTimeline(ctx, c.db, roomID, lowest, 1)
+		if err != nil {
+			return fmt.Errorf("loading history: %w", err)
+		}
+		c.mu.Lock()
+		c.shownFrom[roomID] = lowest
+		done := c.rooms[roomID] != nil && c.rooms[roomID].HistoryDone
+		c.mu.Unlock()
+		c.hub.publish(HistoryLoaded{RoomID: roomID, Events: evs, ReachedStart: done && len(more) == 0})
+		return nil
+	}
+	if row.HistoryDone || row.PrevBatch == "" {
+		c.hub.publish(HistoryLoaded{RoomID: roomID, ReachedStart: true})
+		return nil
+	}
+	token := row.PrevBatch
+	rctx, cancel := context.WithTimeout(ctx, historyTimeout)
+	filter := &mautrix.FilterPart{LazyLoadMembers: true}
+	resp, err := c.cli.Messages(rctx, roomID, token, "", mautrix.DirectionBackward, filter, limit)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("loading history of %s: %w", roomID, c.scrub(err))
+	}
+	return c.storeHistory(ctx, roomID, token, resp)
+}
+
+// storeHistory stores one /messages answer below the room's oldest stored
+// event and publishes it.
+func (c *Client) storeHistory(ctx context.Context, roomID id.RoomID, token string, resp *mautrix.RespMessages) error {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	if c.closed.Load() {
+		return ErrClosed
+	}
+	c.mu.RLock()
+	old := c.rooms[roomID]
+	c.mu.RUnlock()
+	if old == nil || old.PrevBatch != token {
+		// The timeline was reset or trimmed meanwhile; the caller may ask again.
+		return nil
+	}
+	tx, err := c.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("storing history of %s: %w", roomID, err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	for _, ev := range resp.State {
+		if ev == nil || ev.StateKey == nil || ev.Type.Type != event.StateMember.Type {
+			continue
+		}
+		prepareEvent(ev, roomID)
+		if _, err := putStateIfAbsent(ctx, tx, ev); err != nil {
+			return err
+		}
+	}
+	lo, _, has, err := seqBounds(ctx, tx, roomID)
+	if err != nil {
+		return err
+	}
+	if !has {
+		lo = 0
+	}
+	var evs []*event.Event // newest first, as /messages gives them
+	for _, ev := range resp.Chunk {
+		if ev == nil || ev.ID == "" {
+			continue
+		}
+		prepareEvent(ev, roomID)
+		inserted, err := insertTimeline(ctx, tx, ev, lo-1, "")
+		if err != nil {
+			return err
+		}
+		if inserted {
+			lo--
+			evs = append(evs, ev)
+		}
+	}
+	row := old.clone()
+	reached := resp.End == "" || len(resp.Chunk) == 0
+	if reached {
+		row.PrevBatch, row.HistoryDone = "", true
+	} else {
+		row.PrevBatch = resp.End
+		if len(evs) > 0 {
+			if err := setToken(ctx, tx, roomID, lo, resp.End); err != nil {
+				return err
+			}
+		}
+	}
+	if row.LastActivity == 0 && len(evs) > 0 {
+		row.LastActivity = evs[0].Timestamp
+	}
+	if err := saveRoom(ctx, tx, row); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("storing history of %s: %w", roomID, err)
+	}
+	c.mu.Lock()
+	rooms := make(map[id.RoomID]*roomRow, len(c.rooms))
+	for k, v := range c.rooms {
+		rooms[k] = v
+	}
+	rooms[roomID] = row
+	c.rooms = rooms
+	if has || len(evs) > 0 {
+		c.shownFrom[roomID] = lo
+	}
+	c.mu.Unlock()
+	// Oldest first for the subscriber.
+	for i, j := 0, len(evs)-1; i < j; i, j = i+1, j-1 {
+		evs[i], evs[j] = evs[j], evs[i]
+	}
+	c.hub.publish(HistoryLoaded{RoomID: roomID, Events: evs, ReachedStart: reached})
+	return nil
+}
+
+// roomHistoryLock returns the lock serialising one room's LoadHistory calls.
+func (c *Client) roomHistoryLock(roomID id.RoomID) *sync.Mutex {
+	c.fetchMu.Lock()
+	defer c.fetchMu.Unlock()
+	mu := c.historyMu[roomID]
+	if mu == nil {
+		mu = &sync.Mutex{}
+		c.historyMu[roomID] = mu
+	}
+	return mu
+}

@@ -1,0 +1,143 @@
+package matrix
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/format"
+	"maunium.net/go/mautrix/id"
+)
+
+// sendTimeout bounds one attempt at sending a message.
+const sendTimeout = 60 * time.Second
+
+// pendingSend is a message being sent or failed, kept for Retry.
+type pendingSend struct {
+	roomID  id.RoomID
+	evType  event.Type
+	content *event.MessageEventContent
+	sending bool
+}
+
+// newTxnID returns a transaction ID unique to this device and process.
+func (c *Client) newTxnID() string {
+	return "tm" + strconv.FormatInt(time.Now().UnixNano(), 36) + "." + strconv.FormatUint(c.txnSeq.Add(1), 36)
+}
+
+// renderText turns the composer's Markdown into message content:
+// formatted_body only when the Markdown produced formatting.
+func renderText(markdown string, emote bool) *event.MessageEventContent {
+	content := format.RenderMarkdown(markdown, true, false)
+	if emote {
+		content.MsgType = event.MsgEmote
+	}
+	return &content
+}
+
+// SendText sends a message (Markdown becomes formatted_body; emote for /me)
+// in the background and returns its transaction ID. A LocalEcho is published
+// at once and an EchoResolved when the server answers. The echo is never
+// stored: the real event arrives through sync (with
+// unsigned.transaction_id set to the returned ID) and is stored once.
+func (c *Client) SendText(roomID id.RoomID, markdown string, emote bool) string {
+	txnID := c.newTxnID()
+	content := renderText(markdown, emote)
+	raw, _ := json.Marshal(content)
+	echo := &event.Event{
+		Type:      event.EventMessage,
+		Sender:    c.sess.UserID,
+		RoomID:    roomID,
+		Timestamp: time.Now().UnixMilli(),
+		Content:   event.Content{VeryRaw: raw, Parsed: content},
+		Unsigned:  event.Unsigned{TransactionID: txnID},
+	}
+	p := &pendingSend{roomID: roomID, evType: event.EventMessage, content: content, sending: true}
+	c.sendMu.Lock()
+	c.pending[txnID] = p
+	c.sendMu.Unlock()
+	c.hub.publish(LocalEcho{RoomID: roomID, TxnID: txnID, Event: echo})
+	if !c.goBackground(func(ctx context.Context) { c.sendPending(ctx, txnID, p) }) {
+		c.finishSend(txnID, p, "", ErrClosed)
+	}
+	return txnID
+}
+
+// sendPending makes one attempt at sending a pending message.
+func (c *Client) sendPending(ctx context.Context, txnID string, p *pendingSend) {
+	ctx, cancel := context.WithTimeout(ctx, sendTimeout)
+	defer cancel()
+	resp, err := c.cli.SendMessageEvent(ctx, p.roomID, p.evType, p.content, mautrix.ReqSendEvent{TransactionID: txnID})
+	if err != nil {
+		c.finishSend(txnID, p, "", fmt.Errorf("sending message: %w", c.scrub(err)))
+		return
+	}
+	c.finishSend(txnID, p, resp.EventID, nil)
+}
+
+// finishSend records a send's outcome and publishes EchoResolved.
+func (c *Client) finishSend(txnID string, p *pendingSend, eventID id.EventID, err error) {
+	c.sendMu.Lock()
+	if err == nil {
+		delete(c.pending, txnID)
+	} else {
+		p.sending = false
+	}
+	c.sendMu.Unlock()
+	if err != nil {
+		c.log.Warn().Err(err).Str("txn_id", txnID).Stringer("room_id", p.roomID).Msg("message not sent")
+	}
+	c.hub.publish(EchoResolved{RoomID: p.roomID, TxnID: txnID, EventID: eventID, Err: err})
+}
+
+// Retry resends a failed pending message with the same transaction ID (so
+// the server never stores it twice); its outcome comes as EchoResolved.
+func (c *Client) Retry(roomID id.RoomID, txnID string) error {
+	c.sendMu.Lock()
+	p, ok := c.pending[txnID]
+	if !ok || p.roomID != roomID {
+		c.sendMu.Unlock()
+		return fmt.Errorf("retrying %s: no such pending message", txnID)
+	}
+	if p.sending {
+		c.sendMu.Unlock()
+		return fmt.Errorf("retrying %s: it is still being sent", txnID)
+	}
+	p.sending = true
+	c.sendMu.Unlock()
+	if !c.goBackground(func(ctx context.Context) { c.sendPending(ctx, txnID, p) }) {
+		c.finishSend(txnID, p, "", ErrClosed)
+		return ErrClosed
+	}
+	return nil
+}
+
+// SendEvent sends a message event of any type (m.call.*, ...).
+func (c *Client) SendEvent(ctx context.Context, roomID id.RoomID, t event.Type, content any) (id.EventID, error) {
+	if c.closed.Load() {
+		return "", ErrClosed
+	}
+	t.Class = event.MessageEventType
+	resp, err := c.cli.SendMessageEvent(ctx, roomID, t, content, mautrix.ReqSendEvent{TransactionID: c.newTxnID()})
+	if err != nil {
+		return "", fmt.Errorf("sending %s to %s: %w", t.Type, roomID, c.scrub(err))
+	}
+	return resp.EventID, nil
+}
+
+// SendState sends a state event (widgets, topic...).
+func (c *Client) SendState(ctx context.Context, roomID id.RoomID, t event.Type, stateKey string, content any) (id.EventID, error) {
+	if c.closed.Load() {
+		return "", ErrClosed
+	}
+	t.Class = event.StateEventType
+	resp, err := c.cli.SendStateEvent(ctx, roomID, t, stateKey, content)
+	if err != nil {
+		return "", fmt.Errorf("sending %s state to %s: %w", t.Type, roomID, c.scrub(err))
+	}
+	return resp.EventID, nil
+}

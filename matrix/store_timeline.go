@@ -1,0 +1,153 @@
+package matrix
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+)
+
+// The timeline table keeps each room's recent events in order (seq grows
+// with newer events; history fetched with /messages gets seqs below the
+// oldest). token, where set, is the /messages token that paginates
+// backwards from just before that event: the sync batch's prev_batch for a
+// batch's first event, the /messages end token for a history chunk's
+// oldest. Trimming only cuts at an event with a token, so the room's
+// prev_batch always continues exactly where the stored timeline begins.
+
+// seqBounds returns the lowest and highest seq stored for a room; has is
+// false (and both 0) when none is stored.
+func seqBounds(ctx context.Context, q queryer, roomID id.RoomID) (lo, hi int64, has bool, err error) {
+	var l, h sql.NullInt64
+	err = q.QueryRowContext(ctx, `SELECT MIN(seq), MAX(seq) FROM tm_timeline WHERE room_id = ?`, roomID).Scan(&l, &h)
+	if err != nil {
+		return 0, 0, false, fmt.Errorf("reading timeline bounds of %s: %w", roomID, err)
+	}
+	return l.Int64, h.Int64, l.Valid, nil
+}
+
+// setToken sets the pagination token of a stored event.
+func setToken(ctx context.Context, q queryer, roomID id.RoomID, seq int64, token string) error {
+	if _, err := q.ExecContext(ctx, `UPDATE tm_timeline SET token = ? WHERE room_id = ? AND seq = ?`, token, roomID, seq); err != nil {
+		return fmt.Errorf("saving history token of %s: %w", roomID, err)
+	}
+	return nil
+}
+
+// insertTimeline stores an event at seq unless the room has it already
+// (dedupe by event ID). It reports whether the event was new.
+func insertTimeline(ctx context.Context, q queryer, ev *event.Event, seq int64, token string) (bool, error) {
+	data, err := encodeEvent(ev)
+	if err != nil {
+		return false, err
+	}
+	var tok any
+	if token != "" {
+		tok = token
+	}
+	res, err := q.ExecContext(ctx, `INSERT OR IGNORE INTO tm_timeline (room_id, seq, event_id, ts, token, event)
+		VALUES (?, ?, ?, ?, ?, ?)`, ev.RoomID, seq, ev.ID, ev.Timestamp, tok, data)
+	if err != nil {
+		return false, fmt.Errorf("storing event %s: %w", ev.ID, err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// hasTimelineEvent says whether a room's stored timeline holds an event.
+func hasTimelineEvent(ctx context.Context, q queryer, roomID id.RoomID, eventID id.EventID) (bool, error) {
+	var one int
+	err := q.QueryRowContext(ctx, `SELECT 1 FROM tm_timeline WHERE room_id = ? AND event_id = ?`, roomID, eventID).Scan(&one)
+	if err == sql.ErrNoRows {
+		return false, nil
+	} else if err != nil {
+		return false, fmt.Errorf("looking up event %s: %w", eventID, err)
+	}
+	return true, nil
+}
+
+// clearTimeline forgets a room's stored timeline (after a gap).
+func clearTimeline(ctx context.Context, q queryer, roomID id.RoomID) error {
+	if _, err := q.ExecContext(ctx, `DELETE FROM tm_timeline WHERE room_id = ?`, roomID); err != nil {
+		return fmt.Errorf("clearing timeline of %s: %w", roomID, err)
+	}
+	return nil
+}
+
+// trimTimeline keeps at least keep of a room's newest events, cutting at
+// the newest event with a token at or before the keep-th newest one. It
+// returns the token the room's prev_batch must become, and whether it cut.
+func trimTimeline(ctx context.Context, q queryer, roomID id.RoomID, keep int) (string, bool, error) {
+	var count int
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM tm_timeline WHERE room_id = ?`, roomID).Scan(&count); err != nil {
+		return "", false, fmt.Errorf("counting timeline of %s: %w", roomID, err)
+	}
+	if count <= keep {
+		return "", false, nil
+	}
+	// The seq of the keep-th newest event.
+	var boundary int64
+	if err := q.QueryRowContext(ctx, `SELECT seq FROM tm_timeline WHERE room_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?`,
+		roomID, keep-1).Scan(&boundary); err != nil {
+		return "", false, fmt.Errorf("trimming timeline of %s: %w", roomID, err)
+	}
+	var cut int64
+	var token string
+	err := q.QueryRowContext(ctx, `SELECT seq, token FROM tm_timeline WHERE room_id = ? AND seq <= ? AND token IS NOT NULL
+		ORDER BY seq DESC LIMIT 1`, roomID, boundary).Scan(&cut, &token)
+	if err == sql.ErrNoRows {
+		return "", false, nil
+	} else if err != nil {
+		return "", false, fmt.Errorf("trimming timeline of %s: %w", roomID, err)
+	}
+	res, err := q.ExecContext(ctx, `DELETE FROM tm_timeline WHERE room_id = ? AND seq < ?`, roomID, cut)
+	if err != nil {
+		return "", false, fmt.Errorf("trimming timeline of %s: %w", roomID, err)
+	}
+	n, _ := res.RowsAffected()
+	return token, n > 0, nil
+}
+
+// noSeq is a seq above every stored one.
+const noSeq = int64(1) << 62
+
+// loadTimeline returns up to limit of a room's newest stored events with a
+// seq below before, oldest first, and the lowest seq returned (before when
+// none).
+func loadTimeline(ctx context.Context, q queryer, roomID id.RoomID, before int64, limit int) ([]*event.Event, int64, error) {
+	rows, err := q.QueryContext(ctx, `SELECT seq, event FROM (
+		SELECT seq, event FROM tm_timeline WHERE room_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?
+	) ORDER BY seq ASC`, roomID, before, limit)
+	if err != nil {
+		return nil, before, fmt.Errorf("loading timeline of %s: %w", roomID, err)
+	}
+	defer rows.Close()
+	out := make([]*event.Event, 0, min(limit, 1024))
+	lowest := before
+	for rows.Next() {
+		var seq int64
+		var data []byte
+		if err := rows.Scan(&seq, &data); err != nil {
+			return nil, before, fmt.Errorf("loading timeline of %s: %w", roomID, err)
+		}
+		lowest = min(lowest, seq)
+		ev, err := decodeEvent(data, roomID)
+		if err != nil {
+			continue
+		}
+		out = append(out, ev)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, before, fmt.Errorf("loading timeline of %s: %w", roomID, err)
+	}
+	return out, lowest, nil
+}
+
+// countTimelineEvent counts how often an event ID is stored in a room (for tests).
+func countTimelineEvent(ctx context.Context, q queryer, roomID id.RoomID, eventID id.EventID) (int, error) {
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM tm_timeline WHERE room_id = ? AND event_id = ?`, roomID, eventID).Scan(&n)
+	return n, err
+}

@@ -1,0 +1,189 @@
+package matrix
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+)
+
+const (
+	// syncTimeout is the long-poll timeout of /sync.
+	syncTimeout = 30 * time.Second
+	// syncGrace is how much longer than the timeout a /sync may take
+	// before it is abandoned as a dead connection.
+	syncGrace = 30 * time.Second
+	// initialSyncDeadline bounds the first /sync, which may be large.
+	initialSyncDeadline = 5 * time.Minute
+	// minBackoff and maxBackoff bound the wait between failed syncs.
+	minBackoff = time.Second
+	maxBackoff = 30 * time.Second
+	// offlineAfter is how many failures in a row make the state offline
+	// rather than reconnecting.
+	offlineAfter = 3
+	// syncTimelineLimit is how many timeline events a room gets per /sync.
+	syncTimelineLimit = 50
+)
+
+// syncFilter lazy-loads members and turns presence off, but keeps every
+// room event type: m.call.* events and im.vector.modular.widgets state must
+// reach the calls code.
+func syncFilter() *mautrix.Filter {
+	none := []event.Type{{Type: "*"}}
+	return &mautrix.Filter{
+		EventFormat: mautrix.EventFormatClient,
+		Presence:    &mautrix.FilterPart{NotTypes: none},
+		AccountData: &mautrix.FilterPart{Types: []event.Type{event.AccountDataDirectChats}},
+		Room: &mautrix.RoomFilter{
+			State:       &mautrix.FilterPart{LazyLoadMembers: true},
+			Timeline:    &mautrix.FilterPart{Limit: syncTimelineLimit, LazyLoadMembers: true},
+			Ephemeral:   &mautrix.FilterPart{Types: []event.Type{event.EphemeralEventTyping}},
+			AccountData: &mautrix.FilterPart{NotTypes: none},
+		},
+	}
+}
+
+// backoff is the wait after the n-th failure in a row (n >= 1): 1 s,
+// doubling, at most 30 s.
+func backoff(n int) time.Duration {
+	d := minBackoff
+	for i := 1; i < n && d < maxBackoff; i++ {
+		d *= 2
+	}
+	if d > maxBackoff {
+		d = maxBackoff
+	}
+	return d
+}
+
+// ErrLoggedOut is returned by Run when the server no longer accepts the
+// session (M_UNKNOWN_TOKEN); a LoggedOut update is published too.
+var ErrLoggedOut = errors.New("the homeserver ended this session")
+
+// Run syncs until ctx ends or the Client closes (then it returns nil),
+// retrying failed syncs with back-off (1 s doubling to 30 s). It publishes
+// StatusChanged: connecting at start, synced after each successful sync,
+// reconnecting (or offline after several failures in a row) with the
+// error and RetryIn. If the server rejects the token it publishes LoggedOut
+// and returns an error matching ErrLoggedOut. Only one Run may be active.
+func (c *Client) Run(ctx context.Context) error {
+	c.runMu.Lock()
+	if c.closed.Load() {
+		c.runMu.Unlock()
+		return ErrClosed
+	}
+	if c.running {
+		c.runMu.Unlock()
+		return errors.New("sync is already running")
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	c.running, c.stopRun = true, cancel
+	c.runMu.Unlock()
+	defer func() {
+		cancel()
+		c.runMu.Lock()
+		c.running, c.stopRun = false, nil
+		c.runMu.Unlock()
+	}()
+	stopOnClose := context.AfterFunc(c.life, cancel)
+	defer stopOnClose()
+
+	c.publishStatus(StatusChanged{State: StateConnecting})
+	var filterID string
+	failures := 0
+	synced := false
+	for {
+		if ctx.Err() != nil {
+			c.publishStatus(StatusChanged{State: StateOffline})
+			return nil
+		}
+		err := c.syncOnce(ctx, &filterID)
+		if err == nil {
+			failures = 0
+			if !synced {
+				synced = true
+				c.publishStatus(StatusChanged{State: StateSynced})
+			}
+			continue
+		}
+		if ctx.Err() != nil {
+			c.publishStatus(StatusChanged{State: StateOffline})
+			return nil
+		}
+		if isUnknownToken(err) {
+			err = fmt.Errorf("%w: %w", ErrLoggedOut, c.scrub(err))
+			c.log.Warn().Err(err).Msg("session ended by the homeserver")
+			c.publishStatus(StatusChanged{State: StateOffline, Err: err})
+			c.hub.publish(LoggedOut{Err: err})
+			return err
+		}
+		failures++
+		synced = false
+		wait := backoff(failures)
+		state := StateReconnecting
+		if failures >= offlineAfter {
+			state = StateOffline
+		}
+		err = c.scrub(err)
+		c.log.Warn().Err(err).Dur("retry_in", wait).Int("failures", failures).Msg("sync failed")
+		c.publishStatus(StatusChanged{State: state, Err: err, RetryIn: wait})
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			c.publishStatus(StatusChanged{State: StateOffline})
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// syncOnce makes one /sync request (creating the filter first if needed)
+// and applies its response.
+func (c *Client) syncOnce(ctx context.Context, filterID *string) error {
+	if *filterID == "" {
+		fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		resp, err := c.cli.CreateFilter(fctx, syncFilter())
+		cancel()
+		if err != nil {
+			return fmt.Errorf("creating sync filter: %w", err)
+		}
+		*filterID = resp.FilterID
+	}
+	c.mu.RLock()
+	since := c.since
+	c.mu.RUnlock()
+	timeout := syncTimeout
+	deadline := syncTimeout + syncGrace
+	if since == "" {
+		timeout, deadline = 0, initialSyncDeadline
+	}
+	rctx, cancel := context.WithTimeout(ctx, deadline)
+	resp, err := c.cli.FullSyncRequest(rctx, mautrix.ReqSync{
+		Timeout:  int(timeout / time.Millisecond),
+		Since:    since,
+		FilterID: *filterID,
+	})
+	cancel()
+	if err != nil {
+		return fmt.Errorf("syncing: %w", err)
+	}
+	if resp == nil || resp.NextBatch == "" {
+		return errors.New("syncing: the homeserver sent no next_batch")
+	}
+	ups, err := c.applySync(ctx, resp, since)
+	if err != nil {
+		return err
+	}
+	c.hub.publish(ups...)
+	return nil
+}
+
+// publishStatus publishes a status change.
+func (c *Client) publishStatus(s StatusChanged) { c.hub.publish(s) }
+
+// scrub hides the access token in an error's text.
+func (c *Client) scrub(err error) error { return scrub(err, c.sess.AccessToken) }
