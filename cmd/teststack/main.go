@@ -109,7 +109,8 @@ func run(args []string, out io.Writer) error {
 		}
 	}
 
-	fmt.Fprintf(out, "\nTest stack up in %v.\n\n", up.Round(time.Millisecond))
+	fmt.Fprintf(out, "\nTest stack up in %v (Dendrite answered in %v, coturn listened in %v).\n\n",
+		up.Round(time.Millisecond), st.DendriteStartup.Round(time.Millisecond), st.CoturnStartup.Round(time.Millisecond))
 	fmt.Fprintf(out, "Homeserver URL:  %s   (server name %q, open registration)\n", st.BaseURL, teststack.ServerName)
 	if st.TURNAddr != "" {
 		fmt.Fprintf(out, "TURN server:     %s (UDP and TCP), handed out by /voip/turnServer\n", st.TURNAddr)

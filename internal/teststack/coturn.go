@@ -23,6 +23,7 @@ func (s *Stack) startCoturn(ctx context.Context) (*turnSettings, error) {
 	}
 	lo, hi := relayPortRange()
 	secret := randomSecret(16)
+	start := time.Now()
 	p, err := startProc("coturn", s.Dir, s.CoturnLogPath(), bin,
 		"-n", "-L", "127.0.0.1", "-E", "127.0.0.1",
 		"--listening-port", strconv.Itoa(port),
@@ -42,6 +43,7 @@ func (s *Stack) startCoturn(ctx context.Context) (*turnSettings, error) {
 	if err := waitTCP(ctx, addr, p, s.opts.StartTimeout); err != nil {
 		return nil, err
 	}
+	s.CoturnStartup = time.Since(start)
 	s.TURNAddr = addr
 	s.TURNSecret = secret
 	s.TURNURIs = []string{

@@ -56,6 +56,11 @@ type Stack struct {
 	TURNURIs []string
 	// Dir is the stack's temporary directory (config, data, logs).
 	Dir string
+	// CoturnStartup is how long coturn took to listen (zero without TURN).
+	CoturnStartup time.Duration
+	// DendriteStartup is how long Dendrite last took to answer
+	// /_matrix/client/versions after being launched.
+	DendriteStartup time.Duration
 
 	opts       Options
 	binDir     string
@@ -177,6 +182,8 @@ func (s *Stack) StartHomeserver(ctx context.Context) error {
 		return err
 	}
 	s.dendrite = p
+	start := time.Now()
+	defer func() { s.DendriteStartup = time.Since(start) }()
 	if err := waitHTTP(ctx, s.HomeserverURL()+"/_matrix/client/versions", p, s.opts.StartTimeout); err != nil {
 		p.stop(time.Second)
 		return err

@@ -42,7 +42,8 @@ func ForTest(tb testing.TB, opts Options) *Stack {
 		}
 		s.Close()
 	})
-	tb.Logf("test stack up in %v at %s", time.Since(start).Round(time.Millisecond), s.BaseURL)
+	tb.Logf("test stack up in %v at %s (dendrite %v, coturn %v)", time.Since(start).Round(time.Millisecond), s.BaseURL,
+		s.DendriteStartup.Round(time.Millisecond), s.CoturnStartup.Round(time.Millisecond))
 	return s
 }
 
@@ -81,7 +82,9 @@ func (sh *Shared) Get(tb testing.TB) *Stack {
 		start := time.Now()
 		sh.stack, sh.err = Start(ctx, sh.opts)
 		if sh.err == nil {
-			fmt.Fprintf(os.Stderr, "teststack: shared stack up in %v at %s\n", time.Since(start).Round(time.Millisecond), sh.stack.BaseURL)
+			fmt.Fprintf(os.Stderr, "teststack: shared stack up in %v at %s (dendrite %v, coturn %v)\n",
+				time.Since(start).Round(time.Millisecond), sh.stack.BaseURL,
+				sh.stack.DendriteStartup.Round(time.Millisecond), sh.stack.CoturnStartup.Round(time.Millisecond))
 		}
 	})
 	if sh.err != nil {
