@@ -3,14 +3,20 @@ package calls
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"sync"
+	"time"
 
+	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix/id"
+
+	"github.com/termatrix/termatrix/calls/browser"
+	"github.com/termatrix/termatrix/calls/jitsi"
+	"github.com/termatrix/termatrix/config"
+	"github.com/termatrix/termatrix/matrix"
 )
-
-// CONTRACT STUB: the UI codes against these signatures; the implementation
-// replaces the bodies, keeping the signatures.
-
-var errNotImplemented = errors.New("not implemented yet")
 
 // WidgetInfo is one room widget as /widgets lists it.
 type WidgetInfo struct {
@@ -30,63 +36,259 @@ type DomainChoice struct {
 	Source string
 }
 
+// Options builds a Controller.
+type Options struct {
+	// Client is the account's core; *matrix.Client in the program.
+	Client Matrix
+	// Config is the loaded configuration.
+	Config *config.Config
+	// Browser opens URLs; nil means browser.New from Config.Browser and Env.
+	Browser browser.Opener
+	// OneToOne runs 1:1 calls; nil until package voip provides one.
+	OneToOne OneToOne
+	// Env reads the environment (SSH detection); nil means os.Getenv.
+	Env func(string) string
+	// HTTPClient makes the /.well-known/element/jitsi lookups; nil means
+	// a client with the configured timeout.
+	HTTPClient *http.Client
+	// Log receives diagnostics; never tokens.
+	Log zerolog.Logger
+}
+
+// actionTimeout bounds the network work of one user action.
+const actionTimeout = 40 * time.Second
+
 // Controller runs calls for one account. All methods are safe for
 // concurrent use and return quickly; the work goes on in the background
 // and its results arrive as Events.
-type Controller struct{}
+type Controller struct {
+	mx      Matrix
+	cfg     *config.Config
+	opener  browser.Opener
+	auth    *jitsi.AuthChecker
+	log     zerolog.Logger
+	hub     hub
+	wkFetch time.Duration
+
+	mu          sync.Mutex
+	oneToOne    OneToOne
+	stopOne     func()
+	domain      *jitsi.DomainChoice
+	published   map[id.RoomID]*Conference
+	overrides   map[id.RoomID]map[string]override
+	avatar      string
+	avatarAt    time.Time
+	lastLatency time.Duration
+}
+
+// New makes a Controller. It does nothing until Run, except answer calls.
+func New(o Options) *Controller {
+	cfg := o.Config
+	if cfg == nil {
+		cfg = &config.Config{}
+	}
+	env := o.Env
+	if env == nil {
+		env = os.Getenv
+	}
+	opener := o.Browser
+	if opener == nil {
+		opener = browser.New(browser.Options{Setting: cfg.Browser, Env: env})
+	}
+	timeout := time.Duration(cfg.Jitsi.WellKnownTimeoutMs) * time.Millisecond
+	if timeout <= 0 {
+		timeout = 3 * time.Second
+	}
+	return &Controller{
+		mx:        o.Client,
+		cfg:       cfg,
+		opener:    opener,
+		auth:      &jitsi.AuthChecker{Client: o.HTTPClient, Timeout: timeout},
+		log:       o.Log,
+		wkFetch:   timeout,
+		oneToOne:  o.OneToOne,
+		published: map[id.RoomID]*Conference{},
+		overrides: map[id.RoomID]map[string]override{},
+	}
+}
+
+// SetOneToOne plugs in the 1:1 call manager (before Run).
+func (c *Controller) SetOneToOne(o OneToOne) {
+	c.mu.Lock()
+	c.oneToOne = o
+	c.mu.Unlock()
+}
+
+func (c *Controller) one() OneToOne {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.oneToOne
+}
 
 // Subscribe returns a channel of Events and a function that ends the subscription.
-func (c *Controller) Subscribe() (<-chan Event, func()) { return nil, func() {} }
+func (c *Controller) Subscribe() (<-chan Event, func()) { return c.hub.subscribe() }
 
-// Run follows the account's updates until ctx ends.
-func (c *Controller) Run(ctx context.Context) error { return errNotImplemented }
+func (c *Controller) publish(e Event) { c.hub.publish(e) }
+
+func (c *Controller) status(roomID id.RoomID, isErr bool, format string, args ...any) {
+	c.publish(Status{RoomID: roomID, Text: fmt.Sprintf(format, args...), Error: isErr})
+}
+
+// Run follows the account's updates until ctx ends: it publishes
+// ConferenceChanged as widgets come and go, re-reads the homeserver's
+// well-known at start, and forwards 1:1 call snapshots.
+func (c *Controller) Run(ctx context.Context) error {
+	if c.mx == nil {
+		return errors.New("calls: no matrix client")
+	}
+	updates, unsub := c.mx.Subscribe()
+	defer unsub()
+
+	go func() {
+		if err := c.RefreshJitsi(ctx); err != nil {
+			c.log.Debug().Err(err).Msg("jitsi: homeserver well-known not read")
+		}
+	}()
+	if o := c.one(); o != nil {
+		ch, stop := o.Subscribe()
+		defer stop()
+		go func() {
+			for cc := range ch {
+				c.publish(cc)
+			}
+		}()
+	}
+	for _, r := range c.mx.Rooms() {
+		c.refreshConference(r.ID)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case u, ok := <-updates:
+			if !ok {
+				return nil
+			}
+			c.handleUpdate(u)
+		}
+	}
+}
+
+func (c *Controller) handleUpdate(u matrix.Update) {
+	switch u := u.(type) {
+	case matrix.StateChanged:
+		if u.Event != nil && u.Event.Type.Type == WidgetEventType.Type && u.Event.StateKey != nil {
+			c.dropOverride(u.RoomID, *u.Event.StateKey)
+			c.refreshConference(u.RoomID)
+		}
+	case matrix.RoomsChanged:
+		for _, r := range u.Rooms {
+			c.mu.Lock()
+			_, known := c.published[r.ID]
+			c.mu.Unlock()
+			if !known {
+				c.refreshConference(r.ID)
+			}
+		}
+	}
+}
 
 // Voice places a voice call in a room: 1 member refuses, 2 members is a
 // 1:1 call, more joins or starts a Jitsi conference.
-func (c *Controller) Voice(roomID id.RoomID) {}
+func (c *Controller) Voice(roomID id.RoomID) { c.place(roomID, false) }
 
 // Video places a video call in a room, as Voice does.
-func (c *Controller) Video(roomID id.RoomID) {}
+func (c *Controller) Video(roomID id.RoomID) { c.place(roomID, true) }
 
-// JoinConference joins the room's existing Jitsi conference.
-func (c *Controller) JoinConference(roomID id.RoomID) {}
+// JoinConference joins the room's existing Jitsi conference, always on the
+// widget's own domain and conference ID.
+func (c *Controller) JoinConference(roomID id.RoomID) {
+	start := time.Now()
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
+		defer cancel()
+		w := c.currentJitsi(roomID)
+		if w == nil {
+			c.status(roomID, true, msgNoConference)
+			return
+		}
+		c.openConference(ctx, roomID, w, start)
+	}()
+}
 
 // EndConference removes the room's Jitsi widget for everyone. The UI asks
 // the user to confirm before calling it.
-func (c *Controller) EndConference(roomID id.RoomID) {}
+func (c *Controller) EndConference(roomID id.RoomID) {
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
+		defer cancel()
+		w := c.currentJitsi(roomID)
+		if w == nil {
+			c.status(roomID, true, msgNoConference)
+			return
+		}
+		if err := c.removeWidget(ctx, roomID, w.ID); err != nil {
+			c.status(roomID, true, "%s", err)
+			return
+		}
+		c.status(roomID, false, "Ended the conference for everyone.")
+	}()
+}
 
 // Conference returns the room's current Jitsi conference, or nil.
-func (c *Controller) Conference(roomID id.RoomID) *Conference { return nil }
+func (c *Controller) Conference(roomID id.RoomID) *Conference {
+	w := c.currentJitsi(roomID)
+	if w == nil {
+		return nil
+	}
+	return c.conferenceOf(roomID, w)
+}
 
 // Answer answers the ringing 1:1 call in a room.
-func (c *Controller) Answer(roomID id.RoomID) {}
+func (c *Controller) Answer(roomID id.RoomID) {
+	c.withOne(roomID, func(o OneToOne) error { return o.Answer(roomID) })
+}
 
 // Reject rejects the ringing 1:1 call in a room.
-func (c *Controller) Reject(roomID id.RoomID) {}
+func (c *Controller) Reject(roomID id.RoomID) {
+	c.withOne(roomID, func(o OneToOne) error { return o.Reject(roomID) })
+}
 
 // Hangup ends the 1:1 call in a room.
-func (c *Controller) Hangup(roomID id.RoomID) {}
+func (c *Controller) Hangup(roomID id.RoomID) {
+	c.withOne(roomID, func(o OneToOne) error { return o.Hangup(roomID) })
+}
 
 // ToggleMute mutes or unmutes the microphone of the current 1:1 call.
-func (c *Controller) ToggleMute() {}
+func (c *Controller) ToggleMute() {
+	c.withOne("", func(o OneToOne) error { return o.ToggleMute() })
+}
 
 // ActiveCall returns the current 1:1 call, if any.
-func (c *Controller) ActiveCall() (CallInfo, bool) { return CallInfo{}, false }
+func (c *Controller) ActiveCall() (CallInfo, bool) {
+	if o := c.one(); o != nil {
+		return o.Active()
+	}
+	return CallInfo{}, false
+}
 
-// Widgets lists a room's widgets of any type.
-func (c *Controller) Widgets(roomID id.RoomID) []WidgetInfo { return nil }
+func (c *Controller) withOne(roomID id.RoomID, f func(OneToOne) error) {
+	o := c.one()
+	if o == nil {
+		c.status(roomID, true, msgNoOneToOne)
+		return
+	}
+	go func() {
+		if err := f(o); err != nil {
+			c.status(roomID, true, "%s", err)
+		}
+	}()
+}
 
-// OpenWidget opens an https widget in the browser (or shows its link).
-func (c *Controller) OpenWidget(roomID id.RoomID, widgetID string) {}
-
-// AddWidget adds a custom widget (http/https URL only), as Element's /addwidget.
-func (c *Controller) AddWidget(roomID id.RoomID, rawURL string) {}
-
-// RemoveWidget removes a widget, if the user has the power to.
-func (c *Controller) RemoveWidget(roomID id.RoomID, widgetID string) {}
-
-// JitsiDomain says which domain a new conference would use and why.
-func (c *Controller) JitsiDomain() DomainChoice { return DomainChoice{} }
-
-// RefreshJitsi re-reads the homeserver's well-known (/jitsi refresh).
-func (c *Controller) RefreshJitsi(ctx context.Context) error { return errNotImplemented }
+// LastOpenLatency is the time from the last Voice, Video, JoinConference
+// or OpenWidget press to the browser opener being called.
+func (c *Controller) LastOpenLatency() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lastLatency
+}
