@@ -1,0 +1,204 @@
+package elementpeer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// matrix-js-sdk's CallState values that tests wait for.
+const (
+	StateRinging    = "ringing"
+	StateInviteSent = "invite_sent"
+	StateConnecting = "connecting"
+	StateConnected  = "connected"
+	StateEnded      = "ended"
+)
+
+// Event is something the page reported: "incoming" (an invite rang), "state"
+// (the call's CallState changed), "hangup" (the call ended, with matrix-js-sdk's
+// reason), "error", "busy" (a second call was refused) or "crash".
+type Event struct {
+	Event     string `json:"event"`
+	CallID    string `json:"callId"`
+	State     string `json:"state"`
+	Old       string `json:"old"`
+	Direction string `json:"direction"`
+	Reason    string `json:"reason"`
+	Party     string `json:"party"`
+	Error     string `json:"error"`
+	Sender    string `json:"sender"`
+	RoomID    string `json:"roomId"`
+	Video     bool   `json:"video"`
+	// T is the browser's wall clock when the event happened, in ms since
+	// the Unix epoch.
+	T int64 `json:"t"`
+}
+
+// Time returns T as a time.Time.
+func (e Event) Time() time.Time { return time.UnixMilli(e.T) }
+
+// Incoming is a call that rang on the peer.
+type Incoming struct {
+	CallID string
+	Sender string
+	RoomID string
+	Video  bool
+	At     time.Time
+}
+
+// Placed is an outgoing call: its ID and when placeVoiceCall/placeVideoCall
+// was entered in the browser.
+type Placed struct {
+	CallID   string `json:"callId"`
+	PlacedAt int64  `json:"placedAt"`
+}
+
+// Stats is a summary of the current call's RTCPeerConnection.getStats().
+type Stats struct {
+	CallID               string  `json:"callId"`
+	State                string  `json:"state"`
+	ICEConnectionState   string  `json:"iceConnectionState"`
+	InboundAudioPackets  int64   `json:"inboundAudioPackets"`
+	InboundAudioBytes    int64   `json:"inboundAudioBytes"`
+	TotalAudioEnergy     float64 `json:"totalAudioEnergy"`
+	OutboundAudioPackets int64   `json:"outboundAudioPackets"`
+	AudioCodec           string  `json:"audioCodec"`
+	InboundVideoFrames   int64   `json:"inboundVideoFrames"`
+	VideoCodec           string  `json:"videoCodec"`
+	VideoWidth           int     `json:"videoWidth"`
+	VideoHeight          int     `json:"videoHeight"`
+	// LocalCandidateType and RemoteCandidateType are the selected candidate
+	// pair's types: "relay" when media goes through TURN.
+	LocalCandidateType  string `json:"localCandidateType"`
+	RemoteCandidateType string `json:"remoteCandidateType"`
+	CandidatePairState  string `json:"candidatePairState"`
+	// AudioPlaying is whether the remote stream is attached to a playing
+	// <audio> element (Chromium decodes remote audio only then).
+	AudioPlaying bool `json:"audioPlaying"`
+}
+
+// PlaceCall places a voice call (or a video call) in roomID, once the peer
+// is joined there, and returns when the invite has been sent.
+func (p *Peer) PlaceCall(ctx context.Context, roomID string, video bool) (Placed, error) {
+	var res Placed
+	if err := p.do(ctx, "placeCall", map[string]any{"roomId": roomID, "video": video}, &res); err != nil {
+		return Placed{}, err
+	}
+	p.mu.Lock()
+	p.callID = res.CallID
+	p.mu.Unlock()
+	return res, nil
+}
+
+// WaitIncoming waits for an incoming call not yet returned by an earlier
+// WaitIncoming and makes it the current call.
+func (p *Peer) WaitIncoming(ctx context.Context) (Incoming, error) {
+	p.mu.Lock()
+	from := p.incoming
+	p.mu.Unlock()
+	idx := 0
+	e, err := p.waitEvent(ctx, func(e Event) bool {
+		idx++
+		return idx > from && e.Event == "incoming"
+	})
+	if err != nil {
+		return Incoming{}, err
+	}
+	p.mu.Lock()
+	if idx > p.incoming {
+		p.incoming = idx
+	}
+	p.callID = e.CallID
+	p.mu.Unlock()
+	return Incoming{CallID: e.CallID, Sender: e.Sender, RoomID: e.RoomID, Video: e.Video, At: e.Time()}, nil
+}
+
+// Answer answers the current (ringing) call.
+func (p *Peer) Answer(ctx context.Context) error { return p.do(ctx, "answer", nil, nil) }
+
+// Hangup hangs the current call up (reason user_hangup).
+func (p *Peer) Hangup(ctx context.Context) error { return p.do(ctx, "hangup", nil, nil) }
+
+// Reject rejects the current (ringing) call.
+func (p *Peer) Reject(ctx context.Context) error { return p.do(ctx, "reject", nil, nil) }
+
+// SetAutoAnswer turns answering every incoming call at once on or off.
+func (p *Peer) SetAutoAnswer(ctx context.Context, on bool) error {
+	return p.do(ctx, "autoAnswer", map[string]any{"on": on}, nil)
+}
+
+// Stats returns a getStats() summary of the current call.
+func (p *Peer) Stats(ctx context.Context) (Stats, error) {
+	var s Stats
+	err := p.do(ctx, "stats", nil, &s)
+	return s, err
+}
+
+// CallID returns the current call's ID: the last one placed or rung.
+func (p *Peer) CallID() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.callID
+}
+
+// ErrCallEnded is returned (wrapped) by WaitState when the call ends before
+// reaching the state waited for.
+var ErrCallEnded = errors.New("the call ended")
+
+// WaitState waits until the current call reaches state and returns that
+// event. It fails with ErrCallEnded, and the hang-up reason, if the call
+// ends first.
+func (p *Peer) WaitState(ctx context.Context, state string) (Event, error) {
+	callID := p.CallID()
+	if callID == "" {
+		return Event{}, errors.New("elementpeer: no current call")
+	}
+	var ended *Event
+	e, err := p.waitEvent(ctx, func(e Event) bool {
+		if e.CallID != callID {
+			return false
+		}
+		if e.Event == "state" && e.State == state {
+			return true
+		}
+		if state != StateEnded && e.Event == "hangup" {
+			ended = &e
+			return true
+		}
+		return false
+	})
+	if err != nil {
+		return Event{}, err
+	}
+	if ended != nil {
+		return Event{}, p.failure("waiting for "+state, fmt.Errorf("%w (reason %q)", ErrCallEnded, ended.Reason))
+	}
+	return e, nil
+}
+
+// WaitHangup waits until the current call has ended and returns
+// matrix-js-sdk's hang-up reason (e.g. "user_hangup", "invite_timeout").
+func (p *Peer) WaitHangup(ctx context.Context) (string, error) {
+	callID := p.CallID()
+	if callID == "" {
+		return "", errors.New("elementpeer: no current call")
+	}
+	e, err := p.waitEvent(ctx, func(e Event) bool { return e.CallID == callID && e.Event == "hangup" })
+	if err != nil {
+		return "", err
+	}
+	return e.Reason, nil
+}
+
+// StateTime returns when the current call entered state, if it did.
+func (p *Peer) StateTime(state string) (time.Time, bool) {
+	callID := p.CallID()
+	for _, e := range p.Events() {
+		if e.CallID == callID && e.Event == "state" && e.State == state {
+			return e.Time(), true
+		}
+	}
+	return time.Time{}, false
+}

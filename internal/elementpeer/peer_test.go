@@ -1,0 +1,198 @@
+package elementpeer_test
+
+import (
+	"context"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/termatrix/termatrix/internal/elementpeer"
+	"github.com/termatrix/termatrix/internal/teststack"
+)
+
+var stack teststack.Shared
+
+func TestMain(m *testing.M) { os.Exit(stack.Run(m, teststack.Options{TURN: true})) }
+
+// pair is two matrix-js-sdk peers, relay-only, joined to one room.
+type pair struct {
+	a, b   *elementpeer.Peer
+	ua, ub teststack.User
+	roomID string
+}
+
+// newPair registers two users, puts them in a private room and starts a
+// forced-TURN Element peer for each (in parallel: Chromium takes a while).
+func newPair(tb testing.TB) pair {
+	tb.Helper()
+	st := stack.Get(tb)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ua, ub := st.MustRegister(tb, "ela"), st.MustRegister(tb, "elb")
+	roomID, err := ua.CreateRoom(ctx, map[string]any{"preset": "private_chat", "invite": []string{ub.UserID}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := ub.Join(ctx, roomID); err != nil {
+		tb.Fatal(err)
+	}
+	var pa, pb *elementpeer.Peer
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); pa = startPeer(tb, st, ua) }()
+	go func() { defer wg.Done(); pb = startPeer(tb, st, ub) }()
+	wg.Wait()
+	if pa == nil || pb == nil {
+		tb.FailNow()
+	}
+	return pair{a: pa, b: pb, ua: ua, ub: ub, roomID: roomID}
+}
+
+// startPeer is ForTest without Fatal, which must not run off the test's
+// goroutine.
+func startPeer(tb testing.TB, st *teststack.Stack, u teststack.User) *elementpeer.Peer {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	p, err := elementpeer.Start(ctx, elementpeer.Options{
+		BaseURL: st.BaseURL, UserID: u.UserID, AccessToken: u.AccessToken, DeviceID: u.DeviceID, ForceTURN: true,
+	})
+	if err != nil {
+		tb.Errorf("starting the element peer for %s: %v", u.UserID, err)
+		return nil
+	}
+	tb.Cleanup(func() { p.Close() })
+	return p
+}
+
+// waitMedia polls getStats() until audio packets and energy have arrived,
+// and returns the last summary.
+func waitMedia(ctx context.Context, t *testing.T, who string, p *elementpeer.Peer) elementpeer.Stats {
+	t.Helper()
+	var s elementpeer.Stats
+	for {
+		var err error
+		s, err = p.Stats(ctx)
+		if err != nil {
+			t.Fatalf("%s: %v", who, err)
+		}
+		if s.InboundAudioPackets >= 20 && s.TotalAudioEnergy > 0 {
+			return s
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%s: no audio received: %+v", who, s)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// call places a call from caller to callee, checks it is answered, relayed
+// through TURN and carries audio both ways, then hangs up from hanger.
+func call(t *testing.T, p pair, caller, callee *elementpeer.Peer, callerID string, hangupByCaller bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	defer cancel()
+	placed, err := caller.PlaceCall(ctx, p.roomID, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := callee.WaitIncoming(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.CallID != placed.CallID || in.Sender != callerID || in.RoomID != p.roomID || in.Video {
+		t.Fatalf("incoming %+v, want call %s from %s in %s (voice)", in, placed.CallID, callerID, p.roomID)
+	}
+	if err := callee.Answer(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range []*elementpeer.Peer{caller, callee} {
+		if _, err := x.WaitState(ctx, elementpeer.StateConnected); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for who, x := range map[string]*elementpeer.Peer{"caller": caller, "callee": callee} {
+		s := waitMedia(ctx, t, who, x)
+		t.Logf("%s: %d audio packets in, energy %.4f, codec %s, pair %s/%s", who, s.InboundAudioPackets,
+			s.TotalAudioEnergy, s.AudioCodec, s.LocalCandidateType, s.RemoteCandidateType)
+		if s.LocalCandidateType != "relay" {
+			t.Errorf("%s: local candidate type %q, want relay (forceTURN)", who, s.LocalCandidateType)
+		}
+		if s.AudioCodec != "audio/opus" {
+			t.Errorf("%s: audio codec %q, want audio/opus", who, s.AudioCodec)
+		}
+		if !s.AudioPlaying {
+			t.Errorf("%s: remote audio is not playing", who)
+		}
+	}
+	hanger, other := callee, caller
+	if hangupByCaller {
+		hanger, other = caller, callee
+	}
+	if err := hanger.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	reason, err := other.WaitHangup(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reason != "user_hangup" {
+		t.Errorf("the other side ended with reason %q, want user_hangup", reason)
+	}
+	if _, err := hanger.WaitHangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCallThroughTURN is the matrix-js-sdk ↔ matrix-js-sdk baseline: two
+// Element call stacks in one room call each other in both directions through
+// coturn, with audio both ways, and each side hangs up once.
+func TestCallThroughTURN(t *testing.T) {
+	p := newPair(t)
+	t.Run("a calls b, b hangs up", func(t *testing.T) { call(t, p, p.a, p.b, p.ua.UserID, false) })
+	t.Run("b calls a, b hangs up", func(t *testing.T) { call(t, p, p.b, p.a, p.ub.UserID, true) })
+}
+
+// TestReject checks that a rejected call ends on the caller's side.
+func TestReject(t *testing.T) {
+	p := newPair(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := p.a.PlaceCall(ctx, p.roomID, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.b.WaitIncoming(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.b.Reject(ctx); err != nil {
+		t.Fatal(err)
+	}
+	reason, err := p.a.WaitHangup(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reason != "user_hangup" {
+		t.Errorf("caller's call ended with %q, want user_hangup (how matrix-js-sdk reports m.call.reject)", reason)
+	}
+}
+
+// BenchmarkCallSetupJSSDK measures matrix-js-sdk ↔ matrix-js-sdk call set-up
+// through TURN on the local stack (run with -benchtime=5x).
+func BenchmarkCallSetupJSSDK(b *testing.B) {
+	p := newPair(b)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	var place, invite []time.Duration
+	b.ResetTimer()
+	for range b.N {
+		st, err := elementpeer.MeasureSetup(ctx, p.a, p.b, p.roomID)
+		if err != nil {
+			b.Fatal(err)
+		}
+		place = append(place, st.PlaceToConnected)
+		invite = append(invite, st.InviteToConnected)
+	}
+	b.ReportMetric(float64(elementpeer.Median(place).Milliseconds()), "place-to-connected-ms")
+	b.ReportMetric(float64(elementpeer.Median(invite).Milliseconds()), "invite-to-connected-ms")
+}

@@ -1,0 +1,259 @@
+// The browser half of the Element call peer: matrix-js-sdk's legacy 1:1 calls (MatrixCall), the stack Element
+// Web uses, driven by peer.mjs through window.peer. Events go back through window.__peerEvent, a binding the
+// driver installs before the page loads.
+
+import {
+  createClient,
+  ClientEvent,
+  CallEvent,
+  SyncState,
+} from "matrix-js-sdk";
+
+// matrix-js-sdk's CallErrorCode values (the enum is not exported from the package root).
+const UserHangup = "user_hangup";
+const UserBusy = "user_busy";
+
+/** Forwards one event to the driver; `t` is the wall clock in ms, comparable across processes. */
+function emit(ev) {
+  ev.t = Date.now();
+  try {
+    window.__peerEvent(JSON.stringify(ev));
+  } catch (e) {
+    console.error("peer event lost", e);
+  }
+}
+
+/** Resolves when fn() is truthy, polling every `every` ms, or rejects after `ms`. */
+async function until(fn, ms, what, every = 50) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, every));
+  }
+}
+
+class Peer {
+  constructor() {
+    this.client = null;
+    this.call = null;
+    this.opts = {};
+  }
+
+  /**
+   * Logs in with an existing access token, fetches TURN credentials and syncs. It returns only once the TURN
+   * credentials are in (when TURN is forced) and the first sync is done, so no MatrixCall, inbound or outbound,
+   * is ever created without ICE servers: a MatrixCall copies them when it is made.
+   */
+  async start(opts) {
+    if (this.client) throw new Error("already started");
+    this.opts = opts;
+    const client = createClient({
+      baseUrl: opts.baseUrl,
+      userId: opts.userId,
+      accessToken: opts.accessToken,
+      deviceId: opts.deviceId,
+      forceTURN: !!opts.forceTURN,
+      fallbackICEServerAllowed: false,
+      iceCandidatePoolSize: opts.iceCandidatePoolSize ?? 20,
+      timelineSupport: false,
+    });
+    this.client = client;
+
+    let turn = null;
+    let turnError = null;
+    client.on(ClientEvent.TurnServers, (servers) => {
+      turn = servers;
+    });
+    client.on(ClientEvent.TurnServersError, (err, fatal) => {
+      turnError = `${err}${fatal ? " (fatal)" : ""}`;
+    });
+    let syncState = null;
+    let syncError = null;
+    client.on(ClientEvent.Sync, (state, _prev, data) => {
+      syncState = state;
+      if (state === SyncState.Error) syncError = `${data?.error ?? "sync error"}`;
+    });
+    client.on("Call.incoming", (call) => this.onIncoming(call));
+
+    await client.startClient({ initialSyncLimit: 1, lazyLoadMembers: false });
+    if (!client.supportsVoip()) throw new Error("matrix-js-sdk says this browser cannot do VoIP");
+
+    const timeout = opts.readyTimeoutMs ?? 20000;
+    await until(
+      () => syncState === SyncState.Prepared || syncState === SyncState.Syncing || syncError,
+      timeout,
+      "the first sync",
+    );
+    if (syncError) throw new Error(`sync failed: ${syncError}`);
+    if (opts.forceTURN) {
+      await until(() => turn || turnError, timeout, "TURN credentials (ClientEvent.TurnServers)");
+      if (!turn) throw new Error(`no TURN credentials: ${turnError}`);
+    }
+    return { turnServers: (turn ?? []).map((s) => ({ urls: s.urls })) };
+  }
+
+  /** Places a voice (or video) call in roomId and resolves with its call ID once the invite is out. */
+  async placeCall(roomId, video) {
+    const client = this.mustClient();
+    if (this.call && this.call.state !== "ended") throw new Error(`already in call ${this.call.callId}`);
+    await until(() => client.getRoom(roomId)?.getMyMembership() === "join", 15000, `being joined to ${roomId}`);
+    const call = client.createCall(roomId);
+    if (!call) throw new Error("createCall returned nothing (VoIP unsupported?)");
+    this.track(call, "outbound");
+    const t0 = Date.now();
+    if (video) await call.placeVideoCall();
+    else await call.placeVoiceCall();
+    return { callId: call.callId, placedAt: t0 };
+  }
+
+  onIncoming(call) {
+    if (this.call && this.call.state !== "ended" && this.call !== call) {
+      // One call at a time, as Element's LegacyCallHandler does.
+      emit({ event: "busy", callId: call.callId });
+      call.hangup(UserBusy, false);
+      return;
+    }
+    this.track(call, "inbound");
+    emit({
+      event: "incoming",
+      callId: call.callId,
+      sender: call.getOpponentMember?.()?.userId ?? "",
+      roomId: call.roomId,
+      video: call.type === "video",
+    });
+    if (this.opts.autoAnswer) {
+      this.answer().catch((e) => emit({ event: "error", callId: call.callId, error: `auto-answer: ${e}` }));
+    }
+  }
+
+  track(call, direction) {
+    this.call = call;
+    call.on(CallEvent.State, (state, old) => {
+      emit({ event: "state", callId: call.callId, state, old, direction });
+    });
+    call.on(CallEvent.Hangup, () => {
+      emit({ event: "hangup", callId: call.callId, reason: call.hangupReason ?? "", party: call.hangupParty ?? "" });
+    });
+    call.on(CallEvent.Error, (err) => {
+      emit({ event: "error", callId: call.callId, error: `${err?.code ?? ""}: ${err?.message ?? err}` });
+    });
+    call.on(CallEvent.FeedsChanged, () => this.playRemote(call));
+  }
+
+  /** Plays the remote streams: Chromium decodes remote audio only while something plays it. */
+  playRemote(call) {
+    if (this.call !== call) return;
+    const audio = document.getElementById("remote-audio");
+    const video = document.getElementById("remote-video");
+    const stream = call.remoteUsermediaStream;
+    if (!stream) return;
+    if (audio.srcObject !== stream) {
+      audio.srcObject = stream;
+      audio.play().catch((e) => console.warn("remote audio play:", e));
+    }
+    if (stream.getVideoTracks().length > 0 && video.srcObject !== stream) {
+      video.srcObject = stream;
+      video.play().catch((e) => console.warn("remote video play:", e));
+    }
+  }
+
+  async answer() {
+    const call = this.mustCall();
+    await call.answer(true, call.type === "video");
+    return { callId: call.callId };
+  }
+
+  hangup() {
+    const call = this.mustCall();
+    call.hangup(UserHangup, false);
+    return { callId: call.callId };
+  }
+
+  reject() {
+    const call = this.mustCall();
+    call.reject();
+    return { callId: call.callId };
+  }
+
+  /** A getStats() summary of the current call's peer connection. */
+  async stats() {
+    const call = this.mustCall();
+    const pc = call.peerConn;
+    if (!pc) throw new Error("the call has no peer connection yet");
+    const report = await pc.getStats();
+    const byId = new Map();
+    report.forEach((s) => byId.set(s.id, s));
+    const out = {
+      callId: call.callId,
+      state: call.state,
+      iceConnectionState: pc.iceConnectionState,
+      inboundAudioPackets: 0,
+      inboundAudioBytes: 0,
+      totalAudioEnergy: 0,
+      outboundAudioPackets: 0,
+      audioCodec: "",
+      inboundVideoFrames: 0,
+      videoCodec: "",
+      videoWidth: 0,
+      videoHeight: 0,
+      localCandidateType: "",
+      remoteCandidateType: "",
+      candidatePairState: "",
+      audioPlaying: false,
+    };
+    let pair = null;
+    report.forEach((s) => {
+      if (s.type === "transport" && s.selectedCandidatePairId) pair = byId.get(s.selectedCandidatePairId);
+    });
+    if (!pair) {
+      report.forEach((s) => {
+        if (s.type === "candidate-pair" && (s.selected || s.nominated) && s.state === "succeeded") pair = s;
+      });
+    }
+    if (pair) {
+      out.candidatePairState = pair.state ?? "";
+      out.localCandidateType = byId.get(pair.localCandidateId)?.candidateType ?? "";
+      out.remoteCandidateType = byId.get(pair.remoteCandidateId)?.candidateType ?? "";
+    }
+    report.forEach((s) => {
+      const codec = s.codecId ? byId.get(s.codecId)?.mimeType ?? "" : "";
+      if (s.type === "inbound-rtp" && s.kind === "audio") {
+        out.inboundAudioPackets += s.packetsReceived ?? 0;
+        out.inboundAudioBytes += s.bytesReceived ?? 0;
+        out.totalAudioEnergy += s.totalAudioEnergy ?? 0;
+        if (codec) out.audioCodec = codec;
+      } else if (s.type === "outbound-rtp" && s.kind === "audio") {
+        out.outboundAudioPackets += s.packetsSent ?? 0;
+        if (codec && !out.audioCodec) out.audioCodec = codec;
+      } else if (s.type === "inbound-rtp" && s.kind === "video") {
+        out.inboundVideoFrames += s.framesDecoded ?? 0;
+        out.videoWidth = s.frameWidth ?? out.videoWidth;
+        out.videoHeight = s.frameHeight ?? out.videoHeight;
+        if (codec) out.videoCodec = codec;
+      }
+    });
+    const audio = document.getElementById("remote-audio");
+    out.audioPlaying = !!audio.srcObject && !audio.paused;
+    return out;
+  }
+
+  async stop() {
+    if (this.call && this.call.state !== "ended") this.call.hangup(UserHangup, false);
+    this.client?.stopClient();
+  }
+
+  mustClient() {
+    if (!this.client) throw new Error("not started");
+    return this.client;
+  }
+
+  mustCall() {
+    if (!this.call) throw new Error("no call");
+    return this.call;
+  }
+}
+
+window.peer = new Peer();
+window.peerLoaded = true;
