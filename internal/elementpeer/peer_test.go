@@ -87,22 +87,42 @@ func waitMedia(ctx context.Context, t *testing.T, who string, p *elementpeer.Pee
 	}
 }
 
+// waitVideo polls getStats() until video frames have been decoded.
+func waitVideo(ctx context.Context, t *testing.T, who string, p *elementpeer.Peer) elementpeer.Stats {
+	t.Helper()
+	for {
+		s, err := p.Stats(ctx)
+		if err != nil {
+			t.Fatalf("%s: %v", who, err)
+		}
+		if s.InboundVideoFrames > 0 && s.VideoWidth > 0 && s.VideoCodec != "" {
+			return s
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%s: no video decoded: %+v", who, s)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
 // call places a call from caller to callee, checks it is answered, relayed
 // through TURN and carries audio both ways, then hangs up from hanger.
-func call(t *testing.T, p pair, caller, callee *elementpeer.Peer, callerID string, hangupByCaller bool) {
+func call(t *testing.T, p pair, caller, callee *elementpeer.Peer, callerID string, video, hangupByCaller bool) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	defer cancel()
-	placed, err := caller.PlaceCall(ctx, p.roomID, false)
+	placed, err := caller.PlaceCall(ctx, p.roomID, video)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { endCall(caller, callee) })
 	in, err := callee.WaitIncoming(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if in.CallID != placed.CallID || in.Sender != callerID || in.RoomID != p.roomID || in.Video {
-		t.Fatalf("incoming %+v, want call %s from %s in %s (voice)", in, placed.CallID, callerID, p.roomID)
+	if in.CallID != placed.CallID || in.Sender != callerID || in.RoomID != p.roomID || in.Video != video {
+		t.Fatalf("incoming %+v, want call %s from %s in %s (video %v)", in, placed.CallID, callerID, p.roomID, video)
 	}
 	if err := callee.Answer(ctx); err != nil {
 		t.Fatal(err)
@@ -125,6 +145,11 @@ func call(t *testing.T, p pair, caller, callee *elementpeer.Peer, callerID strin
 		if !s.AudioPlaying {
 			t.Errorf("%s: remote audio is not playing", who)
 		}
+		if video {
+			s = waitVideo(ctx, t, who, x)
+			t.Logf("%s: %d video frames decoded, %dx%d, codec %s", who, s.InboundVideoFrames, s.VideoWidth,
+				s.VideoHeight, s.VideoCodec)
+		}
 	}
 	hanger, other := callee, caller
 	if hangupByCaller {
@@ -145,13 +170,30 @@ func call(t *testing.T, p pair, caller, callee *elementpeer.Peer, callerID strin
 	}
 }
 
+// endCall hangs up whatever call is still up on either peer, so a failed
+// subtest does not leave the next one "already in call".
+func endCall(peers ...*elementpeer.Peer) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, x := range peers {
+		if x.CallID() == "" {
+			continue
+		}
+		if _, ok := x.StateTime(elementpeer.StateEnded); !ok {
+			_ = x.Hangup(ctx)
+			_, _ = x.WaitHangup(ctx)
+		}
+	}
+}
+
 // TestCallThroughTURN is the matrix-js-sdk ↔ matrix-js-sdk baseline: two
 // Element call stacks in one room call each other in both directions through
 // coturn, with audio both ways, and each side hangs up once.
 func TestCallThroughTURN(t *testing.T) {
 	p := newPair(t)
-	t.Run("a calls b, b hangs up", func(t *testing.T) { call(t, p, p.a, p.b, p.ua.UserID, false) })
-	t.Run("b calls a, b hangs up", func(t *testing.T) { call(t, p, p.b, p.a, p.ub.UserID, true) })
+	t.Run("a calls b, b hangs up", func(t *testing.T) { call(t, p, p.a, p.b, p.ua.UserID, false, false) })
+	t.Run("b calls a, b hangs up", func(t *testing.T) { call(t, p, p.b, p.a, p.ub.UserID, false, true) })
+	t.Run("video: a calls b", func(t *testing.T) { call(t, p, p.a, p.b, p.ua.UserID, true, true) })
 }
 
 // TestReject checks that a rejected call ends on the caller's side.
