@@ -95,12 +95,31 @@ func WidgetURL(w Widget, u User) (string, error) {
 		return "", errors.New("a Jitsi widget is joined with JoinURL")
 	}
 	u.WidgetID = w.ID
-	vars := append(append([]Var{}, w.Data...), clientVars(u)...)
+	vars := spread(w.Data, clientVars(u))
 	filled, err := FillTemplate(w.URL, vars)
 	if err != nil {
 		return "", err
 	}
 	return checkHTTPS(filled)
+}
+
+// spread merges variables as JavaScript's {...data, ...client} does: a
+// key keeps its first position and takes its last value, so data cannot
+// override the client's values.
+func spread(data, client []Var) []Var {
+	out := make([]Var, 0, len(data)+len(client))
+	pos := map[string]int{}
+	for _, list := range [][]Var{data, client} {
+		for _, v := range list {
+			if i, ok := pos[v.Key]; ok {
+				out[i].Value = v.Value
+				continue
+			}
+			pos[v.Key] = len(out)
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // clientVars are the values a client fills in for itself, applied last.
