@@ -81,7 +81,11 @@ type CallInfo struct {
 	Path        string // "relay" or "direct" once connected
 	RemoteVideo string // e.g. "640x480 @ 30 fps", or why there is none
 	LocalVideo  string // e.g. "no camera source configured"
-	EndReason   string // human text once ended: "no answer", "bob hung up"...
+	// Audio says where the call's sound comes from and goes to ("device
+	// default device → file out.wav"), or why a device could not be opened
+	// (the call then goes on without it).
+	Audio     string
+	EndReason string // human text once ended: "no answer", "bob hung up"...
 }
 
 // CallChanged carries a 1:1 call's new snapshot.
