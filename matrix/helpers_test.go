@@ -51,8 +51,14 @@ func (r *recorder) all() []Update {
 // waitFor waits until some update satisfies ok and returns it.
 func (r *recorder) waitFor(t testing.TB, timeout time.Duration, what string, ok func(Update) bool) Update {
 	t.Helper()
+	return r.waitAfter(t, 0, timeout, what, ok)
+}
+
+// waitAfter is waitFor looking only at updates from index start on.
+func (r *recorder) waitAfter(t testing.TB, start int, timeout time.Duration, what string, ok func(Update) bool) Update {
+	t.Helper()
 	deadline := time.After(timeout)
-	seen := 0
+	seen := start
 	for {
 		r.mu.Lock()
 		us := r.updates[seen:]
