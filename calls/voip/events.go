@@ -25,6 +25,8 @@ var (
 	TypeReject       = event.Type{Type: "m.call.reject", Class: event.MessageEventType}
 	TypeNegotiate    = event.Type{Type: "m.call.negotiate", Class: event.MessageEventType}
 	TypeHangup       = event.Type{Type: "m.call.hangup", Class: event.MessageEventType}
+	// TypeStreamMetadataChanged tells the peer of a mute without renegotiating.
+	TypeStreamMetadataChanged = event.Type{Type: "m.call.sdp_stream_metadata_changed", Class: event.MessageEventType}
 )
 
 // Hangup reasons (m.call.hangup "reason"). Peers may send others, such as
@@ -133,6 +135,12 @@ type Negotiate struct {
 	Description       SessionDescription        `json:"description"`
 	Lifetime          int64                     `json:"lifetime"`
 	SDPStreamMetadata map[string]StreamMetadata `json:"sdp_stream_metadata,omitempty"`
+}
+
+// StreamMetadataChanged is the content of m.call.sdp_stream_metadata_changed.
+type StreamMetadataChanged struct {
+	Common
+	SDPStreamMetadata map[string]StreamMetadata `json:"sdp_stream_metadata"`
 }
 
 // Hangup is the content of m.call.hangup.

@@ -1,0 +1,311 @@
+package voip_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/termatrix/termatrix/calls"
+	"github.com/termatrix/termatrix/calls/audio"
+	"github.com/termatrix/termatrix/calls/voip"
+	"github.com/termatrix/termatrix/config"
+	"github.com/termatrix/termatrix/internal/teststack"
+	"github.com/termatrix/termatrix/matrix"
+)
+
+// stack is the Dendrite + coturn shared by this package's integration tests.
+var stack teststack.Shared
+
+func TestMain(m *testing.M) { os.Exit(stack.Run(m, teststack.Options{TURN: true})) }
+
+const waitTimeout = 30 * time.Second
+
+// peer is a termatrix account with a running client and voip.Manager.
+type peer struct {
+	user  teststack.User
+	cli   *matrix.Client
+	mgr   *voip.Manager
+	out   string // the WAV file its sink writes
+	mu    sync.Mutex
+	snaps []calls.CallInfo
+	cond  *sync.Cond
+}
+
+type peerOpts struct {
+	tone       string // audio.input
+	lifetimeMs int
+}
+
+func newPeer(t *testing.T, st *teststack.Stack, name string, o peerOpts) *peer {
+	t.Helper()
+	u := st.MustRegister(t, name)
+	p := &peer{user: u, out: filepath.Join(t.TempDir(), name+".wav")}
+	p.cond = sync.NewCond(&p.mu)
+	sess := &matrix.Session{Homeserver: u.HomeserverURL, UserID: id.UserID(u.UserID), DeviceID: id.DeviceID(u.DeviceID), AccessToken: u.AccessToken}
+	cli, err := matrix.Open(context.Background(), sess, filepath.Join(t.TempDir(), name+".db"), matrix.Options{})
+	if err != nil {
+		t.Fatalf("open client: %v", err)
+	}
+	p.cli = cli
+	ctx, cancel := context.WithCancel(context.Background())
+	ups, unsub := cli.Subscribe()
+	synced := make(chan struct{})
+	go func() {
+		defer unsub()
+		once := sync.Once{}
+		for u := range ups {
+			if s, ok := u.(matrix.StatusChanged); ok && s.State == matrix.StateSynced {
+				once.Do(func() { close(synced) })
+			}
+		}
+	}()
+	go func() { _ = cli.Run(ctx) }()
+	if o.lifetimeMs == 0 {
+		o.lifetimeMs = 90000
+	}
+	if o.tone == "" {
+		o.tone = "none"
+	}
+	p.mgr = voip.New(voip.Options{
+		Client: cli,
+		Calls:  config.Calls{ForceRelay: true, LifetimeMs: o.lifetimeMs},
+		Audio:  config.Audio{Input: o.tone, Output: "file:" + p.out},
+		Log:    zerolog.New(zerolog.NewTestWriter(t)).With().Str("peer", name).Logger(),
+	})
+	snaps, stop := p.mgr.Subscribe()
+	go func() {
+		for s := range snaps {
+			p.mu.Lock()
+			p.snaps = append(p.snaps, s.Call)
+			p.cond.Broadcast()
+			p.mu.Unlock()
+		}
+	}()
+	runDone := make(chan struct{})
+	go func() { _ = p.mgr.Run(ctx); close(runDone) }()
+	t.Cleanup(func() {
+		cancel()
+		<-runDone
+		stop()
+		_ = cli.Close()
+	})
+	select {
+	case <-synced:
+	case <-time.After(waitTimeout):
+		t.Fatalf("%s never synced", name)
+	}
+	return p
+}
+
+// wait waits for a snapshot that satisfies ok and returns it.
+func (p *peer) wait(t *testing.T, what string, ok func(calls.CallInfo) bool) calls.CallInfo {
+	t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	timer := time.AfterFunc(waitTimeout, func() { p.mu.Lock(); p.cond.Broadcast(); p.mu.Unlock() })
+	defer timer.Stop()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	seen := 0
+	for {
+		for ; seen < len(p.snaps); seen++ {
+			if ok(p.snaps[seen]) {
+				return p.snaps[seen]
+			}
+		}
+		if time.Now().After(deadline) {
+			var states []string
+			for _, s := range p.snaps {
+				states = append(states, string(s.State)+"("+s.EndReason+")")
+			}
+			t.Fatalf("%s: timed out waiting for %s; saw %v", p.user.UserID, what, states)
+		}
+		p.cond.Wait()
+	}
+}
+
+func state(s calls.CallState) func(calls.CallInfo) bool {
+	return func(c calls.CallInfo) bool { return c.State == s }
+}
+
+// room makes a room with a and b joined and waits until both clients see it.
+func room(t *testing.T, a, b *peer) id.RoomID {
+	t.Helper()
+	ctx := context.Background()
+	roomID, err := a.user.CreateRoom(ctx, map[string]any{"preset": "private_chat", "invite": []string{b.user.UserID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.user.Join(ctx, roomID); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(waitTimeout)
+	for _, p := range []*peer{a, b} {
+		for {
+			r, ok := p.cli.Room(id.RoomID(roomID))
+			if ok && r.JoinedMembers == 2 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s never saw the room with 2 members", p.user.UserID)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	return id.RoomID(roomID)
+}
+
+// heard reads what p's sink wrote and returns the share of hz in its last second.
+func (p *peer) heard(t *testing.T, hz float64) float64 {
+	t.Helper()
+	f, err := os.Open(p.out)
+	if err != nil {
+		t.Fatalf("open %s: %v", p.out, err)
+	}
+	defer f.Close()
+	samples, _, err := audio.ReadWAV(f)
+	if err != nil {
+		t.Fatalf("read %s: %v", p.out, err)
+	}
+	if len(samples) > audio.SampleRate {
+		samples = samples[len(samples)-audio.SampleRate:]
+	}
+	if len(samples) < audio.SampleRate/2 {
+		t.Fatalf("%s heard only %d samples", p.user.UserID, len(samples))
+	}
+	return audio.Goertzel(samples, hz)
+}
+
+func TestCallRelayToneBothWaysAndHangups(t *testing.T) {
+	st := stack.Get(t)
+	alice := newPeer(t, st, "alice", peerOpts{tone: "tone:440"})
+	bob := newPeer(t, st, "bob", peerOpts{tone: "tone:1000"})
+	r := room(t, alice, bob)
+
+	if err := alice.mgr.PlaceCall(r, id.UserID(bob.user.UserID), false); err != nil {
+		t.Fatal(err)
+	}
+	alice.wait(t, "inviting", state(calls.CallInviting))
+	ring := bob.wait(t, "ringing", state(calls.CallRinging))
+	if !ring.Incoming || ring.PeerID != id.UserID(alice.user.UserID) {
+		t.Fatalf("ringing snapshot %+v", ring)
+	}
+	if err := bob.mgr.Answer(r); err != nil {
+		t.Fatal(err)
+	}
+	ac := alice.wait(t, "connected", state(calls.CallConnected))
+	bc := bob.wait(t, "connected", state(calls.CallConnected))
+	if ac.Path != "relay" || bc.Path != "relay" {
+		t.Fatalf("selected pair not relay: alice %q bob %q", ac.Path, bc.Path)
+	}
+	if ac.ConnectedAt.IsZero() || !strings.HasPrefix(ac.Codec, "PCM") {
+		t.Fatalf("alice's snapshot: %+v", ac)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if p := bob.heard(t, 440); p < 0.5 {
+		t.Errorf("bob did not hear alice's 440 Hz (power %.2f)", p)
+	}
+	if p := bob.heard(t, 1000); p > 0.1 {
+		t.Errorf("bob heard 1000 Hz (power %.2f)", p)
+	}
+	if p := alice.heard(t, 1000); p < 0.5 {
+		t.Errorf("alice did not hear bob's 1000 Hz (power %.2f)", p)
+	}
+	if tm, ok := alice.mgr.Timings(ac.CallID); ok && !tm.InviteSent.IsZero() {
+		t.Logf("invite sent → connected: %v", tm.Connected.Sub(tm.InviteSent))
+	}
+
+	// The callee hangs up.
+	if err := bob.mgr.Hangup(r); err != nil {
+		t.Fatal(err)
+	}
+	end := alice.wait(t, "ended", state(calls.CallEnded))
+	if !strings.Contains(end.EndReason, "hung up") {
+		t.Fatalf("alice's end reason %q", end.EndReason)
+	}
+	bob.wait(t, "ended", state(calls.CallEnded))
+
+	// A second call the other way; the callee (alice) hangs up... and the
+	// caller sees it, then a third where the caller hangs up.
+	if err := bob.mgr.PlaceCall(r, id.UserID(alice.user.UserID), false); err != nil {
+		t.Fatal(err)
+	}
+	alice.wait(t, "ringing again", func(c calls.CallInfo) bool { return c.State == calls.CallRinging && c.Incoming })
+	if err := alice.mgr.Answer(r); err != nil {
+		t.Fatal(err)
+	}
+	second := bob.wait(t, "connected again", func(c calls.CallInfo) bool { return c.State == calls.CallConnected && !c.Incoming })
+	if err := bob.mgr.Hangup(r); err != nil {
+		t.Fatal(err)
+	}
+	ae := alice.wait(t, "second call ended", func(c calls.CallInfo) bool { return c.State == calls.CallEnded && c.CallID == second.CallID })
+	if !strings.Contains(ae.EndReason, "hung up") {
+		t.Fatalf("alice's end reason %q", ae.EndReason)
+	}
+}
+
+func TestCallRejected(t *testing.T) {
+	st := stack.Get(t)
+	alice := newPeer(t, st, "alice", peerOpts{})
+	bob := newPeer(t, st, "bob", peerOpts{})
+	r := room(t, alice, bob)
+	if err := alice.mgr.PlaceCall(r, id.UserID(bob.user.UserID), false); err != nil {
+		t.Fatal(err)
+	}
+	bob.wait(t, "ringing", state(calls.CallRinging))
+	if err := bob.mgr.Reject(r); err != nil {
+		t.Fatal(err)
+	}
+	end := alice.wait(t, "ended", state(calls.CallEnded))
+	if !strings.Contains(end.EndReason, "declined") {
+		t.Fatalf("end reason %q", end.EndReason)
+	}
+}
+
+func TestCallNoAnswer(t *testing.T) {
+	st := stack.Get(t)
+	alice := newPeer(t, st, "alice", peerOpts{lifetimeMs: 5000})
+	bob := newPeer(t, st, "bob", peerOpts{})
+	r := room(t, alice, bob)
+	if err := alice.mgr.PlaceCall(r, id.UserID(bob.user.UserID), false); err != nil {
+		t.Fatal(err)
+	}
+	bob.wait(t, "ringing", state(calls.CallRinging))
+	end := alice.wait(t, "ended", state(calls.CallEnded))
+	if end.EndReason != "no answer" {
+		t.Fatalf("caller's end reason %q", end.EndReason)
+	}
+	missed := bob.wait(t, "ended", state(calls.CallEnded))
+	if !strings.Contains(missed.EndReason, "missed") {
+		t.Fatalf("callee's end reason %q", missed.EndReason)
+	}
+}
+
+func TestCallBusy(t *testing.T) {
+	st := stack.Get(t)
+	alice := newPeer(t, st, "alice", peerOpts{})
+	bob := newPeer(t, st, "bob", peerOpts{})
+	carol := newPeer(t, st, "carol", peerOpts{})
+	r := room(t, alice, bob)
+	r2 := room(t, carol, bob)
+	if err := alice.mgr.PlaceCall(r, id.UserID(bob.user.UserID), false); err != nil {
+		t.Fatal(err)
+	}
+	bob.wait(t, "ringing", state(calls.CallRinging))
+	if err := carol.mgr.PlaceCall(r2, id.UserID(bob.user.UserID), false); err != nil {
+		t.Fatal(err)
+	}
+	end := carol.wait(t, "ended", state(calls.CallEnded))
+	if !strings.Contains(end.EndReason, "busy") {
+		t.Fatalf("end reason %q", end.EndReason)
+	}
+	if a, ok := bob.mgr.Active(); !ok || a.PeerID != id.UserID(alice.user.UserID) {
+		t.Fatalf("bob's call with alice should go on: %+v", a)
+	}
+}
