@@ -388,12 +388,25 @@ func TestReconnectAfterRestart(t *testing.T) {
 	a.waitEvent(t, roomID, "before 2", func(ev *event.Event) bool { return ev.ID == id.EventID(sent[1]) })
 
 	st.StopHomeserver()
-	st0 := a.rec.waitFor(t, waitTimeout, "reconnecting", func(u Update) bool {
+	down := len(a.rec.all())
+	st0 := a.rec.waitAfter(t, down, waitTimeout, "reconnecting", func(u Update) bool {
 		s, ok := u.(StatusChanged)
 		return ok && (s.State == StateReconnecting || s.State == StateOffline) && s.RetryIn > 0
 	}).(StatusChanged)
 	if st0.Err == nil {
 		t.Error("reconnecting without an error")
+	}
+	// A message sent while the homeserver is down fails clearly...
+	txn := a.SendText(roomID, "sent while down", false)
+	failed := a.rec.waitFor(t, waitTimeout, "failed send", func(u Update) bool {
+		er, ok := u.(EchoResolved)
+		return ok && er.TxnID == txn
+	}).(EchoResolved)
+	if failed.Err == nil || failed.EventID != "" {
+		t.Fatalf("send while down: %+v", failed)
+	}
+	if strings.Contains(failed.Err.Error(), a.sess.AccessToken) {
+		t.Error("send error shows the token")
 	}
 	time.Sleep(3 * time.Second) // a few failed attempts, with back-off
 	if err := st.StartHomeserver(ctx); err != nil {
@@ -402,13 +415,30 @@ func TestReconnectAfterRestart(t *testing.T) {
 	// Sent right after the restart, before the client is back...
 	send("after 1")
 	send("after 2")
-	a.rec.waitFor(t, 60*time.Second, "synced again", func(u Update) bool {
+	a.rec.waitAfter(t, down, 60*time.Second, "synced again", func(u Update) bool {
 		s, ok := u.(StatusChanged)
 		return ok && s.State == StateSynced
 	})
 	// ...and once it is.
 	send("after 3")
 	a.waitEvent(t, roomID, "after 3", func(ev *event.Event) bool { return ev.ID == id.EventID(sent[4]) })
+	// ...and the failed message goes out on Retry, once.
+	mark := len(a.rec.all())
+	if err := a.Retry(roomID, txn); err != nil {
+		t.Fatal(err)
+	}
+	ok := a.rec.waitAfter(t, mark, waitTimeout, "retried send", func(u Update) bool {
+		er, ok := u.(EchoResolved)
+		return ok && er.TxnID == txn
+	}).(EchoResolved)
+	if ok.Err != nil || ok.EventID == "" {
+		t.Fatalf("retry: %+v", ok)
+	}
+	a.waitEvent(t, roomID, "retried message", func(ev *event.Event) bool { return ev.ID == ok.EventID })
+	sent = append(sent, string(ok.EventID))
+	if err := a.Retry(roomID, txn); err == nil {
+		t.Error("Retry of a sent message accepted")
+	}
 
 	delivered := map[id.EventID]int{}
 	for _, u := range a.rec.all() {
@@ -428,7 +458,7 @@ func TestReconnectAfterRestart(t *testing.T) {
 	}
 	// The status went through reconnecting/offline with growing back-off.
 	var waits []time.Duration
-	for _, u := range a.rec.all() {
+	for _, u := range a.rec.all()[down:] {
 		if s, ok := u.(StatusChanged); ok && s.RetryIn > 0 {
 			waits = append(waits, s.RetryIn)
 		}
@@ -579,6 +609,7 @@ func TestCallsWidgetsNotifyTyping(t *testing.T) {
 	if err := a.SetTyping(ctx, roomID, true); err != nil {
 		t.Error(err)
 	}
+	a.waitRoom(t, roomID, "unread counted", func(r Room) bool { return r.Unread > 0 })
 	if err := a.MarkRead(ctx, roomID, id.EventID(dm)); err != nil {
 		t.Error(err)
 	}
