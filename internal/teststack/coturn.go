@@ -32,7 +32,8 @@ func (s *Stack) startCoturn(ctx context.Context) (*turnSettings, error) {
 		"--realm", "localhost",
 		"--allow-loopback-peers", "--no-cli", "--no-tls", "--no-dtls", "--fingerprint",
 		"--userdb", filepath.Join(s.Dir, "turndb"),
-		"--log-file", "stdout")
+		"--log-file", "stdout",
+		"--pidfile", filepath.Join(s.Dir, "turnserver.pid"))
 	if err != nil {
 		return nil, err
 	}

@@ -24,8 +24,7 @@ type front struct {
 	listener  net.Listener
 }
 
-// newFront listens on 127.0.0.1:port (a free port if 0) and forwards to
-// target.
+// newFront listens on 127.0.0.1:port and forwards to target.
 func newFront(target *url.URL, port int) (*front, error) {
 	l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	if err != nil {

@@ -117,7 +117,13 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	target := &url.URL{Scheme: "http", Host: "127.0.0.1:" + strconv.Itoa(s.httpPort)}
-	if s.front, err = newFront(target, opts.FrontPort); err != nil {
+	frontPort := opts.FrontPort
+	if frontPort == 0 {
+		if frontPort, err = freeTCPPort(); err != nil {
+			return nil, err
+		}
+	}
+	if s.front, err = newFront(target, frontPort); err != nil {
 		return nil, err
 	}
 	s.BaseURL = s.front.url()

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // User is a registered account on the stack with a logged-in device. Its
@@ -174,6 +175,28 @@ func (u User) Messages(ctx context.Context, roomID string, limit int) ([]Event, 
 		return nil, fmt.Errorf("%s reading messages of %s: %w", u.UserID, roomID, err)
 	}
 	return resp.Chunk, nil
+}
+
+// WaitForEvent polls the room's latest events (GET /messages) until
+// eventID is among them and returns it. Dendrite applies events to what
+// /sync and /messages serve asynchronously, shortly after /send returns.
+func (u User) WaitForEvent(ctx context.Context, roomID, eventID string) (Event, error) {
+	for {
+		evs, err := u.Messages(ctx, roomID, 50)
+		if err != nil {
+			return Event{}, err
+		}
+		for _, ev := range evs {
+			if ev.EventID == eventID {
+				return ev, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return Event{}, fmt.Errorf("%s waiting for %s in %s: %w", u.UserID, eventID, roomID, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // doJSON sends body as JSON (none if nil) with the bearer token (if any)
