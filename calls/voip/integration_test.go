@@ -77,7 +77,7 @@ func newPeer(t *testing.T, st *teststack.Stack, name string, o peerOpts) *peer {
 		Client: cli,
 		Calls:  config.Calls{ForceRelay: true, LifetimeMs: o.lifetimeMs},
 		Audio:  config.Audio{Input: o.tone, Output: "file:" + p.out},
-		Log:    zerolog.New(zerolog.NewTestWriter(t)).With().Str("peer", name).Logger(),
+		Log:    zerolog.New(zerolog.NewTestWriter(t)).With().Timestamp().Str("peer", name).Logger(),
 	})
 	snaps, stop := p.mgr.Subscribe()
 	go func() {

@@ -155,6 +155,9 @@ func (m *Manager) Run(ctx context.Context) error {
 				}
 			}
 			if len(batch) > 0 {
+				for _, b := range batch {
+					m.log.Debug().Str("type", b.Type).Msg("voip: received")
+				}
 				m.apply(m.machine.HandleBatch(time.Now(), batch))
 				batch = nil
 			}
@@ -185,6 +188,9 @@ func (m *Manager) update(u matrix.Update, batch []Signal) []Signal {
 		_ = json.Unmarshal(ev.Content.VeryRaw, &mc)
 		if mc.Membership == "leave" || mc.Membership == "ban" {
 			if len(batch) > 0 {
+				for _, b := range batch {
+					m.log.Debug().Str("type", b.Type).Msg("voip: received")
+				}
 				m.apply(m.machine.HandleBatch(time.Now(), batch))
 				batch = nil
 			}
@@ -485,6 +491,7 @@ func (m *Manager) iceState(callID string, s webrtc.ICEConnectionState) {
 		if med == nil {
 			return
 		}
+		m.log.Debug().Str("call", callID).Str("ice", s.String()).Msg("voip: ICE state")
 		switch s {
 		case webrtc.ICEConnectionStateConnected, webrtc.ICEConnectionStateCompleted:
 			now := time.Now()
@@ -587,6 +594,7 @@ func (m *Manager) sender(ctx context.Context) {
 			}
 			continue
 		}
+		m.log.Debug().Str("type", s.Type.Type).Str("call", s.CallID).Msg("voip: sent")
 		if s.Type == TypeInvite {
 			callID := s.CallID
 			now := time.Now()

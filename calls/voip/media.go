@@ -111,6 +111,15 @@ func newAPI(cfg mediaConfig) (*webrtc.API, error) {
 	se := webrtc.SettingEngine{}
 	se.SetICETimeouts(5*time.Second, 15*time.Second, 2*time.Second)
 	se.SetIncludeLoopbackCandidate(true)
+	// pion waits 2 s before nominating a relay pair in case a better one
+	// turns up; relay-only there is none, and otherwise a shorter wait
+	// still lets a direct pair win.
+	if cfg.forceRelay {
+		se.SetRelayAcceptanceMinWait(0)
+		se.SetSrflxAcceptanceMinWait(0)
+	} else {
+		se.SetRelayAcceptanceMinWait(500 * time.Millisecond)
+	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se)), nil
 }
 
