@@ -1,0 +1,187 @@
+// Package app wires termatrix together: flags, config, the session file,
+// the matrix client, the calls controller and the terminal UI.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+
+	"github.com/termatrix/termatrix/calls"
+	"github.com/termatrix/termatrix/config"
+	"github.com/termatrix/termatrix/matrix"
+)
+
+// Account is one logged-in account: its running client and calls controller.
+type Account struct {
+	Client *matrix.Client
+	Calls  *calls.Controller
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// StartAccount opens the account's store and starts syncing and following
+// calls in the background until Close.
+func StartAccount(ctx context.Context, s *matrix.Session, dataDir, dbPath string, cfg *config.Config) (*Account, error) {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating the data directory: %w", err)
+	}
+	limit := cfg.UI.TimelineLimit
+	if limit <= 0 {
+		limit = 500
+	}
+	c, err := matrix.Open(ctx, s, dbPath, matrix.Options{TimelineLimit: limit})
+	if err != nil {
+		return nil, fmt.Errorf("opening the account: %w", err)
+	}
+	ctl := calls.New(calls.Options{Client: c, Config: cfg, OneToOne: oneToOne(c, cfg)})
+	runCtx, cancel := context.WithCancel(context.Background())
+	a := &Account{Client: c, Calls: ctl, cancel: cancel}
+	a.wg.Add(2)
+	go func() {
+		defer a.wg.Done()
+		_ = c.Run(runCtx) // errors reach the UI as StatusChanged updates
+	}()
+	go func() {
+		defer a.wg.Done()
+		_ = ctl.Run(runCtx)
+	}()
+	return a, nil
+}
+
+// oneToOne returns the 1:1 call manager for the controller.
+//
+// WIRING POINT: package calls/voip provides the manager; until it has a
+// constructor, 1:1 calls are off and the controller says so plainly.
+func oneToOne(_ *matrix.Client, _ *config.Config) calls.OneToOne { return nil }
+
+// Close stops syncing and closes the store.
+func (a *Account) Close() error {
+	a.cancel()
+	err := a.Client.Close()
+	a.wg.Wait()
+	return err
+}
+
+// accounts tracks the accounts a run opened, to close them at exit and
+// find the one a logout ends.
+type accounts struct {
+	mu   sync.Mutex
+	list []*Account
+}
+
+func (as *accounts) add(a *Account) {
+	as.mu.Lock()
+	as.list = append(as.list, a)
+	as.mu.Unlock()
+}
+
+// take removes and returns the account of a client.
+func (as *accounts) take(c *matrix.Client) *Account {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	for i, a := range as.list {
+		if a.Client == c {
+			as.list = append(as.list[:i], as.list[i+1:]...)
+			return a
+		}
+	}
+	return nil
+}
+
+func (as *accounts) closeAll() error {
+	as.mu.Lock()
+	list := as.list
+	as.list = nil
+	as.mu.Unlock()
+	var errs []error
+	for _, a := range list {
+		errs = append(errs, a.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Profile is where one account's files live.
+type Profile struct {
+	DataDir, SessionFile, DBFile string
+}
+
+// ProfilePaths returns a profile's paths.
+func ProfilePaths(name string) (Profile, error) {
+	d, s, db, err := matrix.Paths(name)
+	if err != nil {
+		return Profile{}, err
+	}
+	return Profile{DataDir: d, SessionFile: s, DBFile: db}, nil
+}
+
+// Sessions logs in, resumes and logs out accounts of one profile.
+type Sessions struct {
+	Profile Profile
+	Config  *config.Config
+	open    accounts
+}
+
+// Login logs in with a password, saves the session (mode 0600) and starts
+// the account.
+func (ss *Sessions) Login(ctx context.Context, p matrix.LoginParams) (*Account, error) {
+	if p.DeviceName == "" {
+		p.DeviceName = "termatrix"
+	}
+	s, err := matrix.Login(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	if err := matrix.SaveSession(ss.Profile.SessionFile, s); err != nil {
+		return nil, err
+	}
+	return ss.Start(ctx, s)
+}
+
+// Start starts an account from a session.
+func (ss *Sessions) Start(ctx context.Context, s *matrix.Session) (*Account, error) {
+	a, err := StartAccount(ctx, s, ss.Profile.DataDir, ss.Profile.DBFile, ss.Config)
+	if err != nil {
+		return nil, err
+	}
+	ss.open.add(a)
+	return a, nil
+}
+
+// Resume starts the account of the saved session; the error matches
+// matrix.ErrNoSession when there is none.
+func (ss *Sessions) Resume(ctx context.Context) (*Account, error) {
+	s, err := matrix.LoadSession(ss.Profile.SessionFile)
+	if err != nil {
+		return nil, err
+	}
+	return ss.Start(ctx, s)
+}
+
+// UILogin is Login in the shape ui.Options.Login takes.
+func (ss *Sessions) UILogin(ctx context.Context, p matrix.LoginParams) (*matrix.Client, *calls.Controller, error) {
+	a, err := ss.Login(ctx, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	return a.Client, a.Calls, nil
+}
+
+// Logout logs the client out on the server, removes the session file and
+// closes the account.
+func (ss *Sessions) Logout(ctx context.Context, c *matrix.Client) error {
+	if err := c.Logout(ctx); err != nil {
+		return err
+	}
+	err := matrix.RemoveSession(ss.Profile.SessionFile)
+	if a := ss.open.take(c); a != nil {
+		_ = a.Close()
+	}
+	return err
+}
+
+// Close closes every account started.
+func (ss *Sessions) Close() error { return ss.open.closeAll() }

@@ -1,0 +1,166 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/termatrix/termatrix/config"
+	"github.com/termatrix/termatrix/matrix"
+	"github.com/termatrix/termatrix/ui"
+)
+
+// PasswordEnv is the environment variable a password can come from for
+// non-interactive login.
+const PasswordEnv = "TERMATRIX_PASSWORD"
+
+// Flags are the command line settings.
+type Flags struct {
+	Homeserver   string
+	User         string
+	PasswordFile string
+	Profile      string
+	ConfigPath   string
+	Version      bool
+}
+
+// ParseFlags parses the command line. --help prints every flag to out and
+// returns flag.ErrHelp.
+func ParseFlags(args []string, out io.Writer) (Flags, error) {
+	var f Flags
+	fs := flag.NewFlagSet("termatrix", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.StringVar(&f.Homeserver, "homeserver", "", "homeserver base URL for --user login (default: discovered from the user ID)")
+	fs.StringVar(&f.User, "user", "", "log in non-interactively as this user ID (@alice:example.org) or user name")
+	fs.StringVar(&f.PasswordFile, "password-file", "", "read the password for --user from this file (or set "+PasswordEnv+")")
+	fs.StringVar(&f.Profile, "profile", matrix.DefaultProfile, "keep this account's session and store apart under this name")
+	fs.StringVar(&f.ConfigPath, "config", "", "config file (default: $XDG_CONFIG_HOME/termatrix/config.json)")
+	fs.BoolVar(&f.Version, "version", false, "print the version and exit")
+	fs.Usage = func() {
+		fmt.Fprintf(out, "termatrix: a Matrix chat client for the terminal, with calls.\n\n")
+		fmt.Fprintf(out, "Usage: termatrix [flags]\n\nWith a saved session it resumes; otherwise it shows a login form,\n")
+		fmt.Fprintf(out, "or logs in non-interactively with --user and a password.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return Flags{}, err
+	}
+	if fs.NArg() > 0 {
+		return Flags{}, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
+	}
+	if f.User == "" && (f.PasswordFile != "" || f.Homeserver != "") {
+		return Flags{}, errors.New("--homeserver and --password-file need --user")
+	}
+	return f, nil
+}
+
+// password returns the password for non-interactive login.
+func (f Flags) password(getenv func(string) string) (string, error) {
+	if f.PasswordFile != "" {
+		data, err := os.ReadFile(f.PasswordFile)
+		if err != nil {
+			return "", fmt.Errorf("reading the password file: %w", err)
+		}
+		return strings.TrimRight(string(data), "\r\n"), nil
+	}
+	if p := getenv(PasswordEnv); p != "" {
+		return p, nil
+	}
+	return "", fmt.Errorf("--user needs --password-file or %s", PasswordEnv)
+}
+
+// Main runs termatrix with the command line args (without the program
+// name) and the embedded default config; it returns the exit code.
+func Main(args []string, defaults []byte, version string, stdout, stderr io.Writer) int {
+	f, err := ParseFlags(args, stdout)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "termatrix:", err)
+		return 2
+	}
+	if f.Version {
+		fmt.Fprintln(stdout, "termatrix", version)
+		return 0
+	}
+	if err := run(f, defaults, os.Getenv); err != nil {
+		fmt.Fprintln(stderr, "termatrix:", err)
+		return 1
+	}
+	return 0
+}
+
+// LoadConfig loads the config the flags name.
+func LoadConfig(f Flags, defaults []byte) (*config.Config, error) {
+	path, required := f.ConfigPath, true
+	if path == "" {
+		required = false
+		var err error
+		if path, err = config.DefaultPath(); err != nil {
+			return nil, err
+		}
+	}
+	cfg, err := config.Load(defaults, path, required)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := ui.NewKeymap(cfg.Keys); err != nil {
+		return nil, fmt.Errorf("%s: %w", configName(cfg), err)
+	}
+	return cfg, nil
+}
+
+func configName(cfg *config.Config) string {
+	if cfg.UserFile != "" {
+		return "config " + cfg.UserFile
+	}
+	return "embedded config.json"
+}
+
+func run(f Flags, defaults []byte, getenv func(string) string) error {
+	cfg, err := LoadConfig(f, defaults)
+	if err != nil {
+		return err
+	}
+	prof, err := ProfilePaths(f.Profile)
+	if err != nil {
+		return err
+	}
+	ss := &Sessions{Profile: prof, Config: cfg}
+	defer ss.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var acct *Account
+	switch {
+	case f.User != "":
+		pw, err := f.password(getenv)
+		if err != nil {
+			return err
+		}
+		acct, err = ss.Login(ctx, matrix.LoginParams{Homeserver: f.Homeserver, User: f.User, Password: pw, DeviceName: "termatrix"})
+		if err != nil {
+			return err
+		}
+	default:
+		acct, err = ss.Resume(ctx)
+		if err != nil && !errors.Is(err, matrix.ErrNoSession) {
+			return err
+		}
+	}
+	opts := ui.Options{Config: cfg, Login: ss.UILogin, Logout: ss.Logout}
+	if acct != nil {
+		opts.Client, opts.Calls = acct.Client, acct.Calls
+	}
+	u, err := ui.New(opts)
+	if err != nil {
+		return err
+	}
+	return u.Run()
+}

@@ -1,0 +1,409 @@
+// Package ui is termatrix's terminal user interface on tview: the room
+// list, the timeline, the composer with its call buttons, the call panel
+// and banners, dialogs and the login form. It changes widgets only on the
+// UI goroutine: updates from the matrix client and the calls controller
+// arrive through subscriptions and are applied with QueueUpdateDraw.
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/rivo/tview"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/termatrix/termatrix/calls"
+	"github.com/termatrix/termatrix/config"
+	"github.com/termatrix/termatrix/matrix"
+	"github.com/termatrix/termatrix/sanitize"
+)
+
+// Options builds a UI.
+type Options struct {
+	// Screen is where the UI draws; nil means the real terminal. Tests pass
+	// a tcell SimulationScreen.
+	Screen tcell.Screen
+	// Config is the loaded configuration (keys, ui, notifications).
+	Config *config.Config
+	// Client is a logged-in, running client; nil shows the login form.
+	Client *matrix.Client
+	// Calls is the account's call controller; nil disables calls.
+	Calls *calls.Controller
+	// Login logs in with what the login form gives and returns a running
+	// client and its calls controller (which may be nil). It is called off
+	// the UI goroutine. Nil hides the login form.
+	Login func(ctx context.Context, p matrix.LoginParams) (*matrix.Client, *calls.Controller, error)
+	// Logout ends the session on the server, removes the session file and
+	// closes the client (/logout). It is called off the UI goroutine.
+	Logout func(ctx context.Context, c *matrix.Client) error
+	// Clipboard receives the OSC 52 sequence that copies a link; nil means
+	// the terminal itself.
+	Clipboard io.Writer
+	// Notify shows a desktop notification; nil means notify-send.
+	Notify func(title, body string) error
+}
+
+// UI is the running terminal interface.
+type UI struct {
+	opts   Options
+	cfg    *config.Config
+	keys   *Keymap
+	app    *tview.Application
+	screen tcell.Screen
+	pages  *tview.Pages
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	w widgets
+	s state
+
+	callTicking atomic.Bool
+	stopOnce    sync.Once
+}
+
+// state is what the UI knows; touched only on the UI goroutine.
+type state struct {
+	client      *matrix.Client
+	calls       *calls.Controller
+	unsub       []func()
+	sessionCtx  context.Context
+	endSession  context.CancelFunc
+	rooms       []matrix.Room
+	current     id.RoomID
+	timelines   map[id.RoomID]*TimelineView
+	names       map[id.RoomID]map[id.UserID]string
+	conferences map[id.RoomID]*calls.Conference
+	call        *calls.CallInfo
+	typing      map[id.RoomID][]id.UserID
+	sync        matrix.StatusChanged
+	message     string
+	messageErr  bool
+	showMembers bool
+	widgets     map[id.RoomID][]calls.WidgetInfo
+	typingSent  time.Time
+	typingRoom  id.RoomID
+	lastRead    map[id.RoomID]id.EventID
+	loggingIn   bool
+}
+
+// New builds the UI. A bad key binding in the config is an error.
+func New(o Options) (*UI, error) {
+	if o.Config == nil {
+		return nil, errors.New("ui: no config")
+	}
+	keys, err := NewKeymap(o.Config.Keys)
+	if err != nil {
+		return nil, err
+	}
+	u := &UI{opts: o, cfg: o.Config, keys: keys, app: tview.NewApplication()}
+	u.ctx, u.cancel = context.WithCancel(context.Background())
+	if o.Screen != nil {
+		u.screen = o.Screen
+		u.app.SetScreen(o.Screen)
+	}
+	u.app.EnableMouse(true)
+	u.app.EnablePaste(true)
+	u.s.showMembers = o.Config.UI.ShowMembers
+	u.resetState()
+	u.build()
+	u.app.SetInputCapture(u.globalKey)
+	if o.Client != nil {
+		u.attach(o.Client, o.Calls)
+	} else if o.Login != nil {
+		u.showLogin("")
+	} else {
+		return nil, errors.New("ui: neither a client nor a login function")
+	}
+	return u, nil
+}
+
+// Run runs the UI until Stop, /quit or the quit key.
+func (u *UI) Run() error {
+	u.app.SetBeforeDrawFunc(func(screen tcell.Screen) bool {
+		if u.screen == nil {
+			u.screen = screen
+		}
+		return false
+	})
+	err := u.app.Run()
+	u.detach()
+	u.cancel()
+	return err
+}
+
+// Stop ends Run. It is safe to call from any goroutine, more than once.
+func (u *UI) Stop() {
+	u.stopOnce.Do(func() {
+		u.cancel()
+		u.app.Stop()
+	})
+}
+
+// queue applies f on the UI goroutine and redraws.
+func (u *UI) queue(f func()) {
+	select {
+	case <-u.ctx.Done():
+		return
+	default:
+	}
+	u.app.QueueUpdateDraw(f)
+}
+
+// attach starts showing a client: it subscribes first, then reads the
+// rooms, so no update is missed between the two.
+func (u *UI) attach(c *matrix.Client, ctl *calls.Controller) {
+	u.resetState()
+	u.s.client, u.s.calls = c, ctl
+	u.s.sessionCtx, u.s.endSession = context.WithCancel(u.ctx)
+
+	updates, stop := c.Subscribe()
+	u.s.unsub = append(u.s.unsub, stop)
+	ctx := u.s.sessionCtx
+	u.wg.Add(1)
+	go func() {
+		defer u.wg.Done()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case up, ok := <-updates:
+				if !ok {
+					return
+				}
+				u.queue(func() {
+					if u.s.client == c {
+						u.handleUpdate(up)
+					}
+				})
+			}
+		}
+	}()
+	if ctl != nil {
+		events, stopCalls := ctl.Subscribe()
+		u.s.unsub = append(u.s.unsub, stopCalls)
+		u.wg.Add(1)
+		go func() {
+			defer u.wg.Done()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case ev, ok := <-events:
+					if !ok {
+						return
+					}
+					u.queue(func() {
+						if u.s.calls == ctl {
+							u.handleCallEvent(ev)
+						}
+					})
+				}
+			}
+		}()
+		u.wg.Add(1)
+		go u.tick(ctx)
+	}
+	u.setRooms(c.Rooms())
+	u.pages.SwitchToPage("main")
+	u.app.SetFocus(u.w.composer)
+	u.refreshAll()
+}
+
+// resetState forgets everything about a session.
+func (u *UI) resetState() {
+	u.s = state{
+		showMembers: u.s.showMembers,
+		timelines:   map[id.RoomID]*TimelineView{},
+		names:       map[id.RoomID]map[id.UserID]string{},
+		conferences: map[id.RoomID]*calls.Conference{},
+		typing:      map[id.RoomID][]id.UserID{},
+		widgets:     map[id.RoomID][]calls.WidgetInfo{},
+		lastRead:    map[id.RoomID]id.EventID{},
+		sessionCtx:  u.ctx,
+	}
+}
+
+// tick redraws the call panel's timer once a second while a call is connected.
+func (u *UI) tick(ctx context.Context) {
+	defer u.wg.Done()
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if u.callTicking.Load() {
+				u.queue(u.refreshCallPanel)
+			}
+		}
+	}
+}
+
+// detach stops following the current client.
+func (u *UI) detach() {
+	for _, f := range u.s.unsub {
+		f()
+	}
+	u.s.unsub = nil
+	if u.s.endSession != nil {
+		u.s.endSession()
+	}
+	u.s.client, u.s.calls = nil, nil
+	u.callTicking.Store(false)
+}
+
+// handleUpdate applies one client update.
+func (u *UI) handleUpdate(up matrix.Update) {
+	switch up := up.(type) {
+	case matrix.StatusChanged:
+		u.s.sync = up
+		u.refreshStatus()
+	case matrix.RoomsChanged:
+		u.setRooms(up.Rooms)
+	case matrix.TimelineAppended:
+		if tv := u.s.timelines[up.RoomID]; tv != nil {
+			tv.Append(up.Events...)
+		}
+		for _, ev := range up.Events {
+			if ev.StateKey != nil {
+				u.noteState(up.RoomID, ev)
+			}
+		}
+		if up.RoomID == u.s.current {
+			u.markRead()
+		}
+	case matrix.HistoryLoaded:
+		if tv := u.s.timelines[up.RoomID]; tv != nil {
+			tv.Prepend(up.Events, up.ReachedStart)
+		}
+	case matrix.TypingChanged:
+		u.s.typing[up.RoomID] = up.UserIDs
+		u.refreshTyping()
+	case matrix.LocalEcho:
+		u.timeline(up.RoomID).AddEcho(up.TxnID, up.Event)
+	case matrix.EchoResolved:
+		if tv := u.s.timelines[up.RoomID]; tv != nil {
+			tv.ResolveEcho(up.TxnID, up.EventID, up.Err != nil)
+		}
+		if up.Err != nil {
+			u.say(true, "Sending failed: %s — press %s to retry", sanitize.Line(up.Err.Error()), u.keys.Name(ActRetry))
+		} else if up.RoomID == u.s.current {
+			u.markRead()
+		}
+	case matrix.StateChanged:
+		u.noteState(up.RoomID, up.Event)
+	case matrix.Notify:
+		u.notify(up)
+	case matrix.LoggedOut:
+		u.loggedOut(up.Err)
+	}
+}
+
+// noteState keeps display names and the member list current.
+func (u *UI) noteState(roomID id.RoomID, ev *event.Event) {
+	if ev == nil || ev.StateKey == nil {
+		return
+	}
+	switch ev.Type {
+	case event.StateMember:
+		if names := u.s.names[roomID]; names != nil {
+			if c, ok := contentOf(&ev.Content); ok {
+				names[id.UserID(*ev.StateKey)] = c.strOr("displayname", "")
+			}
+		}
+		if tv := u.s.timelines[roomID]; tv != nil {
+			tv.Invalidate()
+		}
+		if roomID == u.s.current {
+			u.refreshMembers()
+		}
+	case event.StatePowerLevels:
+		if roomID == u.s.current {
+			u.refreshMembers()
+		}
+	case event.StateRoomName, event.StateTopic, event.StateCanonicalAlias:
+		if roomID == u.s.current {
+			u.refreshHeader()
+		}
+	}
+}
+
+// handleCallEvent applies one calls controller event.
+func (u *UI) handleCallEvent(ev calls.Event) {
+	switch ev := ev.(type) {
+	case calls.Status:
+		u.say(ev.Error, "%s", sanitize.Line(ev.Text))
+	case calls.ShowLink:
+		u.showLink(ev)
+	case calls.ConferenceChanged:
+		if ev.Conference == nil {
+			delete(u.s.conferences, ev.RoomID)
+		} else {
+			u.s.conferences[ev.RoomID] = ev.Conference
+		}
+		u.refreshBanner()
+	case calls.CallChanged:
+		info := ev.Call
+		prev := u.s.call
+		if info.State == calls.CallEnded {
+			u.s.call = nil
+			reason := sanitize.Line(info.EndReason)
+			if reason == "" {
+				reason = "call ended"
+			}
+			u.say(false, "Call with %s ended: %s", u.peerName(info), reason)
+		} else {
+			u.s.call = &info
+			if info.State == calls.CallRinging && (prev == nil || prev.CallID != info.CallID || prev.State != calls.CallRinging) {
+				u.bell()
+			}
+		}
+		u.callTicking.Store(u.s.call != nil && u.s.call.State == calls.CallConnected)
+		u.refreshCallPanel()
+	}
+}
+
+// say shows a message in the status line. Callers sanitize remote parts.
+func (u *UI) say(isErr bool, format string, args ...any) {
+	u.s.message = fmt.Sprintf(format, args...)
+	u.s.messageErr = isErr
+	u.refreshStatus()
+}
+
+// sayLater shows a status message from another goroutine.
+func (u *UI) sayLater(isErr bool, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	u.queue(func() { u.say(isErr, "%s", msg) })
+}
+
+// bg runs protocol work off the UI goroutine with the session's context.
+func (u *UI) bg(what string, f func(ctx context.Context, c *matrix.Client) error, done func()) {
+	c := u.s.client
+	ctx := u.s.sessionCtx
+	if c == nil {
+		return
+	}
+	go func() {
+		cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		defer cancel()
+		if err := f(cctx, c); err != nil {
+			if ctx.Err() == nil {
+				u.sayLater(true, "%s failed: %s", what, sanitize.Line(err.Error()))
+			}
+			return
+		}
+		if done != nil {
+			u.queue(done)
+		}
+	}()
+}

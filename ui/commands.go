@@ -1,0 +1,67 @@
+package ui
+
+import (
+	"strings"
+)
+
+// Command is a parsed "/name args" line from the composer.
+type Command struct {
+	Name string // lower case, without the slash
+	Args string // the rest, trimmed
+}
+
+// commandHelp lists every command, in the order /help shows them.
+var commandHelp = []struct{ name, usage, text string }{
+	{"join", "/join #alias:server | !id:server", "join a room"},
+	{"leave", "/leave", "leave the open room (or decline its invite)"},
+	{"invite", "/invite @user:server", "invite a user to the open room"},
+	{"me", "/me text", "send an emote"},
+	{"topic", "/topic text", "set the room topic"},
+	{"nick", "/nick name", "set your display name"},
+	{"voice", "/voice", "voice call (1:1) or Jitsi conference (more than 2 members)"},
+	{"video", "/video", "video call (1:1) or Jitsi conference (more than 2 members)"},
+	{"answer", "/answer", "answer the ringing call"},
+	{"reject", "/reject", "reject the ringing call"},
+	{"hangup", "/hangup", "hang up the 1:1 call, or end the room's conference for everyone"},
+	{"mute", "/mute", "mute or unmute the microphone"},
+	{"jitsi", "/jitsi [refresh]", "show the Jitsi server new conferences use (refresh re-reads the homeserver)"},
+	{"widgets", "/widgets", "list the room's widgets"},
+	{"widget", "/widget open N", "open widget number N from /widgets in the browser"},
+	{"addwidget", "/addwidget https://...", "add a custom widget"},
+	{"removewidget", "/removewidget ID", "remove a widget"},
+	{"logout", "/logout", "log out and forget the session"},
+	{"quit", "/quit", "quit termatrix"},
+	{"help", "/help", "list commands and keys"},
+}
+
+// ParseCommand parses composer input. ok is false for a plain message;
+// "//text" is a message that starts with "/".
+func ParseCommand(input string) (cmd Command, ok bool) {
+	if !strings.HasPrefix(input, "/") || strings.HasPrefix(input, "//") {
+		return Command{}, false
+	}
+	rest := input[1:]
+	name, args, _ := strings.Cut(rest, " ")
+	if i := strings.IndexByte(name, '\n'); i >= 0 {
+		name, args = name[:i], name[i+1:]+" "+args
+	}
+	return Command{Name: strings.ToLower(name), Args: strings.TrimSpace(args)}, true
+}
+
+// knownCommand says whether /name exists.
+func knownCommand(name string) bool {
+	for _, c := range commandHelp {
+		if c.name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// messageText returns what a non-command input sends ("//x" sends "/x").
+func messageText(input string) string {
+	if strings.HasPrefix(input, "//") {
+		return input[1:]
+	}
+	return input
+}

@@ -1,0 +1,448 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/rivo/tview"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/termatrix/termatrix/matrix"
+	"github.com/termatrix/termatrix/sanitize"
+)
+
+// widgets are the main view's parts.
+type widgets struct {
+	root        *tview.Flex
+	body        *tview.Flex
+	center      *tview.Flex
+	composerRow *tview.Flex
+	roomList    *RoomList
+	header      *linesView
+	banner      *linesView
+	callPanel   *linesView
+	slot        *timelineSlot
+	typing      *linesView
+	composer    *tview.TextArea
+	voiceBtn    *tview.Button
+	videoBtn    *tview.Button
+	members     *linesView
+	status      *linesView
+	footer      *linesView
+	login       *tview.Form
+	loginMsg    *tview.TextView
+	dialogs     int
+}
+
+// timelineSlot shows the open room's timeline, or a placeholder.
+type timelineSlot struct {
+	*tview.Box
+	tv          *TimelineView
+	placeholder *linesView
+}
+
+func (s *timelineSlot) current() tview.Primitive {
+	if s.tv != nil {
+		return s.tv
+	}
+	return s.placeholder
+}
+
+func (s *timelineSlot) Draw(screen tcell.Screen) {
+	x, y, w, h := s.GetRect()
+	p := s.current()
+	p.SetRect(x, y, w, h)
+	p.Draw(screen)
+}
+
+func (s *timelineSlot) MouseHandler() func(action tview.MouseAction, event *tcell.EventMouse, setFocus func(p tview.Primitive)) (consumed bool, capture tview.Primitive) {
+	return s.current().MouseHandler()
+}
+
+const (
+	roomListWidth = 28
+	membersWidth  = 30
+)
+
+// build makes the widgets and the pages.
+func (u *UI) build() {
+	w := &u.w
+	w.roomList = NewRoomList()
+	w.roomList.SetBorderPadding(0, 0, 1, 1)
+	w.roomList.onSelect = u.openRoom
+	w.header = newLinesView()
+	w.header.bg = tcell.StyleDefault.Background(tcell.ColorNavy).Foreground(tcell.ColorWhite)
+	w.banner = newLinesView()
+	w.banner.wrap = true
+	w.banner.bg = tcell.StyleDefault.Background(tcell.ColorDarkGreen).Foreground(tcell.ColorWhite)
+	w.callPanel = newLinesView()
+	w.callPanel.wrap = true
+	w.callPanel.bg = tcell.StyleDefault.Background(tcell.ColorMaroon).Foreground(tcell.ColorWhite)
+	w.slot = &timelineSlot{Box: tview.NewBox(), placeholder: newLinesView()}
+	w.slot.placeholder.wrap = true
+	w.typing = newLinesView()
+	w.composer = tview.NewTextArea()
+	w.composer.SetPlaceholder("Type a message, or /help")
+	w.composer.SetInputCapture(u.composerKey)
+	w.composer.SetChangedFunc(u.composerChanged)
+	w.voiceBtn = tview.NewButton(u.buttonLabel("Voice", ActVoice)).SetSelectedFunc(func() { u.callAction(ActVoice) })
+	w.videoBtn = tview.NewButton(u.buttonLabel("Video", ActVideo)).SetSelectedFunc(func() { u.callAction(ActVideo) })
+	for _, b := range []*tview.Button{w.voiceBtn, w.videoBtn} {
+		b.SetStyle(tcell.StyleDefault.Background(tcell.ColorDarkCyan).Foreground(tcell.ColorWhite))
+		b.SetActivatedStyle(tcell.StyleDefault.Background(tcell.ColorTeal).Foreground(tcell.ColorWhite))
+	}
+	w.composerRow = tview.NewFlex().
+		AddItem(w.composer, 0, 1, true).
+		AddItem(nil, 1, 0, false).
+		AddItem(w.voiceBtn, len(u.buttonLabel("Voice", ActVoice))+2, 0, false).
+		AddItem(nil, 1, 0, false).
+		AddItem(w.videoBtn, len(u.buttonLabel("Video", ActVideo))+2, 0, false)
+	w.center = tview.NewFlex().SetDirection(tview.FlexRow).
+		AddItem(w.header, 1, 0, false).
+		AddItem(w.banner, 0, 0, false).
+		AddItem(w.callPanel, 0, 0, false).
+		AddItem(w.slot, 0, 1, false).
+		AddItem(w.typing, 1, 0, false).
+		AddItem(w.composerRow, 1, 0, true)
+	w.members = newLinesView()
+	w.members.SetBorder(true).SetTitle(" Members ")
+	w.body = tview.NewFlex().
+		AddItem(w.roomList, roomListWidth, 0, false).
+		AddItem(w.center, 0, 1, true).
+		AddItem(w.members, 0, 0, false)
+	w.status = newLinesView()
+	w.status.bg = tcell.StyleDefault.Background(tcell.ColorDarkSlateGray).Foreground(tcell.ColorWhite)
+	w.footer = newLinesView()
+	w.footer.onClick = u.footerClick
+	w.root = tview.NewFlex().SetDirection(tview.FlexRow).
+		AddItem(w.body, 0, 1, true).
+		AddItem(w.status, 1, 0, false).
+		AddItem(w.footer, 1, 0, false)
+	u.pages = tview.NewPages().AddPage("main", w.root, true, true)
+	u.buildLogin()
+	u.app.SetRoot(u.pages, true)
+	u.refreshFooter()
+	u.refreshMembers()
+}
+
+func (u *UI) buttonLabel(name string, a Action) string {
+	if k := u.keys.Name(a); k != "" {
+		return name + " " + k
+	}
+	return name
+}
+
+// setRooms shows a new room list and keeps the open room.
+func (u *UI) setRooms(rooms []matrix.Room) {
+	u.s.rooms = rooms
+	u.w.roomList.SetRooms(rooms)
+	if u.s.current == "" {
+		for _, r := range rooms {
+			if r.Membership == event.MembershipJoin {
+				u.openRoom(r.ID)
+				break
+			}
+		}
+		if u.s.current == "" && len(rooms) > 0 {
+			u.openRoom(rooms[0].ID)
+		}
+	}
+	u.w.roomList.SetSelected(u.s.current)
+	u.refreshHeader()
+	if r, ok := u.w.roomList.Room(u.s.current); ok && r.Membership == event.MembershipInvite {
+		u.refreshPlaceholder()
+	}
+	if _, ok := u.w.roomList.Room(u.s.current); !ok && u.s.current != "" {
+		// The room is gone (left): open another.
+		u.s.current = ""
+		u.w.slot.tv = nil
+		if len(u.w.roomList.Order()) > 0 {
+			u.openRoom(u.w.roomList.Order()[0])
+		} else {
+			u.refreshAll()
+		}
+	}
+}
+
+// renderContext is how a room's events are rendered.
+func (u *UI) renderContext(roomID id.RoomID) RenderContext {
+	c := u.s.client
+	names := u.s.names[roomID]
+	if names == nil {
+		names = map[id.UserID]string{}
+		u.s.names[roomID] = names
+		if c != nil {
+			for _, m := range c.Members(roomID) {
+				names[m.UserID] = m.DisplayName
+			}
+		}
+	}
+	var own id.UserID
+	if c != nil {
+		own = c.UserID()
+	}
+	return RenderContext{
+		Own:  own,
+		OSC8: u.cfg.UI.OSC8Links,
+		Name: func(uid id.UserID) string {
+			if n, ok := names[uid]; ok {
+				return n
+			}
+			return ""
+		},
+	}
+}
+
+// timeline returns a room's timeline view, loading it from the store.
+func (u *UI) timeline(roomID id.RoomID) *TimelineView {
+	if tv := u.s.timelines[roomID]; tv != nil {
+		return tv
+	}
+	tv := NewTimelineView(u.renderContext(roomID))
+	tv.SetRetryKey(u.keys.Name(ActRetry))
+	if c := u.s.client; c != nil {
+		limit := u.cfg.UI.TimelineLimit
+		if limit <= 0 {
+			limit = 500
+		}
+		evs, err := c.Timeline(roomID, limit)
+		if err != nil {
+			u.say(true, "Reading the timeline failed: %s", sanitize.Line(err.Error()))
+		}
+		tv.Append(evs...)
+	}
+	tv.SetOnReachTop(func() { u.loadHistory(roomID, tv) })
+	u.s.timelines[roomID] = tv
+	return tv
+}
+
+// loadHistory asks the client for older events; they come back as HistoryLoaded.
+func (u *UI) loadHistory(roomID id.RoomID, tv *TimelineView) {
+	u.bg("Loading history", func(ctx context.Context, c *matrix.Client) error {
+		err := c.LoadHistory(ctx, roomID, 50)
+		if err != nil {
+			u.queue(func() { tv.SetLoading(false) })
+		}
+		return err
+	}, nil)
+}
+
+// openRoom shows a room.
+func (u *UI) openRoom(roomID id.RoomID) {
+	if roomID == "" {
+		return
+	}
+	if u.s.current != roomID && u.s.typingRoom != "" {
+		u.sendTyping(false)
+	}
+	u.s.current = roomID
+	u.w.roomList.SetSelected(roomID)
+	r, _ := u.w.roomList.Room(roomID)
+	if r.Membership == event.MembershipInvite {
+		u.w.slot.tv = nil
+		u.refreshPlaceholder()
+	} else {
+		u.w.slot.tv = u.timeline(roomID)
+		u.markRead()
+	}
+	u.refreshAll()
+}
+
+// refreshPlaceholder explains an invite (or that no room is open).
+func (u *UI) refreshPlaceholder() {
+	r, ok := u.w.roomList.Room(u.s.current)
+	switch {
+	case ok && r.Membership == event.MembershipInvite:
+		inviter := sanitize.Line(string(r.Inviter))
+		if inviter == "" {
+			inviter = "someone"
+		}
+		u.w.slot.placeholder.SetLines(
+			Line{},
+			Line{{"You are invited to ", styleText}, {roomLabel(r), styleText.Bold(true)}, {" by " + inviter + ".", styleText}},
+			Line{},
+			Line{{"Press " + u.keys.Name(ActAcceptInvite) + " to accept, " + u.keys.Name(ActDeclineInvite) + " to decline.", styleDim}},
+		)
+	default:
+		u.w.slot.placeholder.SetLines(Line{}, plain("No room open. Join one with /join #room:server, or wait for an invite.", styleDim))
+	}
+}
+
+// markRead sends a read receipt for the newest event of the open room.
+func (u *UI) markRead() {
+	tv := u.s.timelines[u.s.current]
+	if tv == nil || u.s.client == nil {
+		return
+	}
+	last := tv.LastEventID()
+	roomID := u.s.current
+	if last == "" || u.s.lastRead[roomID] == last {
+		return
+	}
+	u.s.lastRead[roomID] = last
+	u.bg("Read receipt", func(ctx context.Context, c *matrix.Client) error {
+		return c.MarkRead(ctx, roomID, last)
+	}, nil)
+}
+
+// refreshAll redraws every part that depends on the open room.
+func (u *UI) refreshAll() {
+	u.refreshHeader()
+	u.refreshBanner()
+	u.refreshCallPanel()
+	u.refreshTyping()
+	u.refreshMembers()
+	u.refreshStatus()
+	if u.w.slot.tv == nil {
+		u.refreshPlaceholder()
+	}
+}
+
+func (u *UI) refreshHeader() {
+	r, ok := u.w.roomList.Room(u.s.current)
+	if !ok {
+		u.w.header.SetText(" termatrix", u.w.header.bg.Bold(true))
+		return
+	}
+	line := Line{{" " + roomLabel(r), u.w.header.bg.Bold(true)}}
+	if t := sanitize.Line(r.Topic); t != "" {
+		line = append(line, Segment{" — " + t, u.w.header.bg})
+	}
+	if r.Encrypted {
+		line = append(line, Segment{" (encrypted)", u.w.header.bg})
+	}
+	u.w.header.SetLines(line)
+}
+
+func (u *UI) refreshTyping() {
+	users := u.s.typing[u.s.current]
+	if len(users) == 0 {
+		u.w.typing.SetLines()
+		return
+	}
+	rc := u.renderContext(u.s.current)
+	var names []string
+	for _, uid := range users {
+		n := sanitize.Line(rc.Name(uid))
+		if n == "" {
+			n = sanitize.Line(string(uid))
+		}
+		names = append(names, n)
+	}
+	verb := " is typing…"
+	if len(names) > 1 {
+		verb = " are typing…"
+	}
+	if len(names) > 3 {
+		names = append(names[:3], fmt.Sprintf("%d others", len(names)-3))
+	}
+	u.w.typing.SetText(strings.Join(names, ", ")+verb, styleDim)
+}
+
+func (u *UI) refreshMembers() {
+	if !u.s.showMembers {
+		u.w.body.ResizeItem(u.w.members, 0, 0)
+		return
+	}
+	u.w.body.ResizeItem(u.w.members, membersWidth, 0)
+	if u.s.client == nil || u.s.current == "" {
+		u.w.members.SetLines()
+		return
+	}
+	members := u.s.client.Members(u.s.current)
+	sort.SliceStable(members, func(i, j int) bool {
+		if members[i].PowerLevel != members[j].PowerLevel {
+			return members[i].PowerLevel > members[j].PowerLevel
+		}
+		return strings.ToLower(members[i].DisplayName) < strings.ToLower(members[j].DisplayName)
+	})
+	lines := []Line{}
+	for _, m := range members {
+		name := sanitize.Line(m.DisplayName)
+		if name == "" {
+			name = sanitize.Line(string(m.UserID))
+		}
+		l := Line{}
+		if m.PowerLevel != 0 {
+			l = append(l, Segment{fmt.Sprintf("%3d ", m.PowerLevel), styleDim})
+		} else {
+			l = append(l, Segment{"    ", styleDim})
+		}
+		l = append(l, Segment{name, senderStyle(m.UserID).Bold(false)})
+		if m.Membership == event.MembershipInvite {
+			l = append(l, Segment{" (invited)", styleDim})
+		}
+		lines = append(lines, l)
+	}
+	u.w.members.SetLines(lines...)
+}
+
+func (u *UI) refreshStatus() {
+	st := u.s.sync
+	var line Line
+	bg := u.w.status.bg
+	switch {
+	case u.s.client == nil:
+		line = append(line, Segment{" not logged in", bg})
+	case st.State == matrix.StateSynced:
+		line = append(line, Segment{" synced", bg.Foreground(tcell.ColorLightGreen)})
+	case st.State == matrix.StateReconnecting:
+		txt := fmt.Sprintf(" reconnecting in %ds", int(st.RetryIn.Seconds()+0.5))
+		if st.Err != nil {
+			txt += " (" + sanitize.Line(st.Err.Error()) + ")"
+		}
+		line = append(line, Segment{txt, bg.Foreground(tcell.ColorYellow)})
+	case st.State == matrix.StateConnecting:
+		line = append(line, Segment{" connecting…", bg.Foreground(tcell.ColorYellow)})
+	default:
+		txt := " offline"
+		if st.Err != nil {
+			txt += " (" + sanitize.Line(st.Err.Error()) + ")"
+		}
+		line = append(line, Segment{txt, bg.Foreground(tcell.ColorRed)})
+	}
+	if u.s.message != "" {
+		ms := bg
+		if u.s.messageErr {
+			ms = bg.Foreground(tcell.ColorRed).Bold(true)
+		}
+		line = append(line, Segment{" │ ", bg}, Segment{u.s.message, ms})
+	}
+	u.w.status.SetLines(line)
+}
+
+// refreshFooter lists the key bindings.
+func (u *UI) refreshFooter() {
+	var line Line
+	for i, kv := range u.keys.Help() {
+		if i > 0 {
+			line = append(line, Segment{"  ", styleText})
+		}
+		line = append(line, Segment{kv[0], styleText.Bold(true).Foreground(tcell.ColorTeal)}, Segment{" " + kv[1], styleDim})
+	}
+	u.w.footer.SetLines(line)
+}
+
+// footerClick runs the action whose key is clicked in the footer.
+func (u *UI) footerClick(_, col int) {
+	x := 0
+	for i, kv := range u.keys.Help() {
+		if i > 0 {
+			x += 2
+		}
+		width := textWidth(kv[0]) + 1 + textWidth(kv[1])
+		if col >= x && col < x+width {
+			for _, a := range actionHelp {
+				if a.text == kv[1] {
+					u.runAction(a.act)
+				}
+			}
+			return
+		}
+		x += width
+	}
+}

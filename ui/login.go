@@ -1,0 +1,145 @@
+package ui
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/rivo/tview"
+
+	"github.com/termatrix/termatrix/matrix"
+	"github.com/termatrix/termatrix/sanitize"
+)
+
+// buildLogin makes the login form page.
+func (u *UI) buildLogin() {
+	f := tview.NewForm()
+	f.AddInputField("User ID", "", 40, nil, nil)
+	f.AddInputField("Homeserver", "", 40, nil, nil)
+	f.AddPasswordField("Password", "", 40, '*', nil)
+	f.AddButton("Log in", u.submitLogin)
+	f.AddButton("Quit", u.Stop)
+	f.SetBorder(true).SetTitle(" termatrix — log in ")
+	msg := tview.NewTextView().SetDynamicColors(false).SetWrap(true)
+	help := tview.NewTextView().SetDynamicColors(false).SetWrap(true).
+		SetText("User ID like @alice:example.org, or a user name with a homeserver URL. " +
+			"Leave the homeserver empty to discover it from the user ID. Tab moves between fields; Enter on the last field logs in.")
+	help.SetTextColor(tcell.ColorGray)
+	col := tview.NewFlex().SetDirection(tview.FlexRow).
+		AddItem(nil, 0, 1, false).
+		AddItem(f, 11, 0, true).
+		AddItem(msg, 2, 0, false).
+		AddItem(help, 3, 0, false).
+		AddItem(nil, 0, 1, false)
+	page := tview.NewFlex().
+		AddItem(nil, 0, 1, false).
+		AddItem(col, 64, 0, true).
+		AddItem(nil, 0, 1, false)
+	u.w.login, u.w.loginMsg = f, msg
+	// Enter in the password field logs in.
+	f.GetFormItemByLabel("Password").(*tview.InputField).SetDoneFunc(func(k tcell.Key) {
+		if k == tcell.KeyEnter {
+			u.submitLogin()
+		}
+	})
+	u.pages.AddPage("login", page, true, false)
+}
+
+// showLogin shows the login form with a message.
+func (u *UI) showLogin(msg string) {
+	u.w.loginMsg.SetText(msg)
+	u.pages.SwitchToPage("login")
+	u.w.login.SetFocus(0)
+	u.app.SetFocus(u.w.login)
+}
+
+func (u *UI) loginField(label string) string {
+	if in, ok := u.w.login.GetFormItemByLabel(label).(*tview.InputField); ok {
+		return in.GetText()
+	}
+	return ""
+}
+
+// submitLogin logs in off the UI goroutine.
+func (u *UI) submitLogin() {
+	if u.s.loggingIn || u.opts.Login == nil {
+		return
+	}
+	p := matrix.LoginParams{
+		User:       strings.TrimSpace(u.loginField("User ID")),
+		Homeserver: strings.TrimSpace(u.loginField("Homeserver")),
+		Password:   u.loginField("Password"),
+		DeviceName: "termatrix",
+	}
+	if p.User == "" || p.Password == "" {
+		u.w.loginMsg.SetText("Enter a user ID and a password.")
+		return
+	}
+	if !strings.HasPrefix(p.User, "@") && p.Homeserver == "" {
+		u.w.loginMsg.SetText("With a bare user name, give the homeserver URL too.")
+		return
+	}
+	u.s.loggingIn = true
+	u.w.loginMsg.SetText("Logging in…")
+	login := u.opts.Login
+	go func() {
+		ctx, cancel := context.WithTimeout(u.ctx, 2*time.Minute)
+		defer cancel()
+		c, ctl, err := login(ctx, p)
+		u.queue(func() {
+			u.s.loggingIn = false
+			if err != nil {
+				u.w.loginMsg.SetText("Login failed: " + sanitize.Line(err.Error()))
+				return
+			}
+			if in, ok := u.w.login.GetFormItemByLabel("Password").(*tview.InputField); ok {
+				in.SetText("")
+			}
+			u.attach(c, ctl)
+		})
+	}()
+}
+
+// logout ends the session (/logout) and returns to the login form, or
+// quits when there is no login form.
+func (u *UI) logout() {
+	c := u.s.client
+	if c == nil {
+		return
+	}
+	u.say(false, "Logging out…")
+	logout := u.opts.Logout
+	go func() {
+		var err error
+		if logout != nil {
+			ctx, cancel := context.WithTimeout(u.ctx, 30*time.Second)
+			err = logout(ctx, c)
+			cancel()
+		}
+		u.queue(func() {
+			if err != nil {
+				u.say(true, "Logout failed: %s", sanitize.Line(err.Error()))
+				return
+			}
+			u.loggedOut(nil)
+		})
+	}()
+}
+
+// loggedOut drops the session's views and shows the login form.
+func (u *UI) loggedOut(err error) {
+	u.detach()
+	u.w.slot.tv = nil
+	u.resetState()
+	u.w.roomList.SetRooms(nil)
+	msg := "Logged out."
+	if err != nil {
+		msg = "The session ended: " + sanitize.Line(err.Error())
+	}
+	if u.opts.Login == nil {
+		u.Stop()
+		return
+	}
+	u.showLogin(msg)
+}

@@ -1,0 +1,58 @@
+package ui
+
+import (
+	"os/exec"
+
+	"maunium.net/go/mautrix/event"
+
+	"github.com/termatrix/termatrix/matrix"
+	"github.com/termatrix/termatrix/sanitize"
+)
+
+// bell rings the terminal bell if the config allows it.
+func (u *UI) bell() {
+	if u.cfg.Notifications.Bell && u.screen != nil {
+		_ = u.screen.Beep()
+	}
+}
+
+// notify alerts the user about a highlight or DM message: the bell, and a
+// desktop notification when configured.
+func (u *UI) notify(n matrix.Notify) {
+	if n.Event == nil || (u.s.client != nil && n.Event.Sender == u.s.client.UserID()) {
+		return
+	}
+	u.bell()
+	if !u.cfg.Notifications.Desktop {
+		return
+	}
+	title := "termatrix"
+	if r, ok := u.w.roomList.Room(n.RoomID); ok {
+		title = roomLabel(r)
+	}
+	body := ""
+	if c, ok := contentOf(&n.Event.Content); ok {
+		body = c.strOr("body", "")
+	}
+	sender := u.renderContext(n.RoomID).Name(n.Event.Sender)
+	if sender == "" {
+		sender = string(n.Event.Sender)
+	}
+	body = sanitize.Line(sender) + ": " + sanitize.Line(body)
+	if r := []rune(body); len(r) > 200 {
+		body = string(r[:199]) + "…"
+	}
+	notifyFn := u.opts.Notify
+	if notifyFn == nil {
+		notifyFn = notifySend
+	}
+	go func() { _ = notifyFn(title, body) }()
+}
+
+// notifySend shows a desktop notification with notify-send. The strings
+// are passed as arguments after "--", never through a shell.
+func notifySend(title, body string) error {
+	return exec.Command("notify-send", "--app-name=termatrix", "--", title, body).Run()
+}
+
+var _ = event.EventMessage

@@ -1,0 +1,183 @@
+package ui
+
+import (
+	"fmt"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/rivo/tview"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/termatrix/termatrix/matrix"
+	"github.com/termatrix/termatrix/sanitize"
+)
+
+// roomRow is one row of the room list: a section header or a room.
+type roomRow struct {
+	header string
+	room   *matrix.Room
+}
+
+// RoomList shows Invites and Rooms sections with DM markers and unread and
+// highlight counts, in the order the client sorts them (latest activity).
+type RoomList struct {
+	*tview.Box
+	rows     []roomRow
+	order    []id.RoomID // rooms in display order, for Alt+1..9 and next/prev
+	selected id.RoomID
+	offset   int
+	onSelect func(id.RoomID)
+}
+
+// NewRoomList makes an empty room list.
+func NewRoomList() *RoomList {
+	return &RoomList{Box: tview.NewBox()}
+}
+
+// SetRooms replaces the rooms shown.
+func (l *RoomList) SetRooms(rooms []matrix.Room) {
+	l.rows, l.order = nil, nil
+	var invites, joined []matrix.Room
+	for _, r := range rooms {
+		if r.Membership == event.MembershipInvite {
+			invites = append(invites, r)
+		} else {
+			joined = append(joined, r)
+		}
+	}
+	add := func(title string, rs []matrix.Room) {
+		if len(rs) == 0 {
+			return
+		}
+		l.rows = append(l.rows, roomRow{header: title})
+		for i := range rs {
+			l.rows = append(l.rows, roomRow{room: &rs[i]})
+			l.order = append(l.order, rs[i].ID)
+		}
+	}
+	add("Invites", invites)
+	add("Rooms", joined)
+}
+
+// Order returns the rooms in display order.
+func (l *RoomList) Order() []id.RoomID { return l.order }
+
+// Room returns a listed room.
+func (l *RoomList) Room(roomID id.RoomID) (matrix.Room, bool) {
+	for _, r := range l.rows {
+		if r.room != nil && r.room.ID == roomID {
+			return *r.room, true
+		}
+	}
+	return matrix.Room{}, false
+}
+
+// SetSelected marks the open room.
+func (l *RoomList) SetSelected(roomID id.RoomID) { l.selected = roomID }
+
+// Neighbour returns the room delta places from the open one.
+func (l *RoomList) Neighbour(delta int) id.RoomID {
+	if len(l.order) == 0 {
+		return ""
+	}
+	cur := -1
+	for i, r := range l.order {
+		if r == l.selected {
+			cur = i
+		}
+	}
+	n := (cur + delta + len(l.order)) % len(l.order)
+	if cur < 0 {
+		n = 0
+	}
+	return l.order[n]
+}
+
+// roomLabel is a room's name as the list shows it.
+func roomLabel(r matrix.Room) string {
+	name := sanitize.Line(r.Name)
+	if name == "" {
+		name = sanitize.Line(string(r.ID))
+	}
+	return name
+}
+
+// Draw draws the visible rows.
+func (l *RoomList) Draw(screen tcell.Screen) {
+	l.Box.DrawForSubclass(screen, l)
+	x, y, w, h := l.GetInnerRect()
+	if l.offset > len(l.rows)-1 {
+		l.offset = max(len(l.rows)-1, 0)
+	}
+	for i := 0; i < h && l.offset+i < len(l.rows); i++ {
+		rr := l.rows[l.offset+i]
+		if rr.header != "" {
+			drawText(screen, x, y+i, w, rr.header, styleDim.Bold(true))
+			continue
+		}
+		r := *rr.room
+		style := styleText
+		if r.ID == l.selected {
+			style = style.Reverse(true)
+			fillRow(screen, x, y+i, w, style)
+		}
+		marker := "# "
+		if r.IsDM {
+			marker = "@ "
+		}
+		if r.Membership == event.MembershipInvite {
+			marker = "+ "
+		}
+		counts := ""
+		switch {
+		case r.Highlights > 0:
+			counts = fmt.Sprintf(" %d!", r.Highlights)
+		case r.Unread > 0:
+			counts = fmt.Sprintf(" %d", r.Unread)
+		}
+		nameStyle := style
+		if r.Unread > 0 || r.Highlights > 0 {
+			nameStyle = nameStyle.Bold(true)
+		}
+		cw := textWidth(counts)
+		used := drawText(screen, x, y+i, w-cw, marker, style.Foreground(tcell.ColorGray))
+		drawText(screen, x+used, y+i, w-cw-used, roomLabel(r), nameStyle)
+		if counts != "" {
+			cs := style.Foreground(tcell.ColorYellow)
+			if r.Highlights > 0 {
+				cs = style.Foreground(tcell.ColorRed).Bold(true)
+			}
+			drawText(screen, x+w-cw, y+i, cw, counts, cs)
+		}
+	}
+}
+
+// MouseHandler selects a room on click and scrolls on the wheel.
+func (l *RoomList) MouseHandler() func(action tview.MouseAction, event *tcell.EventMouse, setFocus func(p tview.Primitive)) (consumed bool, capture tview.Primitive) {
+	return l.WrapMouseHandler(func(action tview.MouseAction, ev *tcell.EventMouse, setFocus func(p tview.Primitive)) (bool, tview.Primitive) {
+		mx, my := ev.Position()
+		if !l.InRect(mx, my) {
+			return false, nil
+		}
+		_, y, _, _ := l.GetInnerRect()
+		switch action {
+		case tview.MouseLeftClick:
+			i := l.offset + my - y
+			if i >= 0 && i < len(l.rows) && l.rows[i].room != nil && l.onSelect != nil {
+				l.onSelect(l.rows[i].room.ID)
+			}
+			return true, nil
+		case tview.MouseScrollUp:
+			if l.offset > 0 {
+				l.offset--
+			}
+			return true, nil
+		case tview.MouseScrollDown:
+			if l.offset < len(l.rows)-1 {
+				l.offset++
+			}
+			return true, nil
+		}
+		return false, nil
+	})
+}
