@@ -155,12 +155,12 @@ func (s *Stack) SetClientWellKnown(doc map[string]any) error {
 	return s.front.setWellKnown(doc)
 }
 
-// LogTail returns about the last n lines of Dendrite's log, and of
-// coturn's if it runs, for a failing test to show.
+// LogTail returns about the last n lines of Dendrite's log, and a third as
+// many of coturn's if it runs, for a failing test to show.
 func (s *Stack) LogTail(n int) string {
 	out := "--- dendrite log (" + s.DendriteLogPath() + "):\n" + logTail(s.DendriteLogPath(), n)
 	if s.TURNAddr != "" {
-		out += "\n--- coturn log (" + s.CoturnLogPath() + "):\n" + logTail(s.CoturnLogPath(), n)
+		out += "\n--- coturn log (" + s.CoturnLogPath() + "):\n" + logTail(s.CoturnLogPath(), max(n/3, 5))
 	}
 	return out
 }
