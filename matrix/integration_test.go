@@ -387,8 +387,8 @@ func TestReconnectAfterRestart(t *testing.T) {
 	send("before 2")
 	a.waitEvent(t, roomID, "before 2", func(ev *event.Event) bool { return ev.ID == id.EventID(sent[1]) })
 
-	st.StopHomeserver()
 	down := len(a.rec.all())
+	st.StopHomeserver()
 	st0 := a.rec.waitAfter(t, down, waitTimeout, "reconnecting", func(u Update) bool {
 		s, ok := u.(StatusChanged)
 		return ok && (s.State == StateReconnecting || s.State == StateOffline) && s.RetryIn > 0
@@ -458,7 +458,7 @@ func TestReconnectAfterRestart(t *testing.T) {
 	}
 	// The status went through reconnecting/offline with growing back-off.
 	var waits []time.Duration
-	for _, u := range a.rec.all()[down:] {
+	for _, u := range a.rec.all() {
 		if s, ok := u.(StatusChanged); ok && s.RetryIn > 0 {
 			waits = append(waits, s.RetryIn)
 		}
