@@ -11,6 +11,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -25,13 +26,18 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:], os.Stdout); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		stop()
 		fmt.Fprintln(os.Stderr, "teststack:", err)
 		os.Exit(1)
 	}
 }
 
-func run(args []string, out io.Writer) error {
+// run starts the stack as args say, prints how to use it to out and keeps
+// it up until ctx ends.
+func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("teststack", flag.ContinueOnError)
 	installOnly := fs.Bool("install-only", false, "only build and cache the Dendrite binaries, then exit")
 	users := fs.String("users", "alice,bob", "comma-separated localparts of the users to register")
@@ -39,12 +45,17 @@ func run(args []string, out io.Writer) error {
 	noTURN := fs.Bool("no-turn", false, "do not start coturn")
 	room := fs.Bool("room", true, "create a room with all the users in it")
 	logLevel := fs.String("log-level", "info", "Dendrite's log level")
+	fs.SetOutput(out)
+	fs.Usage = func() {
+		fmt.Fprintln(out, "Usage: go run ./cmd/teststack [flags]\n\nStarts a local Dendrite (and coturn) on 127.0.0.1 with test users, prints how to log in\nwith termatrix, and runs until Ctrl+C.\n\nFlags:")
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
 	if *installOnly {
 		start := time.Now()
 		dir, err := teststack.EnsureDendrite(ctx)
