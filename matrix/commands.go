@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,7 +26,35 @@ func (c *Client) JoinRoom(ctx context.Context, roomIDOrAlias string) (id.RoomID,
 	if err != nil {
 		return "", fmt.Errorf("joining %s: %w", target, c.scrub(err))
 	}
+	c.mu.RLock()
+	row := c.rooms[resp.RoomID]
+	c.mu.RUnlock()
+	if row != nil && row.Membership == event.MembershipInvite && row.InviteDirect && row.Inviter != "" {
+		// Accepting a DM invite: record it in m.direct as Element does.
+		if err := c.addDirect(ctx, row.Inviter, resp.RoomID); err != nil {
+			c.log.Warn().Err(err).Msg("recording the DM in m.direct")
+		}
+	}
 	return resp.RoomID, nil
+}
+
+// addDirect adds a room to the user's m.direct account data.
+func (c *Client) addDirect(ctx context.Context, with id.UserID, roomID id.RoomID) error {
+	var direct map[id.UserID][]id.RoomID
+	if err := c.cli.GetAccountData(ctx, event.AccountDataDirectChats.Type, &direct); err != nil && respErrCode(err) != "M_NOT_FOUND" {
+		return fmt.Errorf("reading m.direct: %w", c.scrub(err))
+	}
+	if direct == nil {
+		direct = make(map[id.UserID][]id.RoomID)
+	}
+	if slices.Contains(direct[with], roomID) {
+		return nil
+	}
+	direct[with] = append(direct[with], roomID)
+	if err := c.cli.SetAccountData(ctx, event.AccountDataDirectChats.Type, direct); err != nil {
+		return fmt.Errorf("saving m.direct: %w", c.scrub(err))
+	}
+	return nil
 }
 
 // LeaveRoom leaves a room, and declines invites. The room disappears from

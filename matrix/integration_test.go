@@ -559,6 +559,12 @@ func TestCallsWidgetsNotifyTyping(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.waitRoom(t, roomID, "joined", func(r Room) bool { return r.Membership == event.MembershipJoin })
+	// Accepting the DM invite recorded it in m.direct.
+	a.rec.waitFor(t, waitTimeout, "m.direct", func(Update) bool {
+		a.mu.RLock()
+		defer a.mu.RUnlock()
+		return a.direct[roomID]
+	})
 
 	callID, err := bob.SendEvent(ctx, rid, "m.call.invite", map[string]any{
 		"call_id": "c1", "party_id": "p1", "version": "1", "lifetime": 60000,

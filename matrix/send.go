@@ -48,12 +48,14 @@ func (c *Client) SendText(roomID id.RoomID, markdown string, emote bool) string 
 	txnID := c.newTxnID()
 	content := renderText(markdown, emote)
 	raw, _ := json.Marshal(content)
+	var rawMap map[string]any
+	_ = json.Unmarshal(raw, &rawMap)
 	echo := &event.Event{
 		Type:      event.EventMessage,
 		Sender:    c.sess.UserID,
 		RoomID:    roomID,
 		Timestamp: time.Now().UnixMilli(),
-		Content:   event.Content{VeryRaw: raw, Parsed: content},
+		Content:   event.Content{VeryRaw: raw, Raw: rawMap, Parsed: content},
 		Unsigned:  event.Unsigned{TransactionID: txnID},
 	}
 	p := &pendingSend{roomID: roomID, evType: event.EventMessage, content: content, sending: true}
