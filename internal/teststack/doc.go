@@ -27,6 +27,13 @@
 // Tests sharing a stack must use distinct user names: MustRegister and
 // UniqueLocalpart add a suffix that is unique within the stack.
 //
+// Users are registered with RegisterUser or MustRegister. A User's small
+// plain-HTTP methods (CreateRoom, SendMessage, SendState, Invite, Join,
+// Messages, WaitForEvent, Do) act as "another user" without termatrix's own
+// client. Dendrite applies events to /sync and /messages asynchronously,
+// shortly after /send returns: wait for an event (WaitForEvent) rather than
+// expecting it in the very next request.
+//
 // A test that needs its own stack (for instance to stop the homeserver
 // without disturbing other tests) calls ForTest, which registers the
 // teardown with t.Cleanup:
