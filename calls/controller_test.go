@@ -201,7 +201,7 @@ func TestAddAndRemoveWidget(t *testing.T) {
 	}
 }
 
-func waitFor(t *testing.T, ok func() bool) {
+func waitFor(t testing.TB, ok func() bool) {
 	t.Helper()
 	for i := 0; i < 400; i++ {
 		if ok() {

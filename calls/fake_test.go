@@ -165,7 +165,7 @@ func (o *fakeOne) got() []string {
 }
 
 // nextEvent waits for the next Event matching ok.
-func nextEvent[T Event](t *testing.T, ch <-chan Event, ok func(T) bool) T {
+func nextEvent[T Event](t testing.TB, ch <-chan Event, ok func(T) bool) T {
 	t.Helper()
 	timeout := time.After(20 * time.Second)
 	for {

@@ -47,7 +47,7 @@ func loopbackOnly() *http.Client {
 
 // loadConfig loads the shipped config.json with userFile (JSON, may be "")
 // as the user's own file, and points the browser at cmd.
-func loadConfig(t *testing.T, userFile, browserCmd string) *config.Config {
+func loadConfig(t testing.TB, userFile, browserCmd string) *config.Config {
 	t.Helper()
 	defaults, err := os.ReadFile("../config.json")
 	if err != nil {
@@ -74,7 +74,7 @@ type browserRecorder struct {
 	cmd, out string
 }
 
-func newBrowserRecorder(t *testing.T) *browserRecorder {
+func newBrowserRecorder(t testing.TB) *browserRecorder {
 	t.Helper()
 	dir := t.TempDir()
 	r := &browserRecorder{out: filepath.Join(dir, "opened.txt")}
@@ -97,7 +97,7 @@ func (r *browserRecorder) opened() []string {
 }
 
 // waitOpened waits for the n-th URL.
-func (r *browserRecorder) waitOpened(t *testing.T, n int) string {
+func (r *browserRecorder) waitOpened(t testing.TB, n int) string {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
@@ -111,7 +111,7 @@ func (r *browserRecorder) waitOpened(t *testing.T, n int) string {
 }
 
 // liveClient logs u in with termatrix's core and syncs until the test ends.
-func liveClient(t *testing.T, st *teststack.Stack, u teststack.User) *matrix.Client {
+func liveClient(t testing.TB, st *teststack.Stack, u teststack.User) *matrix.Client {
 	t.Helper()
 	ctx := ctxT(t)
 	sess, err := matrix.Login(ctx, matrix.LoginParams{Homeserver: st.BaseURL, User: u.UserID, Password: u.Password})
@@ -135,7 +135,7 @@ func liveClient(t *testing.T, st *teststack.Stack, u teststack.User) *matrix.Cli
 
 // controller starts a Controller for client with cfg and env, and returns
 // its event stream.
-func controller(t *testing.T, client *matrix.Client, cfg *config.Config, env map[string]string, httpc *http.Client) (*Controller, <-chan Event) {
+func controller(t testing.TB, client *matrix.Client, cfg *config.Config, env map[string]string, httpc *http.Client) (*Controller, <-chan Event) {
 	t.Helper()
 	if httpc == nil {
 		httpc = loopbackOnly()
@@ -164,7 +164,7 @@ type group struct {
 	roomID            id.RoomID
 }
 
-func newGroup(t *testing.T, st *teststack.Stack) group {
+func newGroup(t testing.TB, st *teststack.Stack) group {
 	t.Helper()
 	ctx := ctxT(t)
 	g := group{alice: st.MustRegister(t, "alice"), bob: st.MustRegister(t, "bob"), carol: st.MustRegister(t, "carol")}
@@ -193,7 +193,7 @@ func newGroup(t *testing.T, st *teststack.Stack) group {
 }
 
 // waitMembers waits until client's store has n joined members in the room.
-func waitMembers(t *testing.T, c *matrix.Client, roomID id.RoomID, n int) {
+func waitMembers(t testing.TB, c *matrix.Client, roomID id.RoomID, n int) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
@@ -213,7 +213,7 @@ func waitMembers(t *testing.T, c *matrix.Client, roomID id.RoomID, n int) {
 
 // waitWidget waits until client's store has the widget state key in the room
 // with content for which ok is true.
-func waitWidget(t *testing.T, c *matrix.Client, roomID id.RoomID, key string, ok func(content []byte) bool) {
+func waitWidget(t testing.TB, c *matrix.Client, roomID id.RoomID, key string, ok func(content []byte) bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
@@ -226,7 +226,7 @@ func waitWidget(t *testing.T, c *matrix.Client, roomID id.RoomID, key string, ok
 }
 
 // serverState reads a state event's content from the homeserver as u.
-func serverState(t *testing.T, u teststack.User, roomID id.RoomID, evType, key string) map[string]any {
+func serverState(t testing.TB, u teststack.User, roomID id.RoomID, evType, key string) map[string]any {
 	t.Helper()
 	var out map[string]any
 	path := "/_matrix/client/v3/rooms/" + string(roomID) + "/state/" + evType + "/" + key
@@ -238,7 +238,7 @@ func serverState(t *testing.T, u teststack.User, roomID id.RoomID, evType, key s
 
 // widgetKeys lists the widget state keys the homeserver has for a room,
 // with their contents.
-func widgetKeys(t *testing.T, u teststack.User, roomID id.RoomID) map[string]map[string]any {
+func widgetKeys(t testing.TB, u teststack.User, roomID id.RoomID) map[string]map[string]any {
 	t.Helper()
 	var all []struct {
 		Type     string         `json:"type"`

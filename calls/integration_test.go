@@ -19,7 +19,7 @@ import (
 
 // joinParams parses a URL handed to the browser: https on the wrapper, no
 // placeholder left, each parameter once.
-func joinParams(t *testing.T, raw string) url.Values {
+func joinParams(t testing.TB, raw string) url.Values {
 	t.Helper()
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -44,7 +44,7 @@ func joinParams(t *testing.T, raw string) url.Values {
 }
 
 // onlyWidget returns the room's single widget as the homeserver has it.
-func onlyWidget(t *testing.T, u teststack.User, roomID id.RoomID) (string, map[string]any) {
+func onlyWidget(t testing.TB, u teststack.User, roomID id.RoomID) (string, map[string]any) {
 	t.Helper()
 	ws := widgetKeys(t, u, roomID)
 	if len(ws) != 1 {

@@ -1,7 +1,6 @@
 package audio
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -172,9 +171,6 @@ func openPlayback(name string) (*Playback, error) {
 
 // WriteFrame queues samples for playing (at most half a second).
 func (p *Playback) WriteFrame(buf []int16) error {
-	if p.d.dev == nil {
-		return errors.New("playback closed")
-	}
 	p.d.ring.push(buf)
 	return nil
 }

@@ -309,3 +309,36 @@ func TestCallBusy(t *testing.T) {
 		t.Fatalf("bob's call with alice should go on: %+v", a)
 	}
 }
+
+func TestVideoCallAndPeerLeaves(t *testing.T) {
+	st := stack.Get(t)
+	alice := newPeer(t, st, "alice", peerOpts{})
+	bob := newPeer(t, st, "bob", peerOpts{})
+	r := room(t, alice, bob)
+	if err := alice.mgr.PlaceCall(r, id.UserID(bob.user.UserID), true); err != nil {
+		t.Fatal(err)
+	}
+	ring := bob.wait(t, "ringing", state(calls.CallRinging))
+	if !ring.Video {
+		t.Fatal("the invite's offer carries no video")
+	}
+	if err := bob.mgr.Answer(r); err != nil {
+		t.Fatal(err)
+	}
+	ac := alice.wait(t, "connected", state(calls.CallConnected))
+	if !ac.Video || !strings.Contains(ac.LocalVideo, "no camera") || ac.RemoteVideo != "no video received" {
+		t.Fatalf("video fields: %+v", ac)
+	}
+	if !strings.Contains(ac.Audio, "none") {
+		t.Fatalf("audio summary %q", ac.Audio)
+	}
+	ctx := context.Background()
+	if err := bob.user.Do(ctx, "POST", "/_matrix/client/v3/rooms/"+string(r)+"/leave", map[string]any{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	end := alice.wait(t, "ended", state(calls.CallEnded))
+	if !strings.Contains(end.EndReason, "left the room") {
+		t.Fatalf("end reason %q", end.EndReason)
+	}
+	bob.wait(t, "ended", state(calls.CallEnded))
+}

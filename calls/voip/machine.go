@@ -349,10 +349,17 @@ func (m *Machine) Hangup(now time.Time, callID, reason string) []Action {
 	return m.end(now, c, text, reason, c.Phase != PhasePreparing)
 }
 
-// PeerLeft ends the call in roomID if user is its peer: leaving is a hangup.
+// PeerLeft ends the call in roomID if user is its peer (leaving is a
+// hangup) or ourselves.
 func (m *Machine) PeerLeft(now time.Time, roomID id.RoomID, user id.UserID) []Action {
 	c := m.active
-	if c == nil || c.RoomID != roomID || c.Peer != user {
+	if c == nil || c.RoomID != roomID {
+		return nil
+	}
+	if user == m.cfg.UserID {
+		return m.end(now, c, "you left the room", "", false)
+	}
+	if c.Peer != user {
 		return nil
 	}
 	return m.end(now, c, string(user)+" left the room", ReasonUserHangup, c.Phase != PhasePreparing && c.Phase != PhaseRinging)

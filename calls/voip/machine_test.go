@@ -506,3 +506,15 @@ func TestOwnEchoIgnored(t *testing.T) {
 		t.Fatal("own echo replaced the call")
 	}
 }
+
+func TestWeLeaveTheRoom(t *testing.T) {
+	h := newHarness(t, alice, "ALICEDEV")
+	callID, _ := h.place(bob)
+	if acts := h.m.PeerLeft(t0, room, "@carol:test"); len(acts) != 0 {
+		t.Fatalf("someone else leaving ended the call: %v", acts)
+	}
+	acts := h.m.PeerLeft(t0, room, alice)
+	if c, _ := h.m.Call(callID); c.Phase != PhaseEnded || len(sends(acts, "m.call.hangup")) != 0 {
+		t.Fatalf("leaving ourselves: %+v %v", c, acts)
+	}
+}

@@ -177,6 +177,19 @@ func (m *Manager) update(u matrix.Update, batch []Signal) []Signal {
 		}
 		return append(batch, Signal{RoomID: u.RoomID, Sender: u.Event.Sender, Type: u.Event.Type.Type,
 			Content: raw, Age: u.Age, Received: time.Now()})
+	case matrix.RoomsChanged:
+		// Our own leave may come only as the room dropping from the list.
+		if c, ok := m.machine.Active(); ok {
+			joined := false
+			for _, r := range u.Rooms {
+				if r.ID == c.RoomID && r.Membership == event.MembershipJoin {
+					joined = true
+				}
+			}
+			if !joined {
+				m.apply(m.machine.PeerLeft(time.Now(), c.RoomID, m.o.Client.UserID()))
+			}
+		}
 	case matrix.StateChanged:
 		ev := u.Event
 		if ev == nil || ev.Type.Type != event.StateMember.Type || ev.StateKey == nil {
