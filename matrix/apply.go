@@ -310,7 +310,13 @@ func (c *Client) applyJoined(ctx context.Context, tx queryer, roomID id.RoomID, 
 			return nil, err
 		}
 	}
-	if token, cut, err := trimTimeline(ctx, tx, roomID, c.opts.TimelineLimit); err != nil {
+	floor := noSeq
+	c.mu.RLock()
+	if f, ok := c.shownFrom[roomID]; ok && !ru.reset {
+		floor = f
+	}
+	c.mu.RUnlock()
+	if token, cut, err := trimTimeline(ctx, tx, roomID, c.opts.TimelineLimit, floor); err != nil {
 		return nil, err
 	} else if cut {
 		row.PrevBatch, row.HistoryDone = token, false

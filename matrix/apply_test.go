@@ -80,8 +80,23 @@ func TestApplySyncLimitedResetsAndTrim(t *testing.T) {
 	if got := fmt.Sprint(ids(evs)); got != "[$b00 $b01 $b10 $b11 $b20 $b21]" {
 		t.Errorf("after trim: %s", got)
 	}
-	if c.rooms[testRoom].PrevBatch != "tokB0" {
-		t.Errorf("prev_batch %q, want tokB0", c.rooms[testRoom].PrevBatch)
+	// Events the UI was given are never trimmed away under it.
+	tl = []*event.Event{msgEvent(t, other, "$b30", 110, "b"), msgEvent(t, other, "$b31", 111, "b")}
+	apply(t, c, joinedSync("s5", testRoom, nil, tl, "tokB3", false))
+	evs, _ = c.Timeline(testRoom, 100)
+	if got := fmt.Sprint(ids(evs)); got != "[$b00 $b01 $b10 $b11 $b20 $b21 $b30 $b31]" {
+		t.Errorf("trimmed below what was shown: %s", got)
+	}
+	c.mu.Lock()
+	delete(c.shownFrom, testRoom)
+	c.mu.Unlock()
+	apply(t, c, joinedSync("s6", testRoom, nil, []*event.Event{msgEvent(t, other, "$b40", 120, "b")}, "tokB4", false))
+	evs, _, _ = loadTimeline(context.Background(), c.db, testRoom, noSeq, 100)
+	if got := fmt.Sprint(ids(evs)); got != "[$b20 $b21 $b30 $b31 $b40]" {
+		t.Errorf("after trim: %s", got)
+	}
+	if c.rooms[testRoom].PrevBatch != "tokB2" {
+		t.Errorf("prev_batch %q, want tokB2", c.rooms[testRoom].PrevBatch)
 	}
 	// A limited batch means a gap: the stored timeline starts afresh.
 	tl = []*event.Event{msgEvent(t, other, "$c0", 200, "c")}

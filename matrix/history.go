@@ -93,7 +93,9 @@ func (c *Client) storeHistory(ctx context.Context, roomID id.RoomID, token strin
 	old := c.rooms[roomID]
 	c.mu.RUnlock()
 	if old == nil || old.PrevBatch != token {
-		// The timeline was reset or trimmed meanwhile; the caller may ask again.
+		// The timeline was reset or trimmed meanwhile: deliver nothing,
+		// the caller may ask again.
+		c.hub.publish(HistoryLoaded{RoomID: roomID})
 		return nil
 	}
 	tx, err := c.db.BeginTx(ctx, nil)

@@ -62,9 +62,9 @@ func (c *Client) roomCreator(roomID id.RoomID) id.UserID {
 
 // userLevel is a user's power level; without a power levels event the
 // creator has 100 and everyone else 0.
-func (c *Client) userLevel(roomID id.RoomID, pl *event.PowerLevelsEventContent, userID id.UserID) int {
+func userLevel(pl *event.PowerLevelsEventContent, creator, userID id.UserID) int {
 	if pl == nil {
-		if userID == c.roomCreator(roomID) {
+		if userID == creator {
 			return 100
 		}
 		return 0
@@ -105,6 +105,10 @@ func (c *Client) Members(roomID id.RoomID) []Member {
 		c.fetchMembers(roomID)
 	}
 	pl := c.powerLevels(roomID)
+	var creator id.UserID
+	if pl == nil {
+		creator = c.roomCreator(roomID)
+	}
 	out := make([]Member, 0, len(infos))
 	for _, m := range infos {
 		if m.Membership != event.MembershipJoin && m.Membership != event.MembershipInvite {
@@ -114,7 +118,7 @@ func (c *Client) Members(roomID id.RoomID) []Member {
 			UserID:      m.UserID,
 			DisplayName: memberName(m, m.UserID),
 			Membership:  m.Membership,
-			PowerLevel:  c.userLevel(roomID, pl, m.UserID),
+			PowerLevel:  userLevel(pl, creator, m.UserID),
 		})
 	}
 	sort.Slice(out, func(i, j int) bool {

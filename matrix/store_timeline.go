@@ -77,9 +77,10 @@ func clearTimeline(ctx context.Context, q queryer, roomID id.RoomID) error {
 }
 
 // trimTimeline keeps at least keep of a room's newest events, cutting at
-// the newest event with a token at or before the keep-th newest one. It
+// the newest event with a token at or before the keep-th newest one and at
+// or before floor (the oldest event the UI was given, which must stay). It
 // returns the token the room's prev_batch must become, and whether it cut.
-func trimTimeline(ctx context.Context, q queryer, roomID id.RoomID, keep int) (string, bool, error) {
+func trimTimeline(ctx context.Context, q queryer, roomID id.RoomID, keep int, floor int64) (string, bool, error) {
 	var count int
 	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM tm_timeline WHERE room_id = ?`, roomID).Scan(&count); err != nil {
 		return "", false, fmt.Errorf("counting timeline of %s: %w", roomID, err)
@@ -93,6 +94,7 @@ func trimTimeline(ctx context.Context, q queryer, roomID id.RoomID, keep int) (s
 		roomID, keep-1).Scan(&boundary); err != nil {
 		return "", false, fmt.Errorf("trimming timeline of %s: %w", roomID, err)
 	}
+	boundary = min(boundary, floor)
 	var cut int64
 	var token string
 	err := q.QueryRowContext(ctx, `SELECT seq, token FROM tm_timeline WHERE room_id = ? AND seq <= ? AND token IS NOT NULL
