@@ -155,6 +155,12 @@ func ParseKey(name string) (Key, error) {
 		if k.mod == 0 || k.mod == tcell.ModShift {
 			return Key{}, fmt.Errorf("key %q: a plain character would stop typing it; add Ctrl or Alt", name)
 		}
+		// "Alt+Y" means the Y key: the letter as typed without Shift.
+		if k.mod&tcell.ModShift != 0 {
+			r = []rune(strings.ToUpper(string(r)))[0]
+		} else {
+			r = []rune(strings.ToLower(string(r)))[0]
+		}
 		k.key, k.ch = tcell.KeyRune, r
 		k.mod &^= tcell.ModShift
 	default:

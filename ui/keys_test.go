@@ -23,7 +23,9 @@ func TestParseKeyMatches(t *testing.T) {
 		{"Alt+Down", tcell.NewEventKey(tcell.KeyDown, 0, tcell.ModAlt), true},
 		{"Alt+Down", tcell.NewEventKey(tcell.KeyDown, 0, tcell.ModNone), false},
 		{"Alt+y", tcell.NewEventKey(tcell.KeyRune, 'y', tcell.ModAlt), true},
-		{"Alt+Y", tcell.NewEventKey(tcell.KeyRune, 'y', tcell.ModAlt), false},
+		{"Alt+Y", tcell.NewEventKey(tcell.KeyRune, 'y', tcell.ModAlt), true},
+		{"Alt+Shift+Y", tcell.NewEventKey(tcell.KeyRune, 'Y', tcell.ModAlt), true},
+		{"Alt+Shift+Y", tcell.NewEventKey(tcell.KeyRune, 'y', tcell.ModAlt), false},
 		{"Alt+1", tcell.NewEventKey(tcell.KeyRune, '1', tcell.ModAlt), true},
 		{"Ctrl+Space", tcell.NewEventKey(tcell.KeyCtrlSpace, 0, tcell.ModCtrl), true},
 	}

@@ -91,6 +91,12 @@ func (u *UI) submitLogin() {
 			u.s.loggingIn = false
 			if err != nil {
 				u.w.loginMsg.SetText("Login failed: " + sanitize.Line(err.Error()))
+				// Clear the password and put the cursor back in it.
+				if in, ok := u.w.login.GetFormItemByLabel("Password").(*tview.InputField); ok {
+					in.SetText("")
+				}
+				u.w.login.SetFocus(u.w.login.GetFormItemIndex("Password"))
+				u.app.SetFocus(u.w.login)
 				return
 			}
 			if in, ok := u.w.login.GetFormItemByLabel("Password").(*tview.InputField); ok {

@@ -31,6 +31,10 @@ type TimelineView struct {
 	byID   map[id.EventID]*tlItem
 	byTxn  map[string]*tlItem
 	orphan map[id.EventID]ItemState // edits and redactions whose target is not loaded
+	// lastState is the newest loaded state event per type and state key,
+	// to give a state event without unsigned.prev_content its previous
+	// content (so a removed widget reads "ended", not "removed a widget").
+	lastState map[string]*event.Event
 
 	rc       RenderContext
 	retryKey string
@@ -54,8 +58,9 @@ func NewTimelineView(rc RenderContext) *TimelineView {
 		Box:    tview.NewBox(),
 		byID:   map[id.EventID]*tlItem{},
 		byTxn:  map[string]*tlItem{},
-		orphan: map[id.EventID]ItemState{},
-		follow: true,
+		orphan:    map[id.EventID]ItemState{},
+		lastState: map[string]*event.Event{},
+		follow:    true,
 	}
 	t.SetRenderContext(rc)
 	return t
@@ -102,10 +107,27 @@ func (t *TimelineView) Append(evs ...*event.Event) {
 		if t.replace(ev) {
 			continue
 		}
-		it := &tlItem{ev: ev}
+		it := &tlItem{ev: withPrevState(t.lastState, ev)}
 		t.items = append(t.items, it)
 		t.index(it)
 	}
+}
+
+// withPrevState fills in a state event's missing prev_content from the
+// previous state event of the same type and key in last, and records it.
+func withPrevState(last map[string]*event.Event, ev *event.Event) *event.Event {
+	if ev.StateKey == nil {
+		return ev
+	}
+	key := ev.Type.Type + "\x00" + *ev.StateKey
+	if prev := last[key]; prev != nil && ev.Unsigned.PrevContent == nil {
+		cp := *ev
+		content := prev.Content
+		cp.Unsigned.PrevContent = &content
+		ev = &cp
+	}
+	last[key] = ev
+	return ev
 }
 
 // Prepend adds older events above what is loaded.
@@ -115,11 +137,12 @@ func (t *TimelineView) Prepend(evs []*event.Event, reachedStart bool) {
 		t.reachedStart = true
 	}
 	var add []*tlItem
+	batchState := map[string]*event.Event{}
 	for _, ev := range evs {
 		if ev == nil || (ev.ID != "" && t.byID[ev.ID] != nil) {
 			continue
 		}
-		add = append(add, &tlItem{ev: ev})
+		add = append(add, &tlItem{ev: withPrevState(batchState, ev)})
 	}
 	if len(add) == 0 {
 		return

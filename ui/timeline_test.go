@@ -179,3 +179,18 @@ func BenchmarkTimelineDraw(b *testing.B) {
 		})
 	}
 }
+
+func TestTimelineWidgetEndedWithoutPrevContent(t *testing.T) {
+	s := newSimScreen(t, 60, 5)
+	tv := NewTimelineView(testContext())
+	key := "w1"
+	start := &event.Event{ID: "$w1", Type: typeWidget, StateKey: &key, Sender: "@alice:hs", Timestamp: 1700000000000,
+		Content: event.Content{Raw: map[string]any{"type": "jitsi", "url": "https://x/jitsi.html"}}}
+	end := &event.Event{ID: "$w2", Type: typeWidget, StateKey: &key, Sender: "@alice:hs", Timestamp: 1700000001000,
+		Content: event.Content{Raw: map[string]any{}}}
+	tv.Append(start, end)
+	text := drawTimeline(s, tv)
+	if !strings.Contains(text, "Video conference started by alice") || !strings.Contains(text, "Video conference ended by alice") {
+		t.Fatalf("widget lines:\n%s", text)
+	}
+}

@@ -1,0 +1,238 @@
+package ui_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+
+	"github.com/termatrix/termatrix/app"
+	"github.com/termatrix/termatrix/config"
+	"github.com/termatrix/termatrix/internal/teststack"
+	"github.com/termatrix/termatrix/matrix"
+	"github.com/termatrix/termatrix/sanitize"
+	"github.com/termatrix/termatrix/ui"
+	"github.com/termatrix/termatrix/ui/uitest"
+)
+
+var shared teststack.Shared
+
+func TestMain(m *testing.M) {
+	os.Exit(shared.Run(m, teststack.Options{}))
+}
+
+const waitLong = 30 * time.Second
+
+// testConfig loads the shipped config.json, as the program does.
+func testConfig(t *testing.T) *config.Config {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(data, "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Notifications.Bell = false
+	return cfg
+}
+
+// sessions returns a session manager for a fresh profile directory.
+func sessions(t *testing.T, cfg *config.Config) *app.Sessions {
+	dir := t.TempDir()
+	ss := &app.Sessions{Config: cfg, Profile: app.Profile{
+		DataDir: dir, SessionFile: filepath.Join(dir, "session.json"), DBFile: filepath.Join(dir, "store.db"),
+	}}
+	t.Cleanup(func() { _ = ss.Close() })
+	return ss
+}
+
+// runUI runs the real UI on a simulation screen until the test ends.
+func runUI(t *testing.T, opts ui.Options) (*ui.UI, tcell.SimulationScreen) {
+	t.Helper()
+	screen := tcell.NewSimulationScreen("UTF-8")
+	if err := screen.Init(); err != nil {
+		t.Fatal(err)
+	}
+	screen.SetSize(150, 40)
+	opts.Screen = screen
+	u, err := ui.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- u.Run() }()
+	t.Cleanup(func() {
+		u.Stop()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Error("UI did not stop")
+		}
+	})
+	return u, screen
+}
+
+// loggedIn registers a user, logs in and runs the UI for them.
+func loggedIn(t *testing.T, st *teststack.Stack, prefix string) (teststack.User, tcell.SimulationScreen) {
+	t.Helper()
+	user := st.MustRegister(t, prefix)
+	cfg := testConfig(t)
+	ss := sessions(t, cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
+	defer cancel()
+	acct, err := ss.Login(ctx, matrix.LoginParams{Homeserver: st.BaseURL, User: user.UserID, Password: teststack.TestPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, screen := runUI(t, ui.Options{Config: cfg, Client: acct.Client, Calls: acct.Calls, Login: ss.UILogin, Logout: ss.Logout})
+	uitest.WaitFor(t, screen, "synced", waitLong)
+	return user, screen
+}
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), waitLong)
+	t.Cleanup(cancel)
+	return c
+}
+
+func enter(s tcell.SimulationScreen) { s.InjectKey(tcell.KeyEnter, 0, tcell.ModNone) }
+
+func TestLoginFormLogsIn(t *testing.T) {
+	st := shared.Get(t)
+	user := st.MustRegister(t, "formuser")
+	cfg := testConfig(t)
+	ss := sessions(t, cfg)
+	_, screen := runUI(t, ui.Options{Config: cfg, Login: ss.UILogin, Logout: ss.Logout})
+	uitest.WaitFor(t, screen, "log in", waitLong)
+
+	uitest.Type(screen, user.UserID)
+	screen.InjectKey(tcell.KeyTab, 0, tcell.ModNone)
+	uitest.Type(screen, st.BaseURL)
+	screen.InjectKey(tcell.KeyTab, 0, tcell.ModNone)
+	uitest.Type(screen, "wrong-password")
+	enter(screen)
+	uitest.WaitFor(t, screen, "Login failed", waitLong)
+
+	// The password field is cleared and focused again: type the right one.
+	uitest.Type(screen, teststack.TestPassword)
+	enter(screen)
+	text := uitest.WaitFor(t, screen, "synced", waitLong)
+	if strings.Contains(text, teststack.TestPassword) {
+		t.Fatal("the password is on the screen")
+	}
+	fi, err := os.Stat(ss.Profile.SessionFile)
+	if err != nil {
+		t.Fatalf("no session saved: %v", err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("session file mode %v", fi.Mode().Perm())
+	}
+}
+
+func TestRoomListTimelineAndComposer(t *testing.T) {
+	st := shared.Get(t)
+	bob := st.MustRegister(t, "bob")
+	alice, screen := loggedIn(t, st, "alice")
+
+	roomID, err := bob.CreateRoom(ctx(t), map[string]any{"name": "Garden Party", "invite": []string{alice.UserID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The invite appears in its own section; accept it with its key.
+	text := uitest.WaitFor(t, screen, "Garden Party", waitLong)
+	if !strings.Contains(text, "Invites") {
+		t.Fatalf("invite not in the Invites section:\n%s", text)
+	}
+	uitest.WaitFor(t, screen, "You are invited", waitLong)
+	screen.InjectKey(tcell.KeyRune, 'y', tcell.ModAlt)
+	uitest.WaitUntil(t, screen, "the room is joined", waitLong, func(s string) bool {
+		return !strings.Contains(s, "Invites") && strings.Contains(s, "Rooms")
+	})
+
+	// A message from bob shows in the timeline.
+	if _, err := bob.SendMessage(ctx(t), roomID, "hello from bob"); err != nil {
+		t.Fatal(err)
+	}
+	uitest.WaitFor(t, screen, "hello from bob", waitLong)
+
+	// The composer sends; bob reads it back from the server.
+	uitest.Type(screen, "hi bob, alice here")
+	enter(screen)
+	uitest.WaitFor(t, screen, "hi bob, alice here", waitLong)
+	waitServerMessage(t, bob, roomID, "hi bob, alice here")
+
+	// An unknown command says so and sends nothing.
+	uitest.Type(screen, "/frobnicate now")
+	enter(screen)
+	uitest.WaitFor(t, screen, "Unknown command /frobnicate", waitLong)
+	uitest.Type(screen, "x")
+	// A later real message arrives after it: nothing was sent in between.
+	screen.InjectKey(tcell.KeyCtrlU, 0, tcell.ModCtrl)
+	msgs, err := bob.Messages(ctx(t), roomID, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range msgs {
+		if strings.Contains(string(m.Content), "frobnicate") {
+			t.Fatalf("the unknown command was sent: %s", m.Content)
+		}
+	}
+}
+
+// waitServerMessage waits until the room holds a message with body.
+func waitServerMessage(t *testing.T, u teststack.User, roomID, body string) {
+	t.Helper()
+	deadline := time.Now().Add(waitLong)
+	for time.Now().Before(deadline) {
+		msgs, err := u.Messages(ctx(t), roomID, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range msgs {
+			if m.Type == "m.room.message" && strings.Contains(string(m.Content), `"body":"`+body+`"`) {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("the server never got %q", body)
+}
+
+func TestHostileStringsRenderInert(t *testing.T) {
+	st := shared.Get(t)
+	mallory := st.MustRegister(t, "mallory")
+	victim, screen := loggedIn(t, st, "victim")
+
+	roomName := "\x1b[31mEvil\u202eroom [red]tag\x1b]0;pwned\x07"
+	roomID, err := mallory.CreateRoom(ctx(t), map[string]any{"name": roomName, "invite": []string{victim.UserID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	uitest.WaitFor(t, screen, "You are invited", waitLong)
+	screen.InjectKey(tcell.KeyRune, 'y', tcell.ModAlt)
+	uitest.WaitFor(t, screen, "Rooms", waitLong)
+	body := "\x1b[2Jwipe \u202eesrever [yellow]bright[-] \x1b]8;;https://evil\x1b\\link \u009b31m"
+	if _, err := mallory.SendMessage(ctx(t), roomID, body); err != nil {
+		t.Fatal(err)
+	}
+	text := uitest.WaitFor(t, screen, "bright[-]", waitLong)
+	for _, want := range []string{"[red]tag", "[yellow]bright[-]", "wipe", "esrever"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("screen lacks %q:\n%s", want, text)
+		}
+	}
+	cells, _, _ := screen.GetContents()
+	for _, c := range cells {
+		for _, r := range c.Runes {
+			if sanitize.Dropped(r) {
+				t.Fatalf("the screen holds %U", r)
+			}
+		}
+	}
+}
