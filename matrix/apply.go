@@ -249,6 +249,9 @@ func (c *Client) applyJoined(ctx context.Context, tx queryer, roomID id.RoomID, 
 			continue
 		}
 		prepareEvent(ev, roomID)
+		if err := fillPrevContent(ctx, tx, roomID, ev); err != nil {
+			return nil, err
+		}
 		token := ""
 		if i == 0 {
 			token = tl.PrevBatch
@@ -369,6 +372,26 @@ func (c *Client) applyInvited(ctx context.Context, tx queryer, roomID id.RoomID,
 		return nil, err
 	}
 	return row, nil
+}
+
+// fillPrevContent gives a timeline state event the previous state's
+// content as unsigned.prev_content when the server left it out (Dendrite
+// 0.13 does for widget events), so "Video conference ended" and other
+// changes can be told from the event alone.
+func fillPrevContent(ctx context.Context, tx queryer, roomID id.RoomID, ev *event.Event) error {
+	if ev.StateKey == nil || ev.Unsigned.PrevContent != nil {
+		return nil
+	}
+	prev, err := getState(ctx, tx, roomID, ev.Type.Type, *ev.StateKey)
+	if err != nil || prev == nil || prev.ID == ev.ID {
+		return err
+	}
+	content := prev.Content
+	ev.Unsigned.PrevContent = &content
+	if ev.Unsigned.PrevSender == "" {
+		ev.Unsigned.PrevSender = prev.Sender
+	}
+	return nil
 }
 
 func newRoomRow(roomID id.RoomID) *roomRow {

@@ -1,12 +1,3 @@
-// Package matrix is termatrix's headless client core: login, session,
-// the SQLite store, sync, and the commands the UI and calls send. It knows
-// nothing of any UI; it publishes typed Updates to subscribers.
-//
-// Events handed out (Timeline, updates, StateEvent...) have RoomID and the
-// type class set, and their content already parsed where mautrix knows the
-// type, so Content.AsMessage() and friends work at once (calling
-// Content.ParseRaw again returns event.ErrContentAlreadyParsed).
-// Content.VeryRaw always holds the JSON as the server sent it.
 package matrix
 
 import (

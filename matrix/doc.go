@@ -1,0 +1,48 @@
+// Package matrix is termatrix's headless client core: login, session,
+// the SQLite store, sync, and the commands the UI and calls send. It knows
+// nothing of any UI; it publishes typed Updates to subscribers.
+//
+// # Life of a client
+//
+// Login (or LoadSession) gives a Session; SaveSession keeps it in a 0600
+// file under Paths. Open reads the store at once, so Rooms and Timeline
+// work before any network access; Run then syncs until its context ends.
+// Subscribe before Run to see every update.
+//
+// # Updates
+//
+// Every subscriber gets every update, in order, through its own unbounded
+// queue: sync is never slowed by a slow subscriber and nothing is dropped.
+// After each /sync is committed to the store, the client publishes, in
+// this order: RoomsChanged (if any room changed), then per room (sorted by
+// room ID) StateChanged for each state event applied (state section first,
+// then state events of the timeline), one TimelineAppended with the new
+// timeline events (each event ID at most once, ever), CallSignal for each
+// m.call.* event (initial sync included; Age lets the calls code judge
+// staleness), Notify for highlights and DM messages (not on the initial
+// sync), and TypingChanged. TimelineAppended.Reset means the server
+// skipped events (a gap): the view should be cleared before appending.
+//
+// # Events
+//
+// Events handed out (Timeline, updates, StateEvent...) have RoomID and the
+// type class set, and their content already parsed where mautrix knows the
+// type, so Content.AsMessage() and friends work at once (calling
+// Content.ParseRaw again returns event.ErrContentAlreadyParsed).
+// Content.VeryRaw always holds the JSON as the server sent it. Edits and
+// redactions are stored and delivered as the raw events; the UI applies
+// them. Every string in them is remote data: sanitize before display.
+//
+// # Store
+//
+// One SQLite database (WAL) per account. Tables start with tm_ and the
+// schema version lives in tm_version, so mautrix's crypto store (crypto_*
+// tables) can share the database later. Each /sync response is applied in
+// one transaction together with its next_batch: a crash either keeps the
+// whole response or none of it, and the next start resumes from the last
+// committed token, so no event is skipped or stored twice (timeline rows
+// are unique per room and event ID). Each room keeps its newest
+// Options.TimelineLimit events; older history comes from /messages with
+// the stored pagination token, which always continues exactly where the
+// stored timeline starts.
+package matrix
