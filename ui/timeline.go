@@ -55,9 +55,9 @@ type TimelineView struct {
 // NewTimelineView makes an empty timeline that follows new events.
 func NewTimelineView(rc RenderContext) *TimelineView {
 	t := &TimelineView{
-		Box:    tview.NewBox(),
-		byID:   map[id.EventID]*tlItem{},
-		byTxn:  map[string]*tlItem{},
+		Box:       tview.NewBox(),
+		byID:      map[id.EventID]*tlItem{},
+		byTxn:     map[string]*tlItem{},
 		orphan:    map[id.EventID]ItemState{},
 		lastState: map[string]*event.Event{},
 		follow:    true,
