@@ -232,7 +232,7 @@ func (c *Client) applyJoined(ctx context.Context, tx queryer, roomID id.RoomID, 
 		hi, has = 0, false
 		ru.reset = true
 	}
-	if !has && len(tl.Events) > 0 {
+	if !has && (len(tl.Events) > 0 || tl.PrevBatch != "") {
 		row.PrevBatch = tl.PrevBatch
 		row.HistoryDone = false
 	}
