@@ -431,9 +431,8 @@ func TestEndConference(t *testing.T) {
 	waitMembers(t, client, g.roomID, 3)
 	ctl.Video(g.roomID)
 	rec.waitOpened(t, 1)
-	key, started := onlyWidget(t, g.bob, g.roomID)
+	key, _ := onlyWidget(t, g.bob, g.roomID)
 	waitWidget(t, client, g.roomID, key, func(b []byte) bool { return len(b) > 2 })
-	startedJSON, _ := json.Marshal(started)
 
 	ctl.EndConference(g.roomID)
 	nextEvent[ConferenceChanged](t, events, func(c ConferenceChanged) bool { return c.Conference == nil })
@@ -456,11 +455,11 @@ func TestEndConference(t *testing.T) {
 			for _, ev := range ta.Events {
 				if ev.Type.Type == WidgetEventType.Type && ev.StateKey != nil && *ev.StateKey == key && len(ev.Content.Raw) == 0 {
 					// Dendrite 0.13 sends no unsigned.prev_content for widget
-					// events; then the previous state is what we saw before.
-					prev := startedJSON
-					if ev.Unsigned.PrevContent != nil {
-						prev = contentBytes(ev.Unsigned.PrevContent)
+					// events; the core fills it from the stored state.
+					if ev.Unsigned.PrevContent == nil {
+						t.Fatal("no prev_content on the removal")
 					}
+					prev := contentBytes(ev.Unsigned.PrevContent)
 					if got := jitsi.Change(prev, contentBytes(&ev.Content)); got != jitsi.ChangeEnded {
 						t.Errorf("timeline change %q (prev %s)", got, prev)
 					}
