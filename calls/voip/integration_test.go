@@ -41,9 +41,10 @@ type peer struct {
 type peerOpts struct {
 	tone       string // audio.input
 	lifetimeMs int
+	quiet      bool // log warnings only
 }
 
-func newPeer(t *testing.T, st *teststack.Stack, name string, o peerOpts) *peer {
+func newPeer(t testing.TB, st *teststack.Stack, name string, o peerOpts) *peer {
 	t.Helper()
 	u := st.MustRegister(t, name)
 	p := &peer{user: u, out: filepath.Join(t.TempDir(), name+".wav")}
@@ -73,11 +74,15 @@ func newPeer(t *testing.T, st *teststack.Stack, name string, o peerOpts) *peer {
 	if o.tone == "" {
 		o.tone = "none"
 	}
+	level := zerolog.DebugLevel
+	if o.quiet {
+		level = zerolog.WarnLevel
+	}
 	p.mgr = voip.New(voip.Options{
 		Client: cli,
 		Calls:  config.Calls{ForceRelay: true, LifetimeMs: o.lifetimeMs},
 		Audio:  config.Audio{Input: o.tone, Output: "file:" + p.out},
-		Log:    zerolog.New(zerolog.NewTestWriter(t)).With().Timestamp().Str("peer", name).Logger(),
+		Log:    zerolog.New(zerolog.NewTestWriter(t)).With().Timestamp().Str("peer", name).Logger().Level(level),
 	})
 	snaps, stop := p.mgr.Subscribe()
 	go func() {
@@ -135,7 +140,7 @@ func state(s calls.CallState) func(calls.CallInfo) bool {
 }
 
 // room makes a room with a and b joined and waits until both clients see it.
-func room(t *testing.T, a, b *peer) id.RoomID {
+func room(t testing.TB, a, b *peer) id.RoomID {
 	t.Helper()
 	ctx := context.Background()
 	roomID, err := a.user.CreateRoom(ctx, map[string]any{"preset": "private_chat", "invite": []string{b.user.UserID}})
