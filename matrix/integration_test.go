@@ -103,8 +103,10 @@ func TestSessionResumeAndRevokedToken(t *testing.T) {
 	if l.UserID() != sess.UserID || l.DeviceID() != sess.DeviceID {
 		t.Errorf("resumed as %s %s", l.UserID(), l.DeviceID())
 	}
-	if fi, err := os.Stat(dbPath); err != nil || fi.Mode().Perm()&0o077 != 0 {
-		t.Errorf("store file mode: %v %v", fi.Mode(), err)
+	for _, f := range []string{dbPath, dbPath + "-wal"} {
+		if fi, err := os.Stat(f); err != nil || fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("store file %s: %v", f, err)
+		}
 	}
 
 	// Logging the device out elsewhere: the next sync reports LoggedOut,

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -50,6 +51,13 @@ func openStore(ctx context.Context, path string) (*sql.DB, error) {
 	if err := migrate(ctx, db); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("opening store %s: %w", path, err)
+	}
+	// The WAL files hold the same private data as the database.
+	for _, extra := range []string{path + "-wal", path + "-shm"} {
+		if err := os.Chmod(extra, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			_ = db.Close()
+			return nil, fmt.Errorf("opening store %s: %w", path, err)
+		}
 	}
 	return db, nil
 }
