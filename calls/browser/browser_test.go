@@ -201,3 +201,25 @@ func TestQR(t *testing.T) {
 		t.Errorf("inverted first line %q", inv[0])
 	}
 }
+
+func FuzzCommandArgs(f *testing.F) {
+	f.Add("firefox %s", testURL)
+	f.Add(`'a b' "%s" %%s \%s`, "https://x.org/a b?c=d&e#f")
+	f.Fuzz(func(t *testing.T, command, rawURL string) {
+		args, err := CommandArgs(command, rawURL)
+		if err != nil {
+			return
+		}
+		if len(args) == 0 {
+			t.Fatal("no arguments")
+		}
+		// The URL is inside one argument, never split over several.
+		found := false
+		for _, a := range args {
+			found = found || strings.Contains(a, rawURL)
+		}
+		if !found {
+			t.Fatalf("URL %q not in one argument: %q", rawURL, args)
+		}
+	})
+}
