@@ -158,6 +158,10 @@ func (u *UI) queue(f func()) {
 	u.app.QueueUpdateDraw(f)
 }
 
+// Queue runs f on the UI goroutine and redraws; tests and callers outside
+// the package use it to act on the running UI.
+func (u *UI) Queue(f func()) { u.queue(f) }
+
 // attach starts showing a client: it subscribes first, then reads the
 // rooms, so no update is missed between the two.
 func (u *UI) attach(c *matrix.Client, ctl *calls.Controller) {

@@ -59,7 +59,6 @@ func runUI(t *testing.T, opts ui.Options) (*ui.UI, tcell.SimulationScreen) {
 	if err := screen.Init(); err != nil {
 		t.Fatal(err)
 	}
-	screen.SetSize(150, 40)
 	opts.Screen = screen
 	u, err := ui.New(opts)
 	if err != nil {
@@ -67,6 +66,10 @@ func runUI(t *testing.T, opts ui.Options) (*ui.UI, tcell.SimulationScreen) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- u.Run() }()
+	// Init (in Run) resets a simulation screen's size: set it afterwards.
+	sized := make(chan struct{})
+	u.Queue(func() { screen.SetSize(150, 40); close(sized) })
+	<-sized
 	t.Cleanup(func() {
 		u.Stop()
 		select {
