@@ -211,3 +211,18 @@ func waitFor(t testing.TB, ok func() bool) {
 	}
 	t.Fatal("timed out")
 }
+
+// With lazy-loaded members the store may list only the user; the sync
+// summary's count then decides that this is a conference room.
+func TestSummaryCountWhenMembersAreLazy(t *testing.T) {
+	f := newFake("@me:example.org")
+	f.join(room, "@me:example.org")
+	f.summary = 5
+	op := newRecOpener(nil)
+	c, _ := newTest(t, f, nil, op)
+	c.Video(room)
+	<-op.urls
+	if len(f.sentStates()) != 1 {
+		t.Errorf("sent %d widgets", len(f.sentStates()))
+	}
+}

@@ -26,6 +26,7 @@ type fakeMatrix struct {
 	wellKnown map[string]json.RawMessage
 	sent      []sentState
 	n         int
+	summary   int // the sync summary's joined member count
 }
 
 type sentState struct {
@@ -68,7 +69,9 @@ func (f *fakeMatrix) DeviceID() id.DeviceID   { return "DEV" }
 func (f *fakeMatrix) HomeserverURL() *url.URL { u, _ := url.Parse("https://hs.example.org"); return u }
 func (f *fakeMatrix) Rooms() []matrix.Room    { return nil }
 func (f *fakeMatrix) Room(roomID id.RoomID) (matrix.Room, bool) {
-	return matrix.Room{ID: roomID, Name: "Team room"}, true
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return matrix.Room{ID: roomID, Name: "Team room", JoinedMembers: f.summary}, true
 }
 func (f *fakeMatrix) Members(roomID id.RoomID) []matrix.Member {
 	f.mu.Lock()

@@ -27,11 +27,15 @@ func (c *Controller) callMembers(roomID id.RoomID) (int, []id.UserID) {
 		}
 	}
 	me := c.mx.UserID()
-	n := 0
+	n, listed, functionalJoined := 0, 0, 0
 	var others []id.UserID
-	members := c.mx.Members(roomID)
-	for _, m := range members {
-		if m.Membership != event.MembershipJoin || functional[m.UserID] {
+	for _, m := range c.mx.Members(roomID) {
+		if m.Membership != event.MembershipJoin {
+			continue
+		}
+		listed++
+		if functional[m.UserID] {
+			functionalJoined++
 			continue
 		}
 		n++
@@ -39,10 +43,10 @@ func (c *Controller) callMembers(roomID id.RoomID) (int, []id.UserID) {
 			others = append(others, m.UserID)
 		}
 	}
-	if len(members) == 0 {
-		if r, ok := c.mx.Room(roomID); ok {
-			n = r.JoinedMembers
-		}
+	// With lazy-loaded members the list may be short of the sync summary's
+	// count; the summary then decides.
+	if r, ok := c.mx.Room(roomID); ok && r.JoinedMembers > listed {
+		n = r.JoinedMembers - functionalJoined
 	}
 	return n, others
 }
