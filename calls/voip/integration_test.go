@@ -42,6 +42,7 @@ type peerOpts struct {
 	tone       string // audio.input
 	lifetimeMs int
 	quiet      bool // log warnings only
+	direct     bool // allow direct paths (forceRelay off)
 }
 
 func newPeer(t testing.TB, st *teststack.Stack, name string, o peerOpts) *peer {
@@ -80,7 +81,7 @@ func newPeer(t testing.TB, st *teststack.Stack, name string, o peerOpts) *peer {
 	}
 	p.mgr = voip.New(voip.Options{
 		Client: cli,
-		Calls:  config.Calls{ForceRelay: true, LifetimeMs: o.lifetimeMs},
+		Calls:  config.Calls{ForceRelay: !o.direct, LifetimeMs: o.lifetimeMs},
 		Audio:  config.Audio{Input: o.tone, Output: "file:" + p.out},
 		Log:    zerolog.New(zerolog.NewTestWriter(t)).With().Timestamp().Str("peer", name).Logger().Level(level),
 	})
@@ -346,4 +347,28 @@ func TestVideoCallAndPeerLeaves(t *testing.T) {
 		t.Fatalf("end reason %q", end.EndReason)
 	}
 	bob.wait(t, "ended", state(calls.CallEnded))
+}
+
+// A homeserver without TURN answers /voip/turnServer with {}: the call
+// still connects, directly.
+func TestCallWithoutTURNGoesDirect(t *testing.T) {
+	st := teststack.ForTest(t, teststack.Options{})
+	alice := newPeer(t, st, "alice", peerOpts{tone: "tone:440", direct: true})
+	bob := newPeer(t, st, "bob", peerOpts{direct: true})
+	r := room(t, alice, bob)
+	if err := alice.mgr.PlaceCall(r, id.UserID(bob.user.UserID), false); err != nil {
+		t.Fatal(err)
+	}
+	bob.wait(t, "ringing", state(calls.CallRinging))
+	if err := bob.mgr.Answer(r); err != nil {
+		t.Fatal(err)
+	}
+	ac := alice.wait(t, "connected", state(calls.CallConnected))
+	if ac.Path != "direct" {
+		t.Fatalf("path %q, want direct", ac.Path)
+	}
+	time.Sleep(time.Second)
+	if p := bob.heard(t, 440); p < 0.5 {
+		t.Errorf("bob did not hear 440 Hz (power %.2f)", p)
+	}
 }
