@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
 	"github.com/termatrix/termatrix/calls/browser"
@@ -243,9 +244,7 @@ func (c *Controller) roomWidgets(roomID id.RoomID) map[string]jitsi.Widget {
 		if ev == nil {
 			continue
 		}
-		w := jitsi.Parse(key, string(ev.Sender), contentBytes(&ev.Content))
-		w.Timestamp = ev.Timestamp
-		out[key] = w
+		out[key] = parseWidget(key, ev)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -259,6 +258,13 @@ func (c *Controller) roomWidgets(roomID id.RoomID) map[string]jitsi.Widget {
 		out[key] = w
 	}
 	return out
+}
+
+// parseWidget parses a stored widget state event.
+func parseWidget(key string, ev *event.Event) jitsi.Widget {
+	w := jitsi.Parse(key, string(ev.Sender), contentBytes(&ev.Content))
+	w.Timestamp = ev.Timestamp
+	return w
 }
 
 func (c *Controller) setOverride(roomID id.RoomID, key string, evID id.EventID, content []byte) {

@@ -180,6 +180,7 @@ func (c *Controller) handleUpdate(u matrix.Update) {
 		if u.Event != nil && u.Event.Type.Type == WidgetEventType.Type && u.Event.StateKey != nil {
 			c.dropOverride(u.RoomID, *u.Event.StateKey)
 			c.refreshConference(u.RoomID)
+			c.maybeRemoveOwnDuplicate(u.RoomID)
 		}
 	case matrix.RoomsChanged:
 		for _, r := range u.Rooms {

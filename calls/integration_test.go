@@ -471,3 +471,32 @@ func TestEndConference(t *testing.T) {
 		}
 	}
 }
+
+// TestOwnDuplicateRemoved: when alice's conference appears within 30 s
+// after bob's (both pressed at once), alice's client removes its own, as
+// Element does, and the banner shows bob's.
+func TestOwnDuplicateRemoved(t *testing.T) {
+	st := stack.Get(t)
+	g := newGroup(t, st)
+	rec := newBrowserRecorder(t)
+	client := liveClient(t, st, g.alice)
+	ctl, events := controller(t, client, loadConfig(t, "", rec.cmd), nil, nil)
+	waitMembers(t, client, g.roomID, 3)
+	bobs, _ := jitsi.NewContent("https://app.element.io/jitsi.html", jitsi.Conference{Domain: "meet.example.org", ConferenceID: "JitsiBobbbbbbbbbbbbbbbbbbbbb"})
+	if _, err := g.bob.SendState(ctxT(t), string(g.roomID), WidgetEventType.Type, "bobs", bobs); err != nil {
+		t.Fatal(err)
+	}
+	mine, _ := jitsi.NewContent("https://app.element.io/jitsi.html", jitsi.Conference{Domain: "meet.example.org", ConferenceID: "JitsiAliceeeeeeeeeeeeeeeeeee"})
+	if _, err := g.alice.SendState(ctxT(t), string(g.roomID), WidgetEventType.Type, "alices", mine); err != nil {
+		t.Fatal(err)
+	}
+	s := nextEvent[Status](t, events, nil)
+	if !strings.Contains(s.Text, "yours was removed") {
+		t.Errorf("status %+v", s)
+	}
+	ws := widgetKeys(t, g.bob, g.roomID)
+	if len(ws["alices"]) != 0 || len(ws["bobs"]) == 0 {
+		t.Errorf("widgets on the server %v", ws)
+	}
+	waitFor(t, func() bool { c := ctl.Conference(g.roomID); return c != nil && c.WidgetID == "bobs" })
+}
