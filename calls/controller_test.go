@@ -226,3 +226,20 @@ func TestSummaryCountWhenMembersAreLazy(t *testing.T) {
 		t.Errorf("sent %d widgets", len(f.sentStates()))
 	}
 }
+
+// /addwidget with a conference URL on our Jitsi domain makes a Jitsi
+// widget, as Element's parsePreferredConferenceUrl does.
+func TestAddWidgetJitsiURL(t *testing.T) {
+	f := newFake("@me:example.org")
+	c, ch := newTest(t, f, nil, newRecOpener(nil))
+	c.AddWidget(room, "https://jitsi.riot.im/OurConference")
+	nextEvent[Status](t, ch, nil)
+	sent := f.sentStates()
+	if len(sent) != 1 {
+		t.Fatalf("sent %+v", sent)
+	}
+	w := jitsi.Parse(sent[0].StateKey, "@me:example.org", sent[0].Content)
+	if w.Jitsi == nil || w.Jitsi.Domain != "jitsi.riot.im" || w.Jitsi.ConferenceID != "OurConference" || w.Name != "Jitsi" || strings.Contains(w.URL, "?confId=") {
+		t.Errorf("widget %+v", w)
+	}
+}

@@ -500,3 +500,18 @@ func TestOwnDuplicateRemoved(t *testing.T) {
 	}
 	waitFor(t, func() bool { c := ctl.Conference(g.roomID); return c != nil && c.WidgetID == "bobs" })
 }
+
+// TestFailingBrowserShowsLink: a browser command that cannot start falls
+// back to the link dialog, never to silence.
+func TestFailingBrowserShowsLink(t *testing.T) {
+	st := stack.Get(t)
+	g := newGroup(t, st)
+	client := liveClient(t, st, g.alice)
+	ctl, events := controller(t, client, loadConfig(t, "", "/nonexistent/browser %s"), nil, nil)
+	waitMembers(t, client, g.roomID, 3)
+	ctl.Voice(g.roomID)
+	sl := nextEvent[ShowLink](t, events, nil)
+	if !strings.Contains(sl.Reason, "could not start") || joinParams(t, sl.URL).Get("isAudioOnly") != "true" {
+		t.Errorf("%+v", sl)
+	}
+}
