@@ -5,8 +5,9 @@
 // SIGTERM or SIGINT shut Chromium down and remove the profile directory.
 //
 // Commands: start {baseUrl,userId,accessToken,deviceId,forceTURN,autoAnswer}, placeCall {roomId,video},
-// autoAnswer {on}, answer, hangup, reject, stats, close. With --profile-dir DIR, Chromium's profile goes to
-// DIR (which the caller then removes); otherwise to a fresh temporary directory removed on exit.
+// autoAnswer {on}, answer, hangup, reject, stats, peakFrequency {ms}, close. With --profile-dir DIR, Chromium's
+// profile goes to DIR (which the caller then removes); otherwise to a fresh temporary directory removed on exit.
+// With --fake-audio-file WAV, the fake microphone plays that file in a loop instead of beeping.
 
 import { createServer } from "node:http";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -72,12 +73,20 @@ async function serve(bundlePath) {
   return `http://127.0.0.1:${server.address().port}/`;
 }
 
+function argValue(name) {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+}
+
 async function launch() {
   const bundlePath = await ensureBuilt();
+  const args = [...chromiumArgs];
+  const audioFile = argValue("--fake-audio-file");
+  if (audioFile) args.push(`--use-file-for-fake-audio-capture=${audioFile}`);
   const url = await serve(bundlePath);
-  const given = process.argv.indexOf("--profile-dir");
-  if (given > 0 && process.argv[given + 1]) {
-    profileDir = process.argv[given + 1]; // owned (and removed) by the caller
+  const given = argValue("--profile-dir");
+  if (given) {
+    profileDir = given; // owned (and removed) by the caller
   } else {
     profileDir = mkdtempSync(join(tmpdir(), "termatrix-elementpeer-"));
     ownProfileDir = true;
@@ -85,7 +94,7 @@ async function launch() {
   context = await chromium.launchPersistentContext(profileDir, {
     executablePath: chromiumPath,
     headless: true,
-    args: chromiumArgs,
+    args,
     permissions: ["microphone", "camera"],
   });
   page = context.pages()[0] ?? (await context.newPage());
@@ -136,6 +145,8 @@ async function handle(msg) {
     case "reject":
     case "stats":
       return callPage(msg.cmd, []);
+    case "peakFrequency":
+      return callPage("peakFrequency", [msg.ms ?? 1000]);
     case "close":
       await shutdown(0);
       return null;

@@ -202,3 +202,20 @@ func (p *Peer) StateTime(state string) (time.Time, bool) {
 	}
 	return time.Time{}, false
 }
+
+// Peak is the strongest frequency in the remote audio, measured in the
+// browser with a WebAudio AnalyserNode.
+type Peak struct {
+	Hz float64 `json:"hz"`
+	// Share is the part of the total power in the peak's three bins.
+	Share  float64 `json:"share"`
+	Frames int     `json:"frames"`
+}
+
+// PeakFrequency listens to the current call's remote audio for d and
+// returns its strongest frequency.
+func (p *Peer) PeakFrequency(ctx context.Context, d time.Duration) (Peak, error) {
+	var pk Peak
+	err := p.do(ctx, "peakFrequency", map[string]any{"ms": d.Milliseconds()}, &pk)
+	return pk, err
+}

@@ -30,6 +30,10 @@ type Options struct {
 	// AutoAnswer answers every incoming call at once, in the page (no round
 	// trip through Go), for set-up benchmarks.
 	AutoAnswer bool
+	// FakeAudioFile, if set, is a WAV file the fake microphone plays in a
+	// loop (Chromium's --use-file-for-fake-audio-capture) instead of its
+	// beeps; WriteToneWAV makes one.
+	FakeAudioFile string
 	// Log, if set, receives the driver's and the page's diagnostics (the
 	// access token replaced by "[token]").
 	Log io.Writer
@@ -101,7 +105,15 @@ func Start(ctx context.Context, opts Options) (_ *Peer, err error) {
 			p.Close()
 		}
 	}()
-	cmd := exec.Command("node", filepath.Join(dir, "peer.mjs"), "--profile-dir", profile)
+	args := []string{filepath.Join(dir, "peer.mjs"), "--profile-dir", profile}
+	if opts.FakeAudioFile != "" {
+		abs, err := filepath.Abs(opts.FakeAudioFile)
+		if err != nil {
+			return nil, fmt.Errorf("elementpeer: %w", err)
+		}
+		args = append(args, "--fake-audio-file", abs)
+	}
+	cmd := exec.Command("node", args...)
 	cmd.Dir = dir
 	cmd.SysProcAttr = sysProcAttr()
 	stdin, err := cmd.StdinPipe()

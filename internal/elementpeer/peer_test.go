@@ -2,7 +2,9 @@ package elementpeer_test
 
 import (
 	"context"
+	"math"
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -20,7 +22,15 @@ type pair struct {
 	a, b   *elementpeer.Peer
 	ua, ub teststack.User
 	roomID string
+	// sends is the tone each peer's fake microphone plays.
+	sends map[*elementpeer.Peer]float64
 }
+
+// The tones the two peers' fake microphones play.
+const (
+	toneA = 880.0
+	toneB = 660.0
+)
 
 // newPair registers two users, puts them in a private room and starts a
 // forced-TURN Element peer for each (in parallel: Chromium takes a while).
@@ -40,22 +50,28 @@ func newPair(tb testing.TB) pair {
 	var pa, pb *elementpeer.Peer
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); pa = startPeer(tb, st, ua) }()
-	go func() { defer wg.Done(); pb = startPeer(tb, st, ub) }()
+	go func() { defer wg.Done(); pa = startPeer(tb, st, ua, toneA) }()
+	go func() { defer wg.Done(); pb = startPeer(tb, st, ub, toneB) }()
 	wg.Wait()
 	if pa == nil || pb == nil {
 		tb.FailNow()
 	}
-	return pair{a: pa, b: pb, ua: ua, ub: ub, roomID: roomID}
+	return pair{a: pa, b: pb, ua: ua, ub: ub, roomID: roomID, sends: map[*elementpeer.Peer]float64{pa: toneA, pb: toneB}}
 }
 
 // startPeer is ForTest without Fatal, which must not run off the test's
 // goroutine.
-func startPeer(tb testing.TB, st *teststack.Stack, u teststack.User) *elementpeer.Peer {
+func startPeer(tb testing.TB, st *teststack.Stack, u teststack.User, toneHz float64) *elementpeer.Peer {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
+	wav := filepath.Join(tb.TempDir(), "tone.wav")
+	if err := elementpeer.WriteToneWAV(wav, toneHz, 2*time.Second); err != nil {
+		tb.Error(err)
+		return nil
+	}
 	p, err := elementpeer.Start(ctx, elementpeer.Options{
 		BaseURL: st.BaseURL, UserID: u.UserID, AccessToken: u.AccessToken, DeviceID: u.DeviceID, ForceTURN: true,
+		FakeAudioFile: wav,
 	})
 	if err != nil {
 		tb.Errorf("starting the element peer for %s: %v", u.UserID, err)
@@ -144,6 +160,18 @@ func call(t *testing.T, p pair, caller, callee *elementpeer.Peer, callerID strin
 		}
 		if !s.AudioPlaying {
 			t.Errorf("%s: remote audio is not playing", who)
+		}
+		want := p.sends[caller]
+		if x == caller {
+			want = p.sends[callee]
+		}
+		pk, err := x.PeakFrequency(ctx, 800*time.Millisecond)
+		if err != nil {
+			t.Fatalf("%s: %v", who, err)
+		}
+		t.Logf("%s: strongest remote frequency %.0f Hz (%.0f%% of the power)", who, pk.Hz, 100*pk.Share)
+		if math.Abs(pk.Hz-want) > 15 || pk.Share < 0.5 {
+			t.Errorf("%s hears %.0f Hz (%.0f%% of the power), want the peer's %.0f Hz tone", who, pk.Hz, 100*pk.Share, want)
 		}
 		if video {
 			s = waitVideo(ctx, t, who, x)

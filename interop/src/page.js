@@ -239,6 +239,46 @@ class Peer {
     return out;
   }
 
+  /**
+   * Measures the remote audio's spectrum with a WebAudio AnalyserNode for about `ms` milliseconds and returns
+   * the strongest frequency (averaged power per bin), so a test can check which tone the peer sends.
+   */
+  async peakFrequency(ms = 1000) {
+    const call = this.mustCall();
+    const stream = call.remoteUsermediaStream;
+    if (!stream || stream.getAudioTracks().length === 0) throw new Error("no remote audio stream");
+    const ctx = new AudioContext();
+    try {
+      await ctx.resume();
+      const src = ctx.createMediaStreamSource(stream);
+      const an = ctx.createAnalyser();
+      an.fftSize = 8192;
+      an.smoothingTimeConstant = 0;
+      src.connect(an);
+      const sum = new Float64Array(an.frequencyBinCount);
+      const frame = new Float32Array(an.frequencyBinCount);
+      let frames = 0;
+      const end = Date.now() + ms;
+      while (Date.now() < end) {
+        await new Promise((r) => setTimeout(r, 50));
+        an.getFloatFrequencyData(frame);
+        for (let i = 0; i < frame.length; i++) sum[i] += Math.pow(10, frame[i] / 10);
+        frames++;
+      }
+      let best = 1;
+      for (let i = 1; i < sum.length; i++) if (sum[i] > sum[best]) best = i;
+      const total = sum.reduce((a, b) => a + b, 0);
+      return {
+        hz: (best * ctx.sampleRate) / an.fftSize,
+        share: total > 0 ? (sum[best - 1] + sum[best] + (sum[best + 1] ?? 0)) / total : 0,
+        frames,
+        contextState: ctx.state,
+      };
+    } finally {
+      await ctx.close();
+    }
+  }
+
   async stop() {
     if (this.call && this.call.state !== "ended") this.call.hangup(UserHangup, false);
     this.client?.stopClient();
