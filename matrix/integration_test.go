@@ -103,6 +103,17 @@ func TestSessionResumeAndRevokedToken(t *testing.T) {
 	if l.UserID() != sess.UserID || l.DeviceID() != sess.DeviceID {
 		t.Errorf("resumed as %s %s", l.UserID(), l.DeviceID())
 	}
+	// A restart with nothing new reports synced at once, not after a
+	// long-poll's 30 s.
+	l.stop()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	started := time.Now()
+	l = startLive(t, loaded, dbPath, Options{})
+	if d := time.Since(started); d > 10*time.Second {
+		t.Errorf("resuming took %v to report synced", d)
+	}
 	for _, f := range []string{dbPath, dbPath + "-wal"} {
 		if fi, err := os.Stat(f); err != nil || fi.Mode().Perm()&0o077 != 0 {
 			t.Errorf("store file %s: %v", f, err)

@@ -100,7 +100,9 @@ func (c *Client) Run(ctx context.Context) error {
 			c.publishStatus(StatusChanged{State: StateOffline})
 			return nil
 		}
-		err := c.syncOnce(ctx, &filterID)
+		// Until a sync succeeds, ask without long-polling, so that
+		// "synced" shows as soon as the server answers.
+		err := c.syncOnce(ctx, &filterID, synced)
 		if err == nil {
 			failures = 0
 			if !synced {
@@ -142,8 +144,9 @@ func (c *Client) Run(ctx context.Context) error {
 }
 
 // syncOnce makes one /sync request (creating the filter first if needed)
-// and applies its response.
-func (c *Client) syncOnce(ctx context.Context, filterID *string) error {
+// and applies its response. longPoll makes the server wait up to
+// syncTimeout for news.
+func (c *Client) syncOnce(ctx context.Context, filterID *string, longPoll bool) error {
 	if *filterID == "" {
 		fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		resp, err := c.cli.CreateFilter(fctx, syncFilter())
@@ -158,6 +161,9 @@ func (c *Client) syncOnce(ctx context.Context, filterID *string) error {
 	c.mu.RUnlock()
 	timeout := syncTimeout
 	deadline := syncTimeout + syncGrace
+	if !longPoll {
+		timeout = 0
+	}
 	if since == "" {
 		timeout, deadline = 0, initialSyncDeadline
 	}
