@@ -262,9 +262,9 @@ func (m *callMedia) makeAnswer(ctx context.Context, wait bool) (SessionDescripti
 	return SessionDescription{Type: "answer", SDP: m.pc.LocalDescription().SDP}, nil
 }
 
-// negotiate handles a remote m.call.negotiate: an offer is answered (the
-// callee is polite and rolls back its own pending offer; the caller
-// ignores a colliding one), an answer is applied.
+// negotiate handles a remote m.call.negotiate: an offer is answered (or
+// ignored while our own offer is pending: we are the impolite caller), an
+// answer is applied.
 func (m *callMedia) negotiate(ctx context.Context, desc SessionDescription) (*SessionDescription, error) {
 	if desc.Type == "answer" {
 		if m.pc.SignalingState() != webrtc.SignalingStateHaveLocalOffer {
@@ -273,12 +273,11 @@ func (m *callMedia) negotiate(ctx context.Context, desc SessionDescription) (*Se
 		return nil, m.setRemote(desc)
 	}
 	if m.pc.SignalingState() == webrtc.SignalingStateHaveLocalOffer {
-		if m.outgoing {
-			return nil, nil // impolite: our offer stands
-		}
-		if err := m.pc.SetLocalDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeRollback}); err != nil {
-			return nil, fmt.Errorf("rollback: %w", err)
-		}
+		// Only the caller makes offers mid-call here (ICE restarts), so
+		// this is the caller meeting the polite callee's offer: ours
+		// stands and the callee rolls back (pion cannot roll back a local
+		// offer, which is why our callee never makes one).
+		return nil, nil
 	}
 	if err := m.setRemote(desc); err != nil {
 		return nil, err
