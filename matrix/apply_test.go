@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
@@ -283,4 +284,38 @@ func ids(evs []*event.Event) []id.EventID {
 		out[i] = ev.ID
 	}
 	return out
+}
+
+func TestLoadHistoryServesStoredEventsFirst(t *testing.T) {
+	c, _ := openTemp(t, offlineSession(), Options{})
+	rec := record(t, c)
+	var tl []*event.Event
+	for i := range 10 {
+		tl = append(tl, msgEvent(t, "@b:localhost", fmt.Sprintf("$%d", i), int64(i), "m"))
+	}
+	apply(t, c, joinedSync("s1", testRoom, nil, tl, "p", false))
+	shown, err := c.Timeline(testRoom, 3)
+	if err != nil || fmt.Sprint(ids(shown)) != "[$7 $8 $9]" {
+		t.Fatalf("Timeline: %v %v", ids(shown), err)
+	}
+	ctx := context.Background()
+	var got []string
+	for range 2 {
+		mark := len(rec.all())
+		if err := c.LoadHistory(ctx, testRoom, 4); err != nil {
+			t.Fatal(err)
+		}
+		hl := rec.waitAfter(t, mark, 5*time.Second, "history", func(u Update) bool { _, ok := u.(HistoryLoaded); return ok }).(HistoryLoaded)
+		got = append(got, fmt.Sprint(ids(hl.Events)))
+		if hl.ReachedStart {
+			t.Error("ReachedStart with a pagination token left")
+		}
+	}
+	if fmt.Sprint(got) != "[[$3 $4 $5 $6] [$0 $1 $2]]" {
+		t.Errorf("history from the store: %v", got)
+	}
+	// Beyond the store it asks the (here unreachable) server.
+	if err := c.LoadHistory(ctx, testRoom, 4); err == nil {
+		t.Error("LoadHistory beyond the store succeeded offline")
+	}
 }
