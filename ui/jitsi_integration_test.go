@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -52,6 +53,18 @@ func waitOpenedURL(t *testing.T, path string, n int) string {
 	}
 	t.Fatalf("the browser was not opened %d times (got %q)", n, openedURLs(path))
 	return ""
+}
+
+// closedLocalPort returns 127.0.0.1:PORT where nothing listens.
+func closedLocalPort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	_ = l.Close()
+	return addr
 }
 
 // serverWidgets returns the room's widget state as the homeserver has it.
@@ -126,6 +139,10 @@ func TestJitsiKeysThroughTheUI(t *testing.T) {
 	browserCmd, opened := jitsiRecorder(t)
 	cfg := testConfig(t)
 	cfg.Browser = browserCmd
+	// The Jitsi server is a closed port on 127.0.0.1, so the
+	// /.well-known/element/jitsi lookup stays on this machine (and finds no auth).
+	domain := closedLocalPort(t)
+	cfg.Jitsi.PreferredDomain = domain
 	ss := sessions(t, cfg)
 	c, cancel := context.WithTimeout(context.Background(), waitLong)
 	defer cancel()
@@ -159,14 +176,14 @@ func TestJitsiKeysThroughTheUI(t *testing.T) {
 		uitest.WaitFor(t, screen, "Opened Jitsi conference", waitLong)
 		kind := map[string]string{"voice": "Voice conference started by", "video": "Video conference started by"}[name]
 		banner := uitest.WaitFor(t, screen, "to join", waitLong) // the banner: "... started by X on D — press K to join"
-		if !strings.Contains(banner, kind) || !strings.Contains(banner, "on jitsi.riot.im") {
+		if !strings.Contains(banner, kind) || !strings.Contains(banner, "on "+domain) {
 			t.Errorf("%s: banner missing:\n%s", name, banner)
 		}
 
 		widgetID, content := activeWidget(t, bob, roomID)
 		data, _ := content["data"].(map[string]any)
 		confID, _ := data["conferenceId"].(string)
-		if content["type"] != "jitsi" || content["name"] != "Jitsi" || data["domain"] != "jitsi.riot.im" || data["roomName"] != "Jitsi Room" ||
+		if content["type"] != "jitsi" || content["name"] != "Jitsi" || data["domain"] != domain || data["roomName"] != "Jitsi Room" ||
 			data["isVideoChannel"] != false || data["isAudioOnly"] != (name == "voice") || len(data) != 5 || len(content) != 4 {
 			t.Errorf("%s: widget content %v", name, content)
 		}
@@ -183,7 +200,7 @@ func TestJitsiKeysThroughTheUI(t *testing.T) {
 				t.Errorf("%s: %s missing from %s", name, p, raw)
 			}
 		}
-		if v.Get("conferenceId") != confID || v.Get("userId") != alice.UserID || v.Get("roomId") != roomID || v.Get("conferenceDomain") != "jitsi.riot.im" {
+		if v.Get("conferenceId") != confID || v.Get("userId") != alice.UserID || v.Get("roomId") != roomID || v.Get("conferenceDomain") != domain {
 			t.Errorf("%s: URL %v", name, v)
 		}
 		audioOnly[name] = v.Get("isAudioOnly")
