@@ -28,7 +28,7 @@ func testConfig() *config.Config {
 
 func newTest(t *testing.T, f *fakeMatrix, o OneToOne, op browser.Opener) (*Controller, <-chan Event) {
 	t.Helper()
-	c := New(Options{Client: f, Config: testConfig(), Browser: op, OneToOne: o})
+	c := New(Options{Client: f, Config: testConfig(), Browser: op, OneToOne: o, HTTPClient: loopbackOnly()})
 	ch, stop := c.Subscribe()
 	t.Cleanup(stop)
 	return c, ch
