@@ -223,6 +223,23 @@ func TestCallRelayToneBothWaysAndHangups(t *testing.T) {
 	if p := alice.heard(t, 1000); p < 0.5 {
 		t.Errorf("alice did not hear bob's 1000 Hz (power %.2f)", p)
 	}
+	// Mute silences what bob hears from alice, unmute brings it back.
+	if err := alice.mgr.ToggleMute(); err != nil {
+		t.Fatal(err)
+	}
+	alice.wait(t, "muted", func(c calls.CallInfo) bool { return c.Muted })
+	time.Sleep(1200 * time.Millisecond)
+	if p := bob.heard(t, 440); p > 0.1 {
+		t.Errorf("bob still hears alice while she is muted (power %.2f)", p)
+	}
+	if err := alice.mgr.ToggleMute(); err != nil {
+		t.Fatal(err)
+	}
+	alice.wait(t, "unmuted", func(c calls.CallInfo) bool { return !c.Muted && c.State == calls.CallConnected })
+	time.Sleep(1200 * time.Millisecond)
+	if p := bob.heard(t, 440); p < 0.5 {
+		t.Errorf("bob does not hear alice after unmute (power %.2f)", p)
+	}
 	if tm, ok := alice.mgr.Timings(ac.CallID); ok && !tm.InviteSent.IsZero() {
 		t.Logf("invite sent → connected: %v", tm.Connected.Sub(tm.InviteSent))
 	}
@@ -371,4 +388,28 @@ func TestCallWithoutTURNGoesDirect(t *testing.T) {
 	if p := bob.heard(t, 440); p < 0.5 {
 		t.Errorf("bob did not hear 440 Hz (power %.2f)", p)
 	}
+}
+
+// A microphone that is not there is a message in the call panel, not a
+// failed call.
+func TestCallWithMissingDevice(t *testing.T) {
+	st := stack.Get(t)
+	alice := newPeer(t, st, "alice", peerOpts{tone: "device:no-such-microphone"})
+	bob := newPeer(t, st, "bob", peerOpts{})
+	r := room(t, alice, bob)
+	if err := alice.mgr.PlaceCall(r, id.UserID(bob.user.UserID), false); err != nil {
+		t.Fatal(err)
+	}
+	bob.wait(t, "ringing", state(calls.CallRinging))
+	if err := bob.mgr.Answer(r); err != nil {
+		t.Fatal(err)
+	}
+	ac := alice.wait(t, "connected", state(calls.CallConnected))
+	if !strings.Contains(ac.Audio, "no-such-microphone") || !strings.Contains(ac.Audio, "silence") {
+		t.Fatalf("the panel should say the device is missing: %q", ac.Audio)
+	}
+	if err := alice.mgr.Hangup(r); err != nil {
+		t.Fatal(err)
+	}
+	bob.wait(t, "ended", state(calls.CallEnded))
 }

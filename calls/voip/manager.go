@@ -650,6 +650,18 @@ func (m *Manager) iceServers(ctx context.Context) []webrtc.ICEServer {
 		if len(s.URLs) == 0 {
 			continue
 		}
+		if s.Username == "" || s.Credential == "" {
+			stunOnly := true
+			for _, u := range s.URLs {
+				if strings.HasPrefix(u, "turn") {
+					stunOnly = false
+				}
+			}
+			if !stunOnly {
+				m.log.Warn().Strs("urls", s.URLs).Msg("voip: config calls.iceServers: a TURN server needs username and credential; skipped")
+				continue
+			}
+		}
 		out = append(out, webrtc.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
 	}
 	return out
