@@ -389,7 +389,12 @@ func (c *Controller) RefreshJitsi(ctx context.Context) error {
 		c.log.Warn().Msg(n)
 	}
 	c.mu.Lock()
-	c.domain = &choice
+	// A failed read keeps a domain the homeserver gave before, rather
+	// than falling back to the default because the network blinked.
+	if keep := c.domain; err == nil || keep == nil ||
+		(keep.Source != jitsi.SourceWellKnownElement && keep.Source != jitsi.SourceWellKnownRiot) || choice.Source == jitsi.SourceUserConfig {
+		c.domain = &choice
+	}
 	c.mu.Unlock()
 	if err != nil {
 		return fmt.Errorf("read the homeserver's well-known: %w", err)

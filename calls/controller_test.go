@@ -1,7 +1,9 @@
 package calls
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/url"
 	"strings"
 	"testing"
@@ -241,5 +243,35 @@ func TestAddWidgetJitsiURL(t *testing.T) {
 	w := jitsi.Parse(sent[0].StateKey, "@me:example.org", sent[0].Content)
 	if w.Jitsi == nil || w.Jitsi.Domain != "jitsi.riot.im" || w.Jitsi.ConferenceID != "OurConference" || w.Name != "Jitsi" || strings.Contains(w.URL, "?confId=") {
 		t.Errorf("widget %+v", w)
+	}
+}
+
+// wkFake fails its well-known reads on demand.
+type wkFake struct {
+	*fakeMatrix
+	fail bool
+}
+
+func (w *wkFake) ClientWellKnown(ctx context.Context) (map[string]json.RawMessage, error) {
+	if w.fail {
+		return nil, errors.New("network down")
+	}
+	return w.fakeMatrix.ClientWellKnown(ctx)
+}
+
+// A failed refresh keeps the homeserver's domain instead of falling back.
+func TestRefreshFailureKeepsWellKnownDomain(t *testing.T) {
+	f := &wkFake{fakeMatrix: newFake("@me:example.org")}
+	f.wellKnown = map[string]json.RawMessage{"im.vector.riot.jitsi": json.RawMessage(`{"preferredDomain":"hs.example.org"}`)}
+	c := New(Options{Client: f, Config: testConfig(), Browser: newRecOpener(nil), HTTPClient: loopbackOnly()})
+	if err := c.RefreshJitsi(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	f.fail = true
+	if err := c.RefreshJitsi(context.Background()); err == nil {
+		t.Fatal("no error")
+	}
+	if d := c.JitsiDomain(); d.Domain != "hs.example.org" || d.Source != jitsi.SourceWellKnownRiot {
+		t.Errorf("domain %+v", d)
 	}
 }

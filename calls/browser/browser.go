@@ -38,6 +38,7 @@ var ErrNotHTTPS = errors.New("only https URLs are opened")
 // NotLaunchedError says no browser was started here, and why.
 type NotLaunchedError struct{ Reason string }
 
+// Error says that no browser was launched, and why.
 func (e *NotLaunchedError) Error() string { return "browser not launched: " + e.Reason }
 
 // Is makes errors.Is(err, ErrNotLaunched) true.
