@@ -381,16 +381,21 @@ func (t *TimelineView) ScrollUp(n int) {
 	if t.anchor == 0 && t.anchorSkip >= len(t.rowsOf(t.items[0])) {
 		t.anchorSkip = max(len(t.rowsOf(t.items[0]))-1, 0)
 	}
-	// Do not leave the screen half empty above the first event.
+	// Do not leave the screen half empty above the first event; once the
+	// room's start is loaded, keep one row for the "beginning" marker.
+	need := t.height
+	if t.reachedStart {
+		need--
+	}
 	above := 0
-	for i := t.anchor; i >= 0 && above < t.height; i-- {
+	for i := t.anchor; i >= 0 && above < need; i-- {
 		above += len(t.rowsOf(t.items[i]))
 		if i == t.anchor {
 			above -= t.anchorSkip
 		}
 	}
-	if above < t.height {
-		t.ScrollDown(t.height - above)
+	if above < need {
+		t.ScrollDown(need - above)
 	}
 }
 

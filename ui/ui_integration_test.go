@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -85,6 +86,12 @@ func runUI(t *testing.T, opts ui.Options) (*ui.UI, tcell.SimulationScreen) {
 func loggedIn(t *testing.T, st *teststack.Stack, prefix string) (teststack.User, tcell.SimulationScreen) {
 	t.Helper()
 	user := st.MustRegister(t, prefix)
+	return user, loginUI(t, st, user)
+}
+
+// loginUI logs a registered user in and runs the UI for them.
+func loginUI(t *testing.T, st *teststack.Stack, user teststack.User) tcell.SimulationScreen {
+	t.Helper()
 	cfg := testConfig(t)
 	ss := sessions(t, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
@@ -95,7 +102,7 @@ func loggedIn(t *testing.T, st *teststack.Stack, prefix string) (teststack.User,
 	}
 	_, screen := runUI(t, ui.Options{Config: cfg, Client: acct.Client, Calls: acct.Calls, Login: ss.UILogin, Logout: ss.Logout})
 	uitest.WaitFor(t, screen, "synced", waitLong)
-	return user, screen
+	return screen
 }
 
 func ctx(t *testing.T) context.Context {
@@ -136,6 +143,14 @@ func TestLoginFormLogsIn(t *testing.T) {
 	if fi.Mode().Perm() != 0o600 {
 		t.Fatalf("session file mode %v", fi.Mode().Perm())
 	}
+
+	// /logout ends the session, removes the file and shows the form again.
+	uitest.Type(screen, "/logout")
+	enter(screen)
+	uitest.WaitFor(t, screen, "Logged out.", waitLong)
+	if _, err := os.Stat(ss.Profile.SessionFile); !os.IsNotExist(err) {
+		t.Fatalf("session file still there after /logout: %v", err)
+	}
 }
 
 func TestRoomListTimelineAndComposer(t *testing.T) {
@@ -169,6 +184,19 @@ func TestRoomListTimelineAndComposer(t *testing.T) {
 	enter(screen)
 	uitest.WaitFor(t, screen, "hi bob, alice here", waitLong)
 	waitServerMessage(t, bob, roomID, "hi bob, alice here")
+
+	// Tab completes a member's name; the member list shows power levels.
+	local := strings.TrimPrefix(strings.SplitN(bob.UserID, ":", 2)[0], "@")
+	uitest.Type(screen, local[:4])
+	screen.InjectKey(tcell.KeyTab, 0, tcell.ModNone)
+	uitest.WaitFor(t, screen, local+": ", waitLong)
+	uitest.Type(screen, "ping")
+	enter(screen)
+	waitServerMessage(t, bob, roomID, local+": ping")
+	screen.InjectKey(tcell.KeyF2, 0, tcell.ModNone)
+	uitest.WaitFor(t, screen, "Members", waitLong)
+	uitest.WaitFor(t, screen, "100 "+local, waitLong)
+	screen.InjectKey(tcell.KeyF2, 0, tcell.ModNone)
 
 	// An unknown command says so and sends nothing.
 	uitest.Type(screen, "/frobnicate now")
@@ -238,4 +266,46 @@ func TestHostileStringsRenderInert(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestScrollbackLoadsHistoryAndSwitcher(t *testing.T) {
+	st := shared.Get(t)
+	bob := st.MustRegister(t, "hbob")
+	alice := st.MustRegister(t, "halice")
+	roomID, err := bob.CreateRoom(ctx(t), map[string]any{"name": "Long History", "invite": []string{alice.UserID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alice.Join(ctx(t), roomID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.CreateRoom(ctx(t), map[string]any{"name": "Other Place", "invite": []string{alice.UserID}}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 120
+	for i := 1; i <= n; i++ {
+		if _, err := bob.SendMessage(ctx(t), roomID, fmt.Sprintf("history line %03d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	screen := loginUI(t, st, alice)
+	uitest.WaitFor(t, screen, "history line 120", waitLong)
+	// Page up until the first message, fetched from the server, shows.
+	deadline := time.Now().Add(waitLong)
+	for text := uitest.Text(screen); !strings.Contains(text, "history line 001") || !strings.Contains(text, "beginning of the room"); text = uitest.Text(screen) {
+		if time.Now().After(deadline) {
+			t.Fatalf("scrollback never reached the first message:\n%s", uitest.Text(screen))
+		}
+		screen.InjectKey(tcell.KeyPgUp, 0, tcell.ModNone)
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	// Ctrl+K opens the switcher; typing filters; Enter opens the room.
+	screen.InjectKey(tcell.KeyCtrlK, 'k', tcell.ModCtrl)
+	uitest.WaitFor(t, screen, "Switch room", waitLong)
+	uitest.Type(screen, "lhis")
+	enter(screen)
+	uitest.WaitUntil(t, screen, "Long History is open", waitLong, func(s string) bool {
+		return !strings.Contains(s, "Switch room") && strings.Contains(strings.SplitN(s, "\n", 2)[0], "Long History")
+	})
 }
