@@ -7,15 +7,17 @@ import (
 	"time"
 )
 
-// SetupTimes is how long one call took to set up, from the caller's side.
+// SetupTimes is how long one call took to set up.
 type SetupTimes struct {
-	// PlaceToConnected runs from the caller placing the call (entering
-	// placeVoiceCall) until both sides report "connected" (ICE connected,
-	// media flowing).
-	PlaceToConnected time.Duration
 	// InviteToConnected runs from the caller's invite_sent state (the
-	// m.call.invite has been sent) until both sides are connected.
+	// m.call.invite's send has returned) until the caller is "connected"
+	// (ICE connected): the figure voip's set-up benchmarks report.
 	InviteToConnected time.Duration
+	// PlaceToConnected runs from the caller placing the call (entering
+	// placeVoiceCall) until the caller is connected.
+	PlaceToConnected time.Duration
+	// PlaceToBothConnected runs from placing until both sides are connected.
+	PlaceToBothConnected time.Duration
 }
 
 // MeasureSetup places a voice call from caller to callee in roomID, with
@@ -46,17 +48,18 @@ func MeasureSetup(ctx context.Context, caller, callee *Peer, roomID string) (Set
 	if err != nil {
 		return SetupTimes{}, err
 	}
-	connected := a.Time()
-	if b.Time().After(connected) {
-		connected = b.Time()
+	both := a.Time()
+	if b.Time().After(both) {
+		both = b.Time()
 	}
 	inviteSent, ok := caller.StateTime(StateInviteSent)
 	if !ok {
 		return SetupTimes{}, fmt.Errorf("elementpeer: caller never reported %s", StateInviteSent)
 	}
 	t := SetupTimes{
-		PlaceToConnected:  connected.Sub(time.UnixMilli(placed.PlacedAt)),
-		InviteToConnected: connected.Sub(inviteSent),
+		InviteToConnected:    a.Time().Sub(inviteSent),
+		PlaceToConnected:     a.Time().Sub(time.UnixMilli(placed.PlacedAt)),
+		PlaceToBothConnected: both.Sub(time.UnixMilli(placed.PlacedAt)),
 	}
 	if err := caller.Hangup(ctx); err != nil {
 		return t, err

@@ -1,0 +1,347 @@
+package voip_test
+
+import (
+	"context"
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"maunium.net/go/mautrix/id"
+
+	"github.com/termatrix/termatrix/calls"
+	"github.com/termatrix/termatrix/internal/elementpeer"
+	"github.com/termatrix/termatrix/internal/teststack"
+)
+
+// The tones each side sends in the Element interop tests: ours from the
+// "tone:" audio input, Element's from a WAV its fake microphone loops.
+const (
+	ourTone     = 440.0
+	elementTone = 880.0
+)
+
+// elementRig is a termatrix account (client + voip.Manager, relay-only) and
+// an Element call stack (matrix-js-sdk in headless Chromium, forceTURN) in
+// one private room.
+type elementRig struct {
+	us   *peer
+	el   *elementpeer.Peer
+	eu   teststack.User
+	room id.RoomID
+}
+
+// newElementRig starts both sides (Chromium in the background while our
+// client syncs) and a room between them, created by the Element user.
+func newElementRig(tb testing.TB, name string) *elementRig {
+	tb.Helper()
+	st := stack.Get(tb)
+	eu := st.MustRegister(tb, "el"+name)
+	wav := filepath.Join(tb.TempDir(), "element-tone.wav")
+	if err := elementpeer.WriteToneWAV(wav, elementTone, 2*time.Second); err != nil {
+		tb.Fatal(err)
+	}
+	type started struct {
+		p   *elementpeer.Peer
+		err error
+	}
+	ch := make(chan started, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+		defer cancel()
+		p, err := elementpeer.Start(ctx, elementpeer.Options{
+			BaseURL: st.BaseURL, UserID: eu.UserID, AccessToken: eu.AccessToken, DeviceID: eu.DeviceID,
+			ForceTURN: true, FakeAudioFile: wav,
+		})
+		ch <- started{p, err}
+	}()
+	us := newPeer(tb, st, "tm"+name, peerOpts{tone: "tone:440"})
+	s := <-ch
+	if s.err != nil {
+		tb.Fatalf("starting Element's call stack: %v", s.err)
+	}
+	tb.Cleanup(func() { s.p.Close() })
+
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	roomID, err := eu.CreateRoom(ctx, map[string]any{"preset": "private_chat", "invite": []string{us.user.UserID}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := us.user.Join(ctx, roomID); err != nil {
+		tb.Fatal(err)
+	}
+	for {
+		if r, ok := us.cli.Room(id.RoomID(roomID)); ok && r.JoinedMembers == 2 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			tb.Fatalf("%s never saw the room with 2 members", us.user.UserID)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return &elementRig{us: us, el: s.p, eu: eu, room: id.RoomID(roomID)}
+}
+
+// mark returns how many snapshots our side has published so far, for
+// waitAfter.
+func (r *elementRig) mark() int {
+	r.us.mu.Lock()
+	defer r.us.mu.Unlock()
+	return len(r.us.snaps)
+}
+
+// waitAfter waits for one of our snapshots, published at or after index
+// from, that satisfies ok.
+func (r *elementRig) waitAfter(tb testing.TB, from int, what string, ok func(calls.CallInfo) bool) calls.CallInfo {
+	tb.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for {
+		r.us.mu.Lock()
+		for i := from; i < len(r.us.snaps); i++ {
+			if ok(r.us.snaps[i]) {
+				s := r.us.snaps[i]
+				r.us.mu.Unlock()
+				return s
+			}
+		}
+		var seen []string
+		for _, s := range r.us.snaps[min(from, len(r.us.snaps)):] {
+			seen = append(seen, string(s.State)+"("+s.EndReason+")")
+		}
+		r.us.mu.Unlock()
+		if time.Now().After(deadline) {
+			tb.Fatalf("termatrix: timed out waiting for %s; saw %v", what, seen)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// endAll hangs up whatever is still up on either side, so a failed subtest
+// does not leave the next one busy.
+func (r *elementRig) endAll() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if c, ok := r.us.mgr.Active(); ok && c.State != calls.CallEnded {
+		_ = r.us.mgr.Hangup(r.room)
+	}
+	if r.el.CallID() != "" {
+		if _, ended := r.el.StateTime(elementpeer.StateEnded); !ended {
+			_ = r.el.Hangup(ctx)
+			_, _ = r.el.WaitHangup(ctx)
+		}
+	}
+}
+
+// checkMedia asserts, on a connected call, that both sides relay through
+// TURN and hear each other's tone: Element's getStats() shows audio packets
+// and energy and its WebAudio analyser finds our tone; our sink's samples
+// hold Element's tone (Goertzel).
+func (r *elementRig) checkMedia(t *testing.T, ours calls.CallInfo) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	if ours.Path != "relay" {
+		t.Errorf("termatrix: media path %q, want relay", ours.Path)
+	}
+	var s elementpeer.Stats
+	for {
+		var err error
+		if s, err = r.el.Stats(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if s.InboundAudioPackets >= 25 && s.TotalAudioEnergy > 0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("Element received no audio from us: %+v", s)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	t.Logf("Element: %d audio packets in, energy %.4f, codec %s, candidate pair %s/%s; termatrix: codec %s, path %s",
+		s.InboundAudioPackets, s.TotalAudioEnergy, s.AudioCodec, s.LocalCandidateType, s.RemoteCandidateType,
+		ours.Codec, ours.Path)
+	if s.LocalCandidateType != "relay" {
+		t.Errorf("Element: selected local candidate %q, want relay", s.LocalCandidateType)
+	}
+	if !s.AudioPlaying {
+		t.Error("Element: our audio is not playing")
+	}
+	pk, err := r.el.PeakFrequency(ctx, 800*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("Element hears %.0f Hz (%.0f%% of the power)", pk.Hz, 100*pk.Share)
+	if math.Abs(pk.Hz-ourTone) > 15 || pk.Share < 0.5 {
+		t.Errorf("Element hears %.0f Hz (%.0f%%), want our %.0f Hz tone", pk.Hz, 100*pk.Share, ourTone)
+	}
+	// Our sink has been writing since the call connected; by now it holds
+	// more than a second of Element's audio.
+	if p := r.us.heard(t, elementTone); p < 0.5 {
+		t.Errorf("termatrix did not hear Element's %.0f Hz tone (share %.2f)", elementTone, p)
+	}
+	if p := r.us.heard(t, ourTone); p > 0.1 {
+		t.Errorf("termatrix hears its own %.0f Hz tone (share %.2f)", ourTone, p)
+	}
+}
+
+// TestElementInterop runs termatrix against Element's call stack
+// (matrix-js-sdk 43 in Chromium), both forced through coturn: each side
+// calls, each side answers, rejects and hangs up, with audio both ways.
+func TestElementInterop(t *testing.T) {
+	r := newElementRig(t, "interop")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+
+	t.Run("Element calls us, we answer, Element hangs up", func(t *testing.T) {
+		t.Cleanup(r.endAll)
+		from := r.mark()
+		placed, err := r.el.PlaceCall(ctx, string(r.room), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ring := r.waitAfter(t, from, "ringing", func(c calls.CallInfo) bool { return c.State == calls.CallRinging })
+		if !ring.Incoming || ring.PeerID != id.UserID(r.eu.UserID) || ring.CallID != placed.CallID || ring.Video {
+			t.Fatalf("ringing snapshot %+v, want voice call %s from %s", ring, placed.CallID, r.eu.UserID)
+		}
+		if err := r.us.mgr.Answer(r.room); err != nil {
+			t.Fatal(err)
+		}
+		ours := r.waitAfter(t, from, "connected", func(c calls.CallInfo) bool {
+			return c.CallID == placed.CallID && c.State == calls.CallConnected
+		})
+		if _, err := r.el.WaitState(ctx, elementpeer.StateConnected); err != nil {
+			t.Fatal(err)
+		}
+		r.checkMedia(t, ours)
+
+		if err := r.el.Hangup(ctx); err != nil {
+			t.Fatal(err)
+		}
+		end := r.waitAfter(t, from, "ended", func(c calls.CallInfo) bool {
+			return c.CallID == placed.CallID && c.State == calls.CallEnded
+		})
+		if !strings.Contains(end.EndReason, "hung up") {
+			t.Errorf("our end reason %q, want the peer hung up", end.EndReason)
+		}
+	})
+
+	t.Run("we call Element, it answers, we hang up", func(t *testing.T) {
+		t.Cleanup(r.endAll)
+		from := r.mark()
+		if err := r.us.mgr.PlaceCall(r.room, id.UserID(r.eu.UserID), false); err != nil {
+			t.Fatal(err)
+		}
+		in, err := r.el.WaitIncoming(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if in.Sender != r.us.user.UserID || in.RoomID != string(r.room) || in.Video {
+			t.Fatalf("Element rang with %+v, want a voice call from %s", in, r.us.user.UserID)
+		}
+		if err := r.el.Answer(ctx); err != nil {
+			t.Fatal(err)
+		}
+		ours := r.waitAfter(t, from, "connected", func(c calls.CallInfo) bool {
+			return c.CallID == in.CallID && c.State == calls.CallConnected
+		})
+		if _, err := r.el.WaitState(ctx, elementpeer.StateConnected); err != nil {
+			t.Fatal(err)
+		}
+		r.checkMedia(t, ours)
+
+		if err := r.us.mgr.Hangup(r.room); err != nil {
+			t.Fatal(err)
+		}
+		reason, err := r.el.WaitHangup(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if reason != "user_hangup" {
+			t.Errorf("Element's call ended with %q, want user_hangup", reason)
+		}
+		r.waitAfter(t, from, "ended", func(c calls.CallInfo) bool {
+			return c.CallID == in.CallID && c.State == calls.CallEnded
+		})
+	})
+
+	t.Run("Element rejects our call", func(t *testing.T) {
+		t.Cleanup(r.endAll)
+		from := r.mark()
+		if err := r.us.mgr.PlaceCall(r.room, id.UserID(r.eu.UserID), false); err != nil {
+			t.Fatal(err)
+		}
+		in, err := r.el.WaitIncoming(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.el.Reject(ctx); err != nil {
+			t.Fatal(err)
+		}
+		end := r.waitAfter(t, from, "ended", func(c calls.CallInfo) bool {
+			return c.CallID == in.CallID && c.State == calls.CallEnded
+		})
+		if !strings.Contains(end.EndReason, "declined") {
+			t.Errorf("our end reason %q, want declined", end.EndReason)
+		}
+	})
+
+	t.Run("we reject Element's call", func(t *testing.T) {
+		t.Cleanup(r.endAll)
+		from := r.mark()
+		placed, err := r.el.PlaceCall(ctx, string(r.room), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.waitAfter(t, from, "ringing", func(c calls.CallInfo) bool {
+			return c.CallID == placed.CallID && c.State == calls.CallRinging
+		})
+		if err := r.us.mgr.Reject(r.room); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.el.WaitHangup(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := r.el.StateTime(elementpeer.StateConnected); ok {
+			t.Error("Element's rejected call connected")
+		}
+	})
+
+	// matrix-js-sdk answers with video only if the caller sends video
+	// (MatrixCall.shouldAnswerWithMediaType), and sees a call whose offer
+	// only receives video as a voice call; so the video interop runs from
+	// Element's side, whose fake camera sends.
+	t.Run("Element places a video call, we answer and receive its video", func(t *testing.T) {
+		t.Cleanup(r.endAll)
+		from := r.mark()
+		placed, err := r.el.PlaceCall(ctx, string(r.room), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ring := r.waitAfter(t, from, "ringing", func(c calls.CallInfo) bool {
+			return c.CallID == placed.CallID && c.State == calls.CallRinging
+		})
+		if !ring.Video {
+			t.Errorf("Element's video call rings as voice: %+v", ring)
+		}
+		if err := r.us.mgr.Answer(r.room); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.el.WaitState(ctx, elementpeer.StateConnected); err != nil {
+			t.Fatal(err)
+		}
+		ours := r.waitAfter(t, from, "remote video", func(c calls.CallInfo) bool {
+			return c.CallID == placed.CallID && c.State == calls.CallConnected && strings.Contains(c.RemoteVideo, "x")
+		})
+		t.Logf("termatrix: remote video %q, local video %q, audio %q", ours.RemoteVideo, ours.LocalVideo, ours.Audio)
+		if err := r.el.Hangup(ctx); err != nil {
+			t.Fatal(err)
+		}
+		r.waitAfter(t, from, "ended", func(c calls.CallInfo) bool {
+			return c.CallID == placed.CallID && c.State == calls.CallEnded
+		})
+	})
+}
