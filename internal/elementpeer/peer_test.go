@@ -271,5 +271,6 @@ func BenchmarkCallSetupJSSDK(b *testing.B) {
 	b.ReportMetric(ms(elementpeer.Median(both)), "ms/place-to-both-connected")
 }
 
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000
+func ms(d time.Duration) float64 {
+	return float64(d.Microseconds()) / 1000
 }
