@@ -386,7 +386,7 @@ func (u *UI) refreshStatus() {
 	var line Line
 	bg := u.w.status.bg
 	switch {
-	case u.s.client == nil:
+	case u.s.client == nil && st.State == matrix.StateOffline && st.Err == nil:
 		line = append(line, Segment{" not logged in", bg})
 	case st.State == matrix.StateSynced:
 		line = append(line, Segment{" synced", bg.Foreground(tcell.ColorLightGreen)})

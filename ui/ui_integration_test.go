@@ -309,3 +309,25 @@ func TestScrollbackLoadsHistoryAndSwitcher(t *testing.T) {
 		return !strings.Contains(s, "Switch room") && strings.Contains(strings.SplitN(s, "\n", 2)[0], "Long History")
 	})
 }
+
+func TestVoiceButtonClickReachesCalls(t *testing.T) {
+	st := shared.Get(t)
+	solo, screen := loggedIn(t, st, "solo")
+	if _, err := solo.CreateRoom(ctx(t), map[string]any{"name": "Just Me"}); err != nil {
+		t.Fatal(err)
+	}
+	uitest.WaitFor(t, screen, "Just Me", waitLong)
+	// Click the [Voice] button on the composer row.
+	clicked := false
+	for y, r := range uitest.Dump(screen) {
+		if x := strings.Index(r, "Voice F5"); x >= 0 {
+			screen.InjectMouse(x+2, y, tcell.Button1, tcell.ModNone)
+			screen.InjectMouse(x+2, y, tcell.ButtonNone, tcell.ModNone)
+			clicked = true
+		}
+	}
+	if !clicked {
+		t.Fatal("no Voice button on the screen")
+	}
+	uitest.WaitFor(t, screen, "You cannot place a call with yourself.", waitLong)
+}
