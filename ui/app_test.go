@@ -26,7 +26,9 @@ func TestStatusLineStates(t *testing.T) {
 	}
 	u.queue(func() { u.handleUpdate(matrix.StatusChanged{State: matrix.StateSynced}) })
 	uitest.WaitFor(t, screen, " synced", 5*time.Second)
-	u.queue(func() { u.handleUpdate(matrix.StatusChanged{State: matrix.StateOffline, Err: errors.New("no network")}) })
+	u.queue(func() {
+		u.handleUpdate(matrix.StatusChanged{State: matrix.StateOffline, Err: errors.New("no network")})
+	})
 	uitest.WaitFor(t, screen, "offline (no network)", 5*time.Second)
 }
 
