@@ -1,9 +1,22 @@
 // Package voip runs 1:1 Matrix calls: the m.call.* signalling (version
 // "1", with party IDs, select_answer, negotiate, invitee and lifetime) as a
-// pure state machine, and WebRTC media with pion glued to it.
+// pure state machine (Machine: fed events and commands with the time,
+// answering with Actions), and WebRTC media with pion glued to it.
 //
-// The Manager is the entry point: it follows a matrix client's updates,
-// places and answers calls, and publishes calls.CallChanged snapshots.
+// The Manager is the entry point and satisfies calls.OneToOne: it follows
+// a matrix client's updates (CallSignal, member leaves), places and answers
+// calls, and publishes calls.CallChanged snapshots. Wiring:
+//
+//	mgr := voip.New(voip.Options{Client: cli, Calls: cfg.Calls, Audio: cfg.Audio, Log: log})
+//	go mgr.Run(ctx)
+//	ctrl := calls.New(calls.Options{..., OneToOne: mgr})
+//
+// Media: audio is G.711 (PCMU, PCMA) both ways, 20 ms frames, from and to
+// the sources and sinks of package audio; there is no Opus encoder to be
+// had in pure Go, so Opus is not offered. A video call offers a
+// receive-only VP8 section (no camera source) and reports the remote
+// video's size and frame rate. TURN credentials come from
+// /voip/turnServer before each call; calls.forceRelay makes ICE relay-only.
 package voip
 
 import (
