@@ -455,6 +455,9 @@ func (m *Machine) HandleBatch(now time.Time, batch []Signal) []Action {
 	var evs []parsed
 	done := map[string]bool{}
 	for _, s := range batch {
+		if !handled[s.Type] {
+			continue // sdp_stream_metadata_changed, asserted_identity, replaces...
+		}
 		v, err := Parse(s.Type, s.Content)
 		if err != nil {
 			m.cfg.Logf("voip: ignoring %s from %s in %s: %v", s.Type, s.Sender, s.RoomID, err)
@@ -494,6 +497,12 @@ func (m *Machine) HandleBatch(now time.Time, batch []Signal) []Action {
 		}
 	}
 	return acts
+}
+
+// handled are the m.call.* types the Machine reads; others are ignored.
+var handled = map[string]bool{
+	TypeInvite.Type: true, TypeCandidates.Type: true, TypeAnswer.Type: true, TypeSelectAnswer.Type: true,
+	TypeReject.Type: true, TypeNegotiate.Type: true, TypeHangup.Type: true,
 }
 
 func commonOf(v any) Common {

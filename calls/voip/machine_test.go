@@ -518,3 +518,14 @@ func TestWeLeaveTheRoom(t *testing.T) {
 		t.Fatalf("leaving ourselves: %+v %v", c, acts)
 	}
 }
+
+func TestOtherCallEventsIgnoredQuietly(t *testing.T) {
+	h := newHarness(t, bob, "BOBDEV")
+	acts := h.m.HandleBatch(t0, []Signal{
+		sig(alice, "m.call.sdp_stream_metadata_changed", map[string]any{"call_id": "c1", "version": "1"}),
+		sig(alice, "m.call.asserted_identity", map[string]any{"call_id": "c1", "version": "1"}),
+	})
+	if len(acts) != 0 || len(h.logs) != 0 {
+		t.Fatalf("acts %v logs %q", acts, h.logs)
+	}
+}
