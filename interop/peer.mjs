@@ -58,6 +58,9 @@ async function serve(bundlePath) {
     if (path === "/" || path === "/index.html") {
       res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
       res.end(index);
+    } else if (path === "/favicon.ico") {
+      res.writeHead(204);
+      res.end();
     } else if (path === "/page.js") {
       res.writeHead(200, { "content-type": "text/javascript; charset=utf-8" });
       res.end(bundle);

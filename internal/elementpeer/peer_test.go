@@ -216,17 +216,19 @@ func endCall(peers ...*elementpeer.Peer) {
 
 // TestCallThroughTURN is the matrix-js-sdk ↔ matrix-js-sdk baseline: two
 // Element call stacks in one room call each other in both directions through
-// coturn, with audio both ways, and each side hangs up once.
+// coturn, with each one's tone heard by the other, each side hangs up once,
+// a video call carries video, and a rejected call ends for the caller.
 func TestCallThroughTURN(t *testing.T) {
 	p := newPair(t)
 	t.Run("a calls b, b hangs up", func(t *testing.T) { call(t, p, p.a, p.b, p.ua.UserID, false, false) })
 	t.Run("b calls a, b hangs up", func(t *testing.T) { call(t, p, p.b, p.a, p.ub.UserID, false, true) })
 	t.Run("video: a calls b", func(t *testing.T) { call(t, p, p.a, p.b, p.ua.UserID, true, true) })
+	t.Run("b rejects a's call", func(t *testing.T) { reject(t, p) })
 }
 
-// TestReject checks that a rejected call ends on the caller's side.
-func TestReject(t *testing.T) {
-	p := newPair(t)
+// reject checks that a rejected call ends on the caller's side.
+func reject(t *testing.T, p pair) {
+	t.Cleanup(func() { endCall(p.a, p.b) })
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if _, err := p.a.PlaceCall(ctx, p.roomID, false); err != nil {
