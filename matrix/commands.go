@@ -22,14 +22,15 @@ func (c *Client) JoinRoom(ctx context.Context, roomIDOrAlias string) (id.RoomID,
 	if target == "" || (!strings.HasPrefix(target, "!") && !strings.HasPrefix(target, "#")) {
 		return "", fmt.Errorf("joining %q: not a room ID (!...) or alias (#...)", roomIDOrAlias)
 	}
+	// What the invite said, read before the join's sync can replace it.
+	c.mu.RLock()
+	row := c.rooms[id.RoomID(target)]
+	c.mu.RUnlock()
 	resp, err := c.cli.JoinRoom(ctx, target, nil)
 	if err != nil {
 		return "", fmt.Errorf("joining %s: %w", target, c.scrub(err))
 	}
-	c.mu.RLock()
-	row := c.rooms[resp.RoomID]
-	c.mu.RUnlock()
-	if row != nil && row.Membership == event.MembershipInvite && row.InviteDirect && row.Inviter != "" {
+	if row != nil && row.ID == resp.RoomID && row.Membership == event.MembershipInvite && row.InviteDirect && row.Inviter != "" {
 		// Accepting a DM invite: record it in m.direct as Element does.
 		if err := c.addDirect(ctx, row.Inviter, resp.RoomID); err != nil {
 			c.log.Warn().Err(err).Msg("recording the DM in m.direct")
