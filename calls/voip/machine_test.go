@@ -367,7 +367,12 @@ func FuzzParse(f *testing.F) {
 	f.Add("m.call.candidates", []byte(`{"call_id":"c","candidates":[{"candidate":""}]}`))
 	f.Fuzz(func(t *testing.T, typ string, raw []byte) {
 		h := newHarness(t, bob, "BOBDEV")
-		h.m.HandleBatch(t0, []Signal{{RoomID: room, Sender: alice, Type: typ, Content: raw}})
+		var batch []Signal
+		for k := range handled {
+			batch = append(batch, Signal{RoomID: room, Sender: alice, Type: k, Content: raw})
+		}
+		batch = append(batch, Signal{RoomID: room, Sender: alice, Type: typ, Content: raw})
+		h.m.HandleBatch(t0, batch)
 		h.m.Tick(t0.Add(time.Hour))
 	})
 }
