@@ -25,6 +25,9 @@ import (
 	"github.com/termatrix/termatrix/sanitize"
 )
 
+// maxBatch is the most client updates applied in one redraw.
+const maxBatch = 64
+
 // Options builds a UI.
 type Options struct {
 	// Screen is where the UI draws; nil means the real terminal. Tests pass
@@ -183,9 +186,25 @@ func (u *UI) attach(c *matrix.Client, ctl *calls.Controller) {
 				if !ok {
 					return
 				}
+				// Apply what else is already waiting in the same redraw.
+				batch := []matrix.Update{up}
+			more:
+				for len(batch) < maxBatch {
+					select {
+					case next, ok := <-updates:
+						if !ok {
+							break more
+						}
+						batch = append(batch, next)
+					default:
+						break more
+					}
+				}
 				u.queue(func() {
-					if u.s.client == c {
-						u.handleUpdate(up)
+					for _, up := range batch {
+						if u.s.client == c {
+							u.handleUpdate(up)
+						}
 					}
 				})
 			}
