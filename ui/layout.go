@@ -89,8 +89,15 @@ func (u *UI) build() {
 	w.composer.SetPlaceholder("Type a message, or /help")
 	w.composer.SetInputCapture(u.composerKey)
 	w.composer.SetChangedFunc(u.composerChanged)
-	w.voiceBtn = tview.NewButton(u.buttonLabel("Voice", ActVoice)).SetSelectedFunc(func() { u.callAction(ActVoice) })
-	w.videoBtn = tview.NewButton(u.buttonLabel("Video", ActVideo)).SetSelectedFunc(func() { u.callAction(ActVideo) })
+	// A click focuses a button; give the focus back to the composer.
+	w.voiceBtn = tview.NewButton(u.buttonLabel("Voice", ActVoice)).SetSelectedFunc(func() {
+		u.callAction(ActVoice)
+		u.app.SetFocus(u.w.composer)
+	})
+	w.videoBtn = tview.NewButton(u.buttonLabel("Video", ActVideo)).SetSelectedFunc(func() {
+		u.callAction(ActVideo)
+		u.app.SetFocus(u.w.composer)
+	})
 	for _, b := range []*tview.Button{w.voiceBtn, w.videoBtn} {
 		b.SetStyle(tcell.StyleDefault.Background(tcell.ColorDarkCyan).Foreground(tcell.ColorWhite))
 		b.SetActivatedStyle(tcell.StyleDefault.Background(tcell.ColorTeal).Foreground(tcell.ColorWhite))
@@ -153,8 +160,15 @@ func (u *UI) setRooms(rooms []matrix.Room) {
 	}
 	u.w.roomList.SetSelected(u.s.current)
 	u.refreshHeader()
-	if r, ok := u.w.roomList.Room(u.s.current); ok && r.Membership == event.MembershipInvite {
-		u.refreshPlaceholder()
+	if r, ok := u.w.roomList.Room(u.s.current); ok {
+		switch {
+		case r.Membership == event.MembershipInvite:
+			u.refreshPlaceholder()
+		case u.w.slot.tv == nil:
+			// An invite was accepted (here or elsewhere): show the timeline.
+			u.w.slot.tv = u.timeline(u.s.current)
+			u.markRead()
+		}
 	}
 	if _, ok := u.w.roomList.Room(u.s.current); !ok && u.s.current != "" {
 		// The room is gone (left): open another.

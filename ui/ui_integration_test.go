@@ -330,4 +330,7 @@ func TestVoiceButtonClickReachesCalls(t *testing.T) {
 		t.Fatal("no Voice button on the screen")
 	}
 	uitest.WaitFor(t, screen, "You cannot place a call with yourself.", waitLong)
+	// The focus is back in the composer: typing goes there.
+	uitest.Type(screen, "still typing here")
+	uitest.WaitFor(t, screen, "still typing here", waitLong)
 }
