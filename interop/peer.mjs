@@ -5,7 +5,7 @@
 // SIGTERM or SIGINT shut Chromium down and remove the profile directory.
 //
 // Commands: start {baseUrl,userId,accessToken,deviceId,forceTURN,autoAnswer}, placeCall {roomId,video},
-// autoAnswer {on}, answer, hangup, reject, stats, peakFrequency {ms}, close. With --profile-dir DIR, Chromium's
+// autoAnswer {on}, answer, hangup, reject, stats, peakFrequency {ms}, hold {on}, restartIce, close. With --profile-dir DIR, Chromium's
 // profile goes to DIR (which the caller then removes); otherwise to a fresh temporary directory removed on exit.
 // With --fake-audio-file WAV, the fake microphone plays that file in a loop instead of beeping.
 
@@ -148,6 +148,10 @@ async function handle(msg) {
     case "reject":
     case "stats":
       return callPage(msg.cmd, []);
+    case "hold":
+      return callPage("hold", [!!msg.on]);
+    case "restartIce":
+      return callPage("restartIce", []);
     case "peakFrequency":
       return callPage("peakFrequency", [msg.ms ?? 1000]);
     case "close":

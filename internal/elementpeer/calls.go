@@ -219,3 +219,39 @@ func (p *Peer) PeakFrequency(ctx context.Context, d time.Duration) (Peak, error)
 	err := p.do(ctx, "peakFrequency", map[string]any{"ms": d.Milliseconds()}, &pk)
 	return pk, err
 }
+
+// HoldResult is the call after a hold or unhold has been negotiated.
+type HoldResult struct {
+	SignalingState string `json:"signalingState"`
+	RemoteOnHold   bool   `json:"remoteOnHold"`
+	// Directions are the transceivers' negotiated directions: "sendonly"
+	// while the peer is on hold, "sendrecv" after.
+	Directions []string `json:"directions"`
+}
+
+// Hold puts the peer on hold (on) or takes it off, as Element's hold button
+// does, and returns once the peer has answered the m.call.negotiate.
+func (p *Peer) Hold(ctx context.Context, on bool) (HoldResult, error) {
+	var r HoldResult
+	err := p.do(ctx, "hold", map[string]any{"on": on}, &r)
+	return r, err
+}
+
+// RestartResult is the call after an ICE restart.
+type RestartResult struct {
+	LocalUfragBefore   string `json:"localUfragBefore"`
+	LocalUfragAfter    string `json:"localUfragAfter"`
+	RemoteUfragBefore  string `json:"remoteUfragBefore"`
+	RemoteUfragAfter   string `json:"remoteUfragAfter"`
+	ICEConnectionState string `json:"iceConnectionState"`
+	State              string `json:"state"`
+}
+
+// RestartICE restarts ICE as matrix-js-sdk does after ICE fails (an offer
+// with new credentials in m.call.negotiate) and returns once the peer has
+// answered and ICE is connected again.
+func (p *Peer) RestartICE(ctx context.Context) (RestartResult, error) {
+	var r RestartResult
+	err := p.do(ctx, "restartIce", nil, &r)
+	return r, err
+}

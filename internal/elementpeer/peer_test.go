@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -224,6 +225,61 @@ func TestCallThroughTURN(t *testing.T) {
 	t.Run("b calls a, b hangs up", func(t *testing.T) { call(t, p, p.b, p.a, p.ub.UserID, false, true) })
 	t.Run("video: a calls b", func(t *testing.T) { call(t, p, p.a, p.b, p.ua.UserID, true, true) })
 	t.Run("b rejects a's call", func(t *testing.T) { reject(t, p) })
+	t.Run("a holds b, resumes, restarts ICE", func(t *testing.T) { holdAndRestart(t, p) })
+}
+
+// holdAndRestart checks the renegotiations Element makes mid-call (hold,
+// resume, ICE restart), each an m.call.negotiate answered by the peer.
+func holdAndRestart(t *testing.T, p pair) {
+	t.Cleanup(func() { endCall(p.a, p.b) })
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	defer cancel()
+	if _, err := p.a.PlaceCall(ctx, p.roomID, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.b.WaitIncoming(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.b.Answer(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.a.WaitState(ctx, elementpeer.StateConnected); err != nil {
+		t.Fatal(err)
+	}
+	h, err := p.a.Hold(ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("on hold: %+v", h)
+	if !h.RemoteOnHold || !slices.Contains(h.Directions, "sendonly") {
+		t.Errorf("after hold: %+v, want a sendonly transceiver", h)
+	}
+	if h, err = p.a.Hold(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	if h.RemoteOnHold || slices.Contains(h.Directions, "sendonly") {
+		t.Errorf("after resume: %+v, want sendrecv again", h)
+	}
+	r, err := p.a.RestartICE(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("ICE restart: %+v", r)
+	if r.LocalUfragAfter == r.LocalUfragBefore || r.RemoteUfragAfter == r.RemoteUfragBefore || r.State != elementpeer.StateConnected {
+		t.Errorf("ICE restart: %+v, want new credentials on both sides and the call connected", r)
+	}
+	before, err := p.b.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	after, err := p.b.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.InboundAudioPackets <= before.InboundAudioPackets {
+		t.Errorf("no audio after the ICE restart: %d then %d packets", before.InboundAudioPackets, after.InboundAudioPackets)
+	}
 }
 
 // reject checks that a rejected call ends on the caller's side.

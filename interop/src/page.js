@@ -240,6 +240,61 @@ class Peer {
   }
 
   /**
+   * Puts the peer on hold (or takes it off) the way Element's hold button does: transceivers go sendonly and
+   * matrix-js-sdk sends m.call.negotiate. Resolves once the peer's answer is applied (signalling stable again).
+   */
+  async hold(on) {
+    const call = this.mustCall();
+    const pc = call.peerConn;
+    if (!pc) throw new Error("the call has no peer connection yet");
+    await this.renegotiate(pc, () => call.setRemoteOnHold(on));
+    return {
+      signalingState: pc.signalingState,
+      remoteOnHold: call.isRemoteOnHold(),
+      directions: pc.getTransceivers().map((t) => t.currentDirection ?? ""),
+    };
+  }
+
+  /**
+   * Restarts ICE (as matrix-js-sdk does after ICE fails or disconnects): a new offer with fresh ICE credentials
+   * goes out in m.call.negotiate. Resolves once the answer is applied and ICE is connected again.
+   */
+  async restartIce() {
+    const call = this.mustCall();
+    const pc = call.peerConn;
+    if (!pc) throw new Error("the call has no peer connection yet");
+    const ufrag = () => /a=ice-ufrag:(\S+)/.exec(pc.localDescription?.sdp ?? "")?.[1] ?? "";
+    const remoteUfrag = () => /a=ice-ufrag:(\S+)/.exec(pc.remoteDescription?.sdp ?? "")?.[1] ?? "";
+    const before = { local: ufrag(), remote: remoteUfrag() };
+    await this.renegotiate(pc, () => pc.restartIce());
+    await until(() => ["connected", "completed"].includes(pc.iceConnectionState), 20000, "ICE to reconnect");
+    return {
+      localUfragBefore: before.local,
+      localUfragAfter: ufrag(),
+      remoteUfragBefore: before.remote,
+      remoteUfragAfter: remoteUfrag(),
+      iceConnectionState: pc.iceConnectionState,
+      state: call.state,
+    };
+  }
+
+  /** Runs change(), waits for the local offer it causes, then for the remote answer (signalling stable). */
+  async renegotiate(pc, change) {
+    let offered = false;
+    const onChange = () => {
+      if (pc.signalingState === "have-local-offer") offered = true;
+    };
+    pc.addEventListener("signalingstatechange", onChange);
+    try {
+      change();
+      await until(() => offered, 10000, "matrix-js-sdk's renegotiation offer");
+      await until(() => pc.signalingState === "stable", 20000, "the peer's answer to m.call.negotiate");
+    } finally {
+      pc.removeEventListener("signalingstatechange", onChange);
+    }
+  }
+
+  /**
    * Measures the remote audio's spectrum with a WebAudio AnalyserNode for about `ms` milliseconds and returns
    * the strongest frequency (averaged power per bin), so a test can check which tone the peer sends.
    */
