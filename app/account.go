@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/termatrix/termatrix/calls"
+	"github.com/termatrix/termatrix/calls/voip"
 	"github.com/termatrix/termatrix/config"
 	"github.com/termatrix/termatrix/matrix"
 )
@@ -37,10 +38,15 @@ func StartAccount(ctx context.Context, s *matrix.Session, dataDir, dbPath string
 	if err != nil {
 		return nil, fmt.Errorf("opening the account: %w", err)
 	}
-	ctl := calls.New(calls.Options{Client: c, Config: cfg, OneToOne: oneToOne(c, cfg)})
+	one := voip.New(voip.Options{Client: c, Calls: cfg.Calls, Audio: cfg.Audio})
+	ctl := calls.New(calls.Options{Client: c, Config: cfg, OneToOne: one})
 	runCtx, cancel := context.WithCancel(context.Background())
 	a := &Account{Client: c, Calls: ctl, cancel: cancel}
-	a.wg.Add(2)
+	a.wg.Add(3)
+	go func() {
+		defer a.wg.Done()
+		_ = one.Run(runCtx) // hangs up a live call when the account closes
+	}()
 	go func() {
 		defer a.wg.Done()
 		_ = c.Run(runCtx) // errors reach the UI as StatusChanged updates
@@ -51,12 +57,6 @@ func StartAccount(ctx context.Context, s *matrix.Session, dataDir, dbPath string
 	}()
 	return a, nil
 }
-
-// oneToOne returns the 1:1 call manager for the controller.
-//
-// WIRING POINT: package calls/voip provides the manager; until it has a
-// constructor, 1:1 calls are off and the controller says so plainly.
-func oneToOne(_ *matrix.Client, _ *config.Config) calls.OneToOne { return nil }
 
 // Close stops syncing and closes the store.
 func (a *Account) Close() error {
