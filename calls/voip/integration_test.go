@@ -413,3 +413,44 @@ func TestCallWithMissingDevice(t *testing.T) {
 	}
 	bob.wait(t, "ended", state(calls.CallEnded))
 }
+
+// Both call each other at once: the call with the lesser ID survives, the
+// other side takes it without ringing, and both end up in one connected call.
+func TestGlareBothCallAtOnce(t *testing.T) {
+	st := stack.Get(t)
+	alice := newPeer(t, st, "alice", peerOpts{tone: "tone:440"})
+	bob := newPeer(t, st, "bob", peerOpts{tone: "tone:1000"})
+	r := room(t, alice, bob)
+	errs := make(chan error, 2)
+	go func() { errs <- alice.mgr.PlaceCall(r, id.UserID(bob.user.UserID), false) }()
+	go func() { errs <- bob.mgr.PlaceCall(r, id.UserID(alice.user.UserID), false) }()
+	for i := 0; i < 2; i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	ac := alice.wait(t, "connected", state(calls.CallConnected))
+	bc := bob.wait(t, "connected", state(calls.CallConnected))
+	if ac.CallID != bc.CallID {
+		t.Fatalf("two different calls connected: %s and %s", ac.CallID, bc.CallID)
+	}
+	if ac.Incoming == bc.Incoming {
+		t.Fatalf("one side must have taken the other's call: %+v %+v", ac, bc)
+	}
+	for _, p := range []*peer{alice, bob} {
+		p.mu.Lock()
+		for _, s := range p.snaps {
+			if s.State == calls.CallRinging {
+				t.Errorf("%s rang during glare", p.user.UserID)
+			}
+		}
+		p.mu.Unlock()
+	}
+	time.Sleep(1200 * time.Millisecond)
+	if p := bob.heard(t, 440); p < 0.5 {
+		t.Errorf("bob did not hear alice (power %.2f)", p)
+	}
+	if p := alice.heard(t, 1000); p < 0.5 {
+		t.Errorf("alice did not hear bob (power %.2f)", p)
+	}
+}
