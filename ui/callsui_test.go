@@ -80,7 +80,7 @@ func TestShowLinkDialogCopiesWithOSC52(t *testing.T) {
 		t.Fatalf("dialog lacks the reason or the QR code:\n%s", text)
 	}
 	// The link is an OSC 8 hyperlink.
-	cells, _, _ := screen.GetContents()
+	cells, _, _ := uitest.Cells(screen)
 	linked := false
 	for _, c := range cells {
 		if c.Style == styleLink.Url(link) {

@@ -258,7 +258,7 @@ func TestHostileStringsRenderInert(t *testing.T) {
 			t.Errorf("screen lacks %q:\n%s", want, text)
 		}
 	}
-	cells, _, _ := screen.GetContents()
+	cells, _, _ := uitest.Cells(screen)
 	for _, c := range cells {
 		for _, r := range c.Runes {
 			if sanitize.Dropped(r) {

@@ -11,10 +11,29 @@ import (
 	"github.com/gdamore/tcell/v2"
 )
 
+// Cells returns a copy of the screen's cells, taken under the screen's
+// lock so that reading it never races with the UI drawing.
+func Cells(s tcell.SimulationScreen) (cells []tcell.SimCell, width, height int) {
+	cur, w, h := s.GetContents()
+	l, ok := s.(interface {
+		Lock()
+		Unlock()
+	})
+	if ok {
+		l.Lock()
+		defer l.Unlock()
+	}
+	cells = make([]tcell.SimCell, len(cur))
+	for i, c := range cur {
+		cells[i] = tcell.SimCell{Style: c.Style, Runes: append([]rune(nil), c.Runes...), Bytes: append([]byte(nil), c.Bytes...)}
+	}
+	return cells, w, h
+}
+
 // Dump returns the screen's contents as one string per row, trailing
 // spaces trimmed. Wide characters appear once.
 func Dump(s tcell.SimulationScreen) []string {
-	cells, w, h := s.GetContents()
+	cells, w, h := Cells(s)
 	rows := make([]string, 0, h)
 	for y := 0; y < h; y++ {
 		var b strings.Builder
