@@ -69,8 +69,9 @@ type UI struct {
 	w widgets
 	s state
 
-	callTicking atomic.Bool
-	stopOnce    sync.Once
+	callTicking   atomic.Bool
+	statusTicking atomic.Bool
+	stopOnce      sync.Once
 }
 
 // state is what the UI knows; touched only on the UI goroutine.
@@ -88,6 +89,7 @@ type state struct {
 	call        *calls.CallInfo
 	typing      map[id.RoomID][]id.UserID
 	sync        matrix.StatusChanged
+	syncAt      time.Time
 	message     string
 	messageErr  bool
 	showMembers bool
@@ -232,9 +234,9 @@ func (u *UI) attach(c *matrix.Client, ctl *calls.Controller) {
 				}
 			}
 		}()
-		u.wg.Add(1)
-		go u.tick(ctx)
 	}
+	u.wg.Add(1)
+	go u.tick(ctx)
 	u.setRooms(c.Rooms())
 	u.pages.SwitchToPage("main")
 	u.app.SetFocus(u.w.composer)
@@ -255,7 +257,8 @@ func (u *UI) resetState() {
 	}
 }
 
-// tick redraws the call panel's timer once a second while a call is connected.
+// tick redraws the call panel's timer once a second while a call is
+// connected, and the reconnect countdown while reconnecting.
 func (u *UI) tick(ctx context.Context) {
 	defer u.wg.Done()
 	t := time.NewTicker(time.Second)
@@ -267,6 +270,9 @@ func (u *UI) tick(ctx context.Context) {
 		case <-t.C:
 			if u.callTicking.Load() {
 				u.queue(u.refreshCallPanel)
+			}
+			if u.statusTicking.Load() {
+				u.queue(u.refreshStatus)
 			}
 		}
 	}
@@ -283,13 +289,15 @@ func (u *UI) detach() {
 	}
 	u.s.client, u.s.calls = nil, nil
 	u.callTicking.Store(false)
+	u.statusTicking.Store(false)
 }
 
 // handleUpdate applies one client update.
 func (u *UI) handleUpdate(up matrix.Update) {
 	switch up := up.(type) {
 	case matrix.StatusChanged:
-		u.s.sync = up
+		u.s.sync, u.s.syncAt = up, time.Now()
+		u.statusTicking.Store(up.State == matrix.StateReconnecting && up.RetryIn > 0)
 		u.refreshStatus()
 	case matrix.RoomsChanged:
 		u.setRooms(up.Rooms)

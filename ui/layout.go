@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
@@ -405,7 +406,11 @@ func (u *UI) refreshStatus() {
 	case st.State == matrix.StateSynced:
 		line = append(line, Segment{" synced", bg.Foreground(tcell.ColorLightGreen)})
 	case st.State == matrix.StateReconnecting:
-		txt := fmt.Sprintf(" reconnecting in %ds", int(st.RetryIn.Seconds()+0.5))
+		left := st.RetryIn
+		if !u.s.syncAt.IsZero() {
+			left -= time.Since(u.s.syncAt)
+		}
+		txt := fmt.Sprintf(" reconnecting in %ds", max(int(left.Seconds()+0.5), 0))
 		if st.Err != nil {
 			txt += " (" + sanitize.Line(st.Err.Error()) + ")"
 		}
