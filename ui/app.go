@@ -237,6 +237,13 @@ func (u *UI) attach(c *matrix.Client, ctl *calls.Controller) {
 	}
 	u.wg.Add(1)
 	go u.tick(ctx)
+	if ctl != nil {
+		// Events published before the subscription are not replayed: ask.
+		if info, ok := ctl.ActiveCall(); ok {
+			u.s.call = &info
+			u.callTicking.Store(info.State == calls.CallConnected)
+		}
+	}
 	u.setRooms(c.Rooms())
 	u.pages.SwitchToPage("main")
 	u.app.SetFocus(u.w.composer)
@@ -369,6 +376,18 @@ func (u *UI) noteState(roomID id.RoomID, ev *event.Event) {
 	}
 }
 
+// conference returns a room's Jitsi conference, asking the controller
+// the first time (events published before the UI subscribed are not
+// replayed).
+func (u *UI) conference(roomID id.RoomID) *calls.Conference {
+	conf, known := u.s.conferences[roomID]
+	if !known && u.s.calls != nil && roomID != "" {
+		conf = u.s.calls.Conference(roomID)
+		u.s.conferences[roomID] = conf
+	}
+	return conf
+}
+
 // handleCallEvent applies one calls controller event.
 func (u *UI) handleCallEvent(ev calls.Event) {
 	switch ev := ev.(type) {
@@ -377,11 +396,7 @@ func (u *UI) handleCallEvent(ev calls.Event) {
 	case calls.ShowLink:
 		u.showLink(ev)
 	case calls.ConferenceChanged:
-		if ev.Conference == nil {
-			delete(u.s.conferences, ev.RoomID)
-		} else {
-			u.s.conferences[ev.RoomID] = ev.Conference
-		}
+		u.s.conferences[ev.RoomID] = ev.Conference // nil: known to have none
 		u.refreshBanner()
 	case calls.CallChanged:
 		info := ev.Call

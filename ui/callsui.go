@@ -57,13 +57,13 @@ func (u *UI) callAction(act Action) {
 		switch {
 		case active != nil:
 			ctl.Hangup(active.RoomID)
-		case u.s.conferences[room] != nil:
+		case u.conference(room) != nil:
 			u.confirmEnd()
 		default:
 			u.say(false, "No call in progress here.")
 		}
 	case ActJoin:
-		conf := u.s.conferences[room]
+		conf := u.conference(room)
 		switch {
 		case conf == nil:
 			u.say(false, "There is no conference in this room.")
@@ -73,7 +73,7 @@ func (u *UI) callAction(act Action) {
 			ctl.JoinConference(room)
 		}
 	case ActEndConference:
-		if u.s.conferences[room] == nil {
+		if u.conference(room) == nil {
 			u.say(false, "There is no conference in this room.")
 			return
 		}
@@ -84,7 +84,7 @@ func (u *UI) callAction(act Action) {
 // confirmEnd asks before removing the room's conference for everyone.
 func (u *UI) confirmEnd() {
 	room := u.s.current
-	conf := u.s.conferences[room]
+	conf := u.conference(room)
 	if conf == nil || u.s.calls == nil {
 		return
 	}
@@ -113,7 +113,7 @@ func (u *UI) confirmEnd() {
 
 // refreshBanner shows the open room's conference, if any.
 func (u *UI) refreshBanner() {
-	conf := u.s.conferences[u.s.current]
+	conf := u.conference(u.s.current)
 	if conf == nil {
 		u.w.banner.SetLines()
 		u.w.center.ResizeItem(u.w.banner, 0, 0)
