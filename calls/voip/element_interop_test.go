@@ -3,7 +3,9 @@ package voip_test
 import (
 	"context"
 	"math"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/termatrix/termatrix/calls"
+	"github.com/termatrix/termatrix/calls/audio"
 	"github.com/termatrix/termatrix/internal/elementpeer"
 	"github.com/termatrix/termatrix/internal/teststack"
 )
@@ -133,6 +136,45 @@ func (r *elementRig) endAll() {
 			_, _ = r.el.WaitHangup(ctx)
 		}
 	}
+}
+
+// connectOurCall places a voice call from us to Element, has Element answer,
+// waits until both sides are connected and returns the call ID.
+func (r *elementRig) connectOurCall(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	from := r.mark()
+	if err := r.us.mgr.PlaceCall(r.room, id.UserID(r.eu.UserID), false); err != nil {
+		t.Fatal(err)
+	}
+	in, err := r.el.WaitIncoming(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.el.Answer(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.el.WaitState(ctx, elementpeer.StateConnected); err != nil {
+		t.Fatal(err)
+	}
+	r.waitAfter(t, from, "connected", func(c calls.CallInfo) bool {
+		return c.CallID == in.CallID && c.State == calls.CallConnected
+	})
+	return in.CallID
+}
+
+// played returns how many samples our sink has written in the current call.
+func (r *elementRig) played(t *testing.T) int {
+	t.Helper()
+	f, err := os.Open(r.us.out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	samples, _, err := audio.ReadWAV(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(samples)
 }
 
 // checkMedia asserts, on a connected call, that both sides relay through
@@ -307,6 +349,69 @@ func TestElementInterop(t *testing.T) {
 		}
 		if _, ok := r.el.StateTime(elementpeer.StateConnected); ok {
 			t.Error("Element's rejected call connected")
+		}
+	})
+
+	t.Run("Element restarts ICE; we answer its negotiate and media goes on", func(t *testing.T) {
+		t.Cleanup(r.endAll)
+		callID := r.connectOurCall(t, ctx)
+		rs, err := r.el.RestartICE(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("ICE restart: %+v", rs)
+		if rs.RemoteUfragAfter == rs.RemoteUfragBefore {
+			t.Errorf("our answer to the ICE restart kept ICE credentials %q", rs.RemoteUfragAfter)
+		}
+		if c, ok := r.us.mgr.Active(); !ok || c.CallID != callID || c.State != calls.CallConnected {
+			t.Fatalf("our call after the ICE restart: %+v (active %v)", c, ok)
+		}
+		played := r.played(t)
+		before, err := r.el.Stats(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(1200 * time.Millisecond)
+		after, err := r.el.Stats(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after.InboundAudioPackets <= before.InboundAudioPackets || after.LocalCandidateType != "relay" {
+			t.Errorf("after the ICE restart Element gets %d then %d packets over %s", before.InboundAudioPackets,
+				after.InboundAudioPackets, after.LocalCandidateType)
+		}
+		if got := r.played(t) - played; got < audio.SampleRate {
+			t.Fatalf("after the ICE restart we played %d samples of Element's audio in 1.2 s", got)
+		}
+		if p := r.us.heard(t, elementTone); p < 0.5 {
+			t.Errorf("after the ICE restart we no longer hear Element's tone (share %.2f)", p)
+		}
+	})
+
+	t.Run("Element holds us and resumes; we answer each negotiate", func(t *testing.T) {
+		if os.Getenv("TERMATRIX_TEST_HOLD") == "" {
+			// pion (v4.2.26) answers an offer whose audio is sendonly with
+			// a=sendrecv when it has a local track; Chromium then refuses the
+			// answer ("Incompatible receive direction") and Element's hold
+			// never completes. voip must answer recvonly (e.g. by rewriting
+			// the answer's direction from the offer's) before this can run.
+			t.Skip("known gap: our answer to a hold offer is sendrecv; set TERMATRIX_TEST_HOLD=1 to run")
+		}
+		t.Cleanup(r.endAll)
+		r.connectOurCall(t, ctx)
+		h, err := r.el.Hold(ctx, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("Element on hold: %+v", h)
+		if !slices.Contains(h.Directions, "sendonly") {
+			t.Errorf("after hold Element's transceivers are %v: our answer should make them sendonly", h.Directions)
+		}
+		if h, err = r.el.Hold(ctx, false); err != nil {
+			t.Fatal(err)
+		}
+		if slices.Contains(h.Directions, "sendonly") {
+			t.Errorf("after resume Element's transceivers are %v, want sendrecv", h.Directions)
 		}
 	})
 

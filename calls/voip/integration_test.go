@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
 	"github.com/termatrix/termatrix/calls"
@@ -43,6 +44,7 @@ type peerOpts struct {
 	lifetimeMs int
 	quiet      bool // log warnings only
 	direct     bool // allow direct paths (forceRelay off)
+	iceFailed  time.Duration
 }
 
 func newPeer(t testing.TB, st *teststack.Stack, name string, o peerOpts) *peer {
@@ -80,10 +82,11 @@ func newPeer(t testing.TB, st *teststack.Stack, name string, o peerOpts) *peer {
 		level = zerolog.WarnLevel
 	}
 	p.mgr = voip.New(voip.Options{
-		Client: cli,
-		Calls:  config.Calls{ForceRelay: !o.direct, LifetimeMs: o.lifetimeMs},
-		Audio:  config.Audio{Input: o.tone, Output: "file:" + p.out},
-		Log:    zerolog.New(zerolog.NewTestWriter(t)).With().Timestamp().Str("peer", name).Logger().Level(level),
+		Client:           cli,
+		Calls:            config.Calls{ForceRelay: !o.direct, LifetimeMs: o.lifetimeMs},
+		Audio:            config.Audio{Input: o.tone, Output: "file:" + p.out},
+		ICEFailedTimeout: o.iceFailed,
+		Log:              zerolog.New(zerolog.NewTestWriter(t)).With().Timestamp().Str("peer", name).Logger().Level(level),
 	})
 	snaps, stop := p.mgr.Subscribe()
 	go func() {
@@ -452,5 +455,57 @@ func TestGlareBothCallAtOnce(t *testing.T) {
 	}
 	if p := alice.heard(t, 1000); p < 0.5 {
 		t.Errorf("alice did not hear bob (power %.2f)", p)
+	}
+}
+
+// Relay-only with no TURN server there is no path at all: ICE fails, the
+// caller restarts it once through m.call.negotiate, and then the call is
+// hung up with ice_failed; both sides say the connection failed.
+func TestCallICEFailure(t *testing.T) {
+	st := teststack.ForTest(t, teststack.Options{})
+	alice := newPeer(t, st, "alice", peerOpts{iceFailed: 2 * time.Second})
+	bob := newPeer(t, st, "bob", peerOpts{iceFailed: 2 * time.Second})
+	r := room(t, alice, bob)
+	if err := alice.mgr.PlaceCall(r, id.UserID(bob.user.UserID), false); err != nil {
+		t.Fatal(err)
+	}
+	bob.wait(t, "ringing", state(calls.CallRinging))
+	if err := bob.mgr.Answer(r); err != nil {
+		t.Fatal(err)
+	}
+	ae := alice.wait(t, "ended", state(calls.CallEnded))
+	be := bob.wait(t, "ended", state(calls.CallEnded))
+	if ae.EndReason != "connection failed" || be.EndReason != "connection failed" {
+		t.Fatalf("end reasons %q / %q", ae.EndReason, be.EndReason)
+	}
+	// The restart went through m.call.negotiate both ways before an
+	// ice_failed hangup.
+	var evs []*event.Event
+	got := ""
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		var err error
+		if evs, err = bob.cli.Timeline(r, 50); err != nil {
+			t.Fatal(err)
+		}
+		var seq []string
+		for _, ev := range evs {
+			if strings.HasPrefix(ev.Type.Type, "m.call.") {
+				seq = append(seq, string(ev.Sender)[1:4]+":"+strings.TrimPrefix(ev.Type.Type, "m.call."))
+			}
+		}
+		got = strings.Join(seq, " ")
+		if strings.Contains(got, "hangup") {
+			break
+		}
+	}
+	if !strings.Contains(got, "ali:negotiate") || !strings.Contains(got, "bob:negotiate") || !strings.HasSuffix(got, "hangup") {
+		t.Fatalf("call events %s", got)
+	}
+	for _, ev := range evs {
+		if ev.Type.Type == "m.call.hangup" {
+			if r, _ := ev.Content.Raw["reason"].(string); r != "ice_failed" {
+				t.Fatalf("hangup reason %q", r)
+			}
+		}
 	}
 }

@@ -42,6 +42,9 @@ type Options struct {
 	// CandidateDelay batches local candidates sent after the invite or
 	// answer; 200 ms if zero.
 	CandidateDelay time.Duration
+	// ICEFailedTimeout is how long ICE may go without connectivity before
+	// it counts as failed (then restart, then hangup ice_failed); 15 s if zero.
+	ICEFailedTimeout time.Duration
 }
 
 // Timings are the moments of one call, for set-up benchmarks.
@@ -101,7 +104,12 @@ func New(o Options) *Manager {
 		timings: map[string]*Timings{}, subs: map[*subscriber]struct{}{}, last: map[string]calls.CallInfo{},
 		sendQ: make(chan Send, 1024),
 	}
+	if o.ICEFailedTimeout <= 0 {
+		o.ICEFailedTimeout = 15 * time.Second
+	}
+	m.o = o
 	m.mc = mediaConfig{forceRelay: o.Calls.ForceRelay, input: o.Audio.Input, output: o.Audio.Output,
+		iceFailed: o.ICEFailedTimeout,
 		logf: func(f string, a ...any) { m.log.Warn().Msgf(f, a...) }}
 	lifetime := time.Duration(o.Calls.LifetimeMs) * time.Millisecond
 	m.machine = NewMachine(MachineConfig{
@@ -534,7 +542,8 @@ func (m *Manager) iceFailed(callID string, med *callMedia) {
 		med.mu.Lock()
 		med.restarted = true
 		med.mu.Unlock()
-		time.AfterFunc(15*time.Second, func() {
+		// Give the caller's restart its full chance before giving up.
+		time.AfterFunc(2*m.o.ICEFailedTimeout+5*time.Second, func() {
 			m.post(func() {
 				if m.media[callID] == med && med.pc.ICEConnectionState() != webrtc.ICEConnectionStateConnected &&
 					med.pc.ICEConnectionState() != webrtc.ICEConnectionStateCompleted {

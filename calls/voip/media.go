@@ -30,6 +30,7 @@ type mediaConfig struct {
 	forceRelay bool
 	input      string // audio.input setting
 	output     string // audio.output setting
+	iceFailed  time.Duration
 	logf       func(string, ...any)
 }
 
@@ -109,7 +110,11 @@ func newAPI(cfg mediaConfig) (*webrtc.API, error) {
 		return nil, fmt.Errorf("interceptors: %w", err)
 	}
 	se := webrtc.SettingEngine{}
-	se.SetICETimeouts(5*time.Second, 15*time.Second, 2*time.Second)
+	failed := cfg.iceFailed
+	if failed <= 0 {
+		failed = 15 * time.Second
+	}
+	se.SetICETimeouts(min(5*time.Second, failed/2), failed, 2*time.Second)
 	se.SetIncludeLoopbackCandidate(true)
 	// pion waits 2 s before nominating a relay pair in case a better one
 	// turns up; relay-only there is none, and otherwise a shorter wait
