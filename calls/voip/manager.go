@@ -110,7 +110,7 @@ func New(o Options) *Manager {
 	m.o = o
 	m.mc = mediaConfig{forceRelay: o.Calls.ForceRelay, input: o.Audio.Input, output: o.Audio.Output,
 		iceFailed: o.ICEFailedTimeout,
-		logf: func(f string, a ...any) { m.log.Warn().Msgf(f, a...) }}
+		logf:      func(f string, a ...any) { m.log.Warn().Msgf(f, a...) }}
 	lifetime := time.Duration(o.Calls.LifetimeMs) * time.Millisecond
 	m.machine = NewMachine(MachineConfig{
 		UserID: o.Client.UserID(), PartyID: string(o.Client.DeviceID()), Lifetime: lifetime,
