@@ -51,6 +51,15 @@ func offlineUI(t *testing.T, clip *lockedBuffer) (*UI, tcell.SimulationScreen) {
 	if err := screen.Init(); err != nil {
 		t.Fatal(err)
 	}
+	u := offlineUIOn(t, screen, clip)
+	// Size the screen once Run has initialised it (Init resets the size).
+	u.queue(func() { screen.SetSize(130, 50) })
+	return u, screen
+}
+
+// offlineUIOn is offlineUI on any screen.
+func offlineUIOn(t *testing.T, screen tcell.Screen, clip *lockedBuffer) *UI {
+	t.Helper()
 	cfg := &config.Config{Keys: defaultKeys(), UI: config.UI{OSC8Links: true}}
 	u, err := New(Options{Screen: screen, Config: cfg, Clipboard: clip,
 		Login: func(context.Context, matrix.LoginParams) (*matrix.Client, *calls.Controller, error) {
@@ -62,9 +71,8 @@ func offlineUI(t *testing.T, clip *lockedBuffer) (*UI, tcell.SimulationScreen) {
 	done := make(chan struct{})
 	go func() { _ = u.Run(); close(done) }()
 	t.Cleanup(func() { u.Stop(); <-done })
-	// Size the screen once Run has initialised it (Init resets the size).
-	u.queue(func() { screen.SetSize(130, 50); u.pages.SwitchToPage("main"); u.app.SetFocus(u.w.composer) })
-	return u, screen
+	u.queue(func() { u.pages.SwitchToPage("main"); u.app.SetFocus(u.w.composer) })
+	return u
 }
 
 func TestShowLinkDialogCopiesWithOSC52(t *testing.T) {
