@@ -71,6 +71,7 @@ var (
 	styleLink     = tcell.StyleDefault.Foreground(tcell.ColorBlue).Underline(true)
 	styleError    = tcell.StyleDefault.Foreground(tcell.ColorRed)
 	styleDeleted  = tcell.StyleDefault.Foreground(tcell.ColorGray).Italic(true)
+	styleMention  = tcell.StyleDefault.Foreground(tcell.ColorWhite).Background(tcell.ColorMaroon).Bold(true)
 	senderColours = []tcell.Color{
 		tcell.ColorGreen, tcell.ColorAqua, tcell.ColorFuchsia, tcell.ColorYellow,
 		tcell.ColorLime, tcell.ColorOrange, tcell.ColorViolet, tcell.ColorSkyblue,
@@ -257,6 +258,9 @@ func (r *renderer) message(content obj) []Line {
 	}
 
 	head := Line{timestamp(ev, r.rc)}
+	if r.mentionsMe(body) {
+		head[0].Style = styleMention
+	}
 	indentWidth := 6
 	if msgtype == "m.emote" {
 		head = append(head, Segment{"* ", styleText}, Segment{r.sender(), senderStyle(ev.Sender)}, Segment{" ", styleText})
@@ -287,6 +291,27 @@ func (r *renderer) message(content obj) []Line {
 		out[last] = append(out[last], Segment{" (sending…)", styleDim})
 	}
 	return out
+}
+
+// mentionsMe says whether someone else's message names the user (by user
+// ID, localpart or display name).
+func (r *renderer) mentionsMe(body string) bool {
+	own := r.rc.Own
+	if own == "" || r.ev.Sender == own {
+		return false
+	}
+	lower := strings.ToLower(body)
+	local, _, _ := strings.Cut(strings.TrimPrefix(string(own), "@"), ":")
+	names := []string{string(own), local}
+	if r.rc.Name != nil {
+		names = append(names, r.rc.Name(own))
+	}
+	for _, n := range names {
+		if len(n) >= 2 && strings.Contains(lower, strings.ToLower(n)) {
+			return true
+		}
+	}
+	return false
 }
 
 func copyObj(o obj) obj {

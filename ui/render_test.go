@@ -186,3 +186,15 @@ func FuzzRender(f *testing.F) {
 		checkLines(t, Render(&ev, rc, ItemState{Edit: &ev, Failed: true}))
 	})
 }
+
+func TestRenderMentionHighlighted(t *testing.T) {
+	ev := mkEvent(t, `{"type":"m.room.message","sender":"@alice:hs","origin_server_ts":1,"content":{"msgtype":"m.text","body":"hey Bob, look"}}`)
+	lines := Render(ev, testContext(), ItemState{})
+	if lines[0][0].Style != styleMention {
+		t.Error("a message naming the user is not highlighted")
+	}
+	ev = mkEvent(t, `{"type":"m.room.message","sender":"@alice:hs","origin_server_ts":1,"content":{"msgtype":"m.text","body":"hey all"}}`)
+	if Render(ev, testContext(), ItemState{})[0][0].Style == styleMention {
+		t.Error("a plain message is highlighted")
+	}
+}

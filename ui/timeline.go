@@ -358,6 +358,11 @@ func (t *TimelineView) Draw(screen tcell.Screen) {
 			drawText(screen, x, line, w, "loading older messages…", styleDim)
 		}
 	}
+	if !t.follow && t.anchor < len(t.items)-1 {
+		hint := " ↓ newer "
+		hw := textWidth(hint)
+		drawText(screen, x+max(w-hw, 0), y+h-1, w, hint, styleMention)
+	}
 	if i < 0 && !t.reachedStart && !t.loading && t.onReachTop != nil {
 		t.loading = true
 		t.onReachTop()

@@ -55,8 +55,11 @@ func TestTimelineScrollAndEdits(t *testing.T) {
 	}
 	tv.PageUp()
 	text = drawTimeline(s, tv)
-	if strings.Contains(text, "message 49") || !strings.Contains(text, "message 45") {
+	if strings.Contains(text, "message 49") || !strings.Contains(text, "message 44") {
 		t.Fatalf("page up did not scroll:\n%s", text)
+	}
+	if !strings.Contains(text, "↓ newer") {
+		t.Fatalf("no hint of newer messages:\n%s", text)
 	}
 	tv.PageDown()
 	tv.PageDown()
