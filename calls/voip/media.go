@@ -224,9 +224,9 @@ func (m *callMedia) makeOffer(ctx context.Context, restart bool) (SessionDescrip
 	if err := m.pc.SetLocalDescription(offer); err != nil {
 		return SessionDescription{}, fmt.Errorf("set local offer: %w", err)
 	}
-	if !restart {
-		m.waitGathering(ctx)
-	}
+	// An ICE restart gathers anew: waiting lets the new candidates ride
+	// in the negotiate too, rather than trickle after it.
+	m.waitGathering(ctx)
 	ld := m.pc.LocalDescription()
 	return SessionDescription{Type: "offer", SDP: ld.SDP}, nil
 }
@@ -287,7 +287,7 @@ func (m *callMedia) negotiate(ctx context.Context, desc SessionDescription) (*Se
 	if err := m.setRemote(desc); err != nil {
 		return nil, err
 	}
-	ans, err := m.makeAnswer(ctx, false)
+	ans, err := m.makeAnswer(ctx, true)
 	if err != nil {
 		return nil, err
 	}
