@@ -25,6 +25,7 @@ func newDialog(title string, lines []Line, hint string) *dialog {
 	return &dialog{Box: tview.NewBox(), title: title, lines: lines, hint: hint, maxW: 100}
 }
 
+// Draw draws the box centred in the dialog's rect.
 func (d *dialog) Draw(screen tcell.Screen) {
 	sx, sy, sw, sh := d.GetRect()
 	w := min(sw-2, d.maxW)
@@ -76,6 +77,7 @@ func (d *dialog) Draw(screen tcell.Screen) {
 	}
 }
 
+// InputHandler gives keys to onKey first, then scrolls or closes.
 func (d *dialog) InputHandler() func(event *tcell.EventKey, setFocus func(p tview.Primitive)) {
 	return d.WrapInputHandler(func(ev *tcell.EventKey, setFocus func(p tview.Primitive)) {
 		if d.onKey != nil && d.onKey(ev) {

@@ -53,6 +53,7 @@ func (s *timelineSlot) current() tview.Primitive {
 	return s.placeholder
 }
 
+// Draw draws the open room's timeline or the placeholder.
 func (s *timelineSlot) Draw(screen tcell.Screen) {
 	x, y, w, h := s.GetRect()
 	p := s.current()
@@ -60,6 +61,7 @@ func (s *timelineSlot) Draw(screen tcell.Screen) {
 	p.Draw(screen)
 }
 
+// MouseHandler passes mouse events to what is shown.
 func (s *timelineSlot) MouseHandler() func(action tview.MouseAction, event *tcell.EventMouse, setFocus func(p tview.Primitive)) (consumed bool, capture tview.Primitive) {
 	return s.current().MouseHandler()
 }

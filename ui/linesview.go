@@ -47,6 +47,7 @@ func (v *linesView) Rows(width int) int {
 	return n
 }
 
+// Draw draws the lines from the scroll offset.
 func (v *linesView) Draw(screen tcell.Screen) {
 	v.Box.DrawForSubclass(screen, v)
 	x, y, w, h := v.GetInnerRect()
