@@ -264,7 +264,11 @@ func (m *callMedia) makeAnswer(ctx context.Context, wait bool) (SessionDescripti
 	if wait {
 		m.waitGathering(ctx)
 	}
-	return SessionDescription{Type: "answer", SDP: m.pc.LocalDescription().SDP}, nil
+	sdp := m.pc.LocalDescription().SDP
+	if rd := m.pc.RemoteDescription(); rd != nil {
+		sdp = conformDirections(rd.SDP, sdp)
+	}
+	return SessionDescription{Type: "answer", SDP: sdp}, nil
 }
 
 // negotiate handles a remote m.call.negotiate: an offer is answered (or
