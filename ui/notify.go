@@ -3,8 +3,6 @@ package ui
 import (
 	"os/exec"
 
-	"maunium.net/go/mautrix/event"
-
 	"github.com/termatrix/termatrix/matrix"
 	"github.com/termatrix/termatrix/sanitize"
 )
@@ -55,4 +53,3 @@ func notifySend(title, body string) error {
 	return exec.Command("notify-send", "--app-name=termatrix", "--", title, body).Run()
 }
 
-var _ = event.EventMessage

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"fmt"
 	"hash/fnv"
 	"net/url"
 	"strings"
@@ -519,9 +518,4 @@ func safeLink(raw string) string {
 		return ""
 	}
 	return s
-}
-
-// debugString describes an event for error messages.
-func debugString(ev *event.Event) string {
-	return fmt.Sprintf("%s %s", sanitize.Line(ev.Type.Type), sanitize.Line(string(ev.ID)))
 }
