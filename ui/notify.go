@@ -52,4 +52,3 @@ func (u *UI) notify(n matrix.Notify) {
 func notifySend(title, body string) error {
 	return exec.Command("notify-send", "--app-name=termatrix", "--", title, body).Run()
 }
-
