@@ -335,12 +335,7 @@ func (m *callMedia) connected() {
 			}
 		}
 	}
-	codec := ""
-	if m.sender != nil {
-		if p := m.sender.GetParameters(); len(p.Codecs) > 0 {
-			codec = codecName(p.Codecs[0].RTPCodecCapability)
-		}
-	}
+	codec := codecName(m.track.Codec()) // what we send; what we receive wins
 	m.mu.Lock()
 	m.path = path
 	if m.codec == "" {
@@ -397,7 +392,6 @@ func (m *callMedia) sendAudio() {
 	}
 	pcm := make([]int16, audio.FrameSamples)
 	var payload []byte
-	alaw := m.sender != nil && strings.EqualFold(m.sender.GetParameters().Codecs[0].MimeType, webrtc.MimeTypePCMA)
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -412,11 +406,9 @@ func (m *callMedia) sendAudio() {
 		if m.muted.Load() {
 			clear(pcm)
 		}
-		if alaw {
-			payload = audio.EncodeALaw(payload[:0], pcm)
-		} else {
-			payload = audio.EncodeULaw(payload[:0], pcm)
-		}
+		// The track is PCMU: it binds to PCMU's payload type whatever
+		// order the peer listed the codecs in. PCMA is for receiving.
+		payload = audio.EncodeULaw(payload[:0], pcm)
 		if err := m.track.WriteSample(media.Sample{Data: payload, Duration: 20 * time.Millisecond}); err != nil && !errors.Is(err, context.Canceled) {
 			m.logf("voip: call %s: write audio: %v", m.callID, err)
 			return
