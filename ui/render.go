@@ -229,7 +229,7 @@ func (r *renderer) message(content obj) []Line {
 	}
 	var out []Line
 	if reply := content.replyTo(); reply != "" {
-		out = append(out, r.quote(id.EventID(reply)))
+		out = append(out, r.quote(id.EventID(reply), body))
 		body = stripReplyFallback(body)
 	}
 
@@ -321,14 +321,18 @@ func copyObj(o obj) obj {
 	return c
 }
 
-// quote renders the line a reply quotes.
-func (r *renderer) quote(target id.EventID) Line {
+// quote renders the line a reply quotes: from the original event when it
+// is loaded, else from the body's reply fallback ("> <@bob:hs> text").
+func (r *renderer) quote(target id.EventID, body string) Line {
 	line := Line{{"      ┃ ", styleQuote}}
 	var orig *event.Event
 	if r.rc.Lookup != nil {
 		orig = r.rc.Lookup(target)
 	}
 	if orig == nil {
+		if who, text, ok := parseFallback(body); ok {
+			return append(line, Segment{r.name(who) + ": ", styleQuote.Bold(true)}, Segment{clip(sanitize.Line(text), 80), styleQuote})
+		}
 		return append(line, Segment{"in reply to an earlier message", styleQuote})
 	}
 	text := "…"
@@ -337,11 +341,30 @@ func (r *renderer) quote(target id.EventID) Line {
 			text = stripReplyFallback(b)
 		}
 	}
-	text = sanitize.Line(text)
-	if len([]rune(text)) > 80 {
-		text = string([]rune(text)[:79]) + "…"
-	}
+	text = clip(sanitize.Line(text), 80)
 	return append(line, Segment{r.name(orig.Sender) + ": ", styleQuote.Bold(true)}, Segment{text, styleQuote})
+}
+
+// clip shortens text to n runes, marking the cut.
+func clip(text string, n int) string {
+	if r := []rune(text); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return text
+}
+
+// parseFallback reads the first line of a reply fallback: "> <@bob:hs> text".
+func parseFallback(body string) (id.UserID, string, bool) {
+	first, _, _ := strings.Cut(body, "\n")
+	rest, ok := strings.CutPrefix(first, "> <")
+	if !ok {
+		return "", "", false
+	}
+	who, text, ok := strings.Cut(rest, "> ")
+	if !ok || !strings.HasPrefix(who, "@") {
+		return "", "", false
+	}
+	return id.UserID(who), text, true
 }
 
 // plainLines splits a plain body into sanitized lines.
