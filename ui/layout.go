@@ -289,11 +289,12 @@ func (u *UI) refreshPlaceholder() {
 	}
 }
 
-// markRead sends a read receipt for the newest event of the open room.
+// markRead sends a read receipt for the newest event of the open room,
+// when the newest events are on screen.
 func (u *UI) markRead() {
 	tv := u.s.timelines[u.s.current]
-	if tv == nil || u.s.client == nil {
-		return
+	if tv == nil || u.s.client == nil || !tv.Following() {
+		return // scrolled up: the newest events are not seen yet
 	}
 	last := tv.LastEventID()
 	roomID := u.s.current
