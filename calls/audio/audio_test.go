@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestG711RoundTrip(t *testing.T) {
@@ -132,4 +133,40 @@ func TestMissingDeviceIsAClearError(t *testing.T) {
 		t.Fatalf("error does not name the device: %v", err)
 	}
 	t.Log(err)
+}
+
+// Devices open through miniaudio by name (here its null device, which
+// needs no sound hardware: it discards playback and captures silence at
+// the device's pace); "default" may fail on a box without sound, as a
+// clear error.
+func TestDevices(t *testing.T) {
+	if src, err := OpenSource("default"); err != nil {
+		t.Logf("default capture: %v", err)
+	} else {
+		src.Close()
+	}
+	src, err := OpenSource("device:Discard all samples")
+	if err != nil {
+		t.Skipf("no null capture device here: %v", err)
+	}
+	defer src.Close()
+	snk, err := OpenSink("device:Discard all samples")
+	if err != nil {
+		t.Fatalf("null playback device: %v", err)
+	}
+	defer snk.Close()
+	frame := make([]int16, FrameSamples)
+	NewTone(440, 0.3).ReadFrame(frame)
+	for i := 0; i < 5; i++ {
+		if err := snk.WriteFrame(frame); err != nil {
+			t.Fatal(err)
+		}
+		if err := src.ReadFrame(frame); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.HasPrefix(src.Name(), "device ") || !strings.HasPrefix(snk.Name(), "device ") {
+		t.Fatalf("names %q %q", src.Name(), snk.Name())
+	}
 }

@@ -1,7 +1,10 @@
+//go:build cgo
+
 package audio
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"unsafe"
@@ -47,6 +50,8 @@ type device struct {
 // is the default device, otherwise the device whose name equals or
 // contains name.
 func openDevice(kind malgo.DeviceType, name string) (*device, error) {
+	restore := quietStderr()
+	defer restore()
 	ctx, err := malgo.InitContext(nil, malgo.ContextConfig{}, nil)
 	if err != nil {
 		return nil, fmt.Errorf("no audio system: %w", err)
@@ -61,13 +66,19 @@ func openDevice(kind malgo.DeviceType, name string) (*device, error) {
 	}
 	sub.Format = malgo.FormatS16
 	sub.Channels = 1
+	// The device ID is Go memory handed to C: pin it for the call.
+	var pin runtime.Pinner
+	defer pin.Unpin()
 	if name != "" {
 		info, err := findDevice(ctx, kind, name)
 		if err != nil {
 			d.free()
 			return nil, err
 		}
-		sub.DeviceID = unsafe.Pointer(&info.ID)
+		id := new(malgo.DeviceID)
+		*id = info.ID
+		pin.Pin(id)
+		sub.DeviceID = unsafe.Pointer(id)
 		d.name = "device " + info.Name()
 	}
 	cb := malgo.DeviceCallbacks{Data: d.capture}

@@ -1,0 +1,5 @@
+//go:build cgo && !unix
+
+package audio
+
+func quietStderr() func() { return func() {} }
