@@ -66,26 +66,34 @@ func newElementRig(tb testing.TB, name string) *elementRig {
 	}
 	tb.Cleanup(func() { s.p.Close() })
 
+	r := &elementRig{us: us, el: s.p, eu: eu}
+	r.room = r.roomWith(tb, us)
+	return r
+}
+
+// roomWith makes a private room of the Element user and p and waits until p's
+// client sees both joined.
+func (r *elementRig) roomWith(tb testing.TB, p *peer) id.RoomID {
+	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
-	roomID, err := eu.CreateRoom(ctx, map[string]any{"preset": "private_chat", "invite": []string{us.user.UserID}})
+	roomID, err := r.eu.CreateRoom(ctx, map[string]any{"preset": "private_chat", "invite": []string{p.user.UserID}})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if _, err := us.user.Join(ctx, roomID); err != nil {
+	if _, err := p.user.Join(ctx, roomID); err != nil {
 		tb.Fatal(err)
 	}
 	for {
-		if r, ok := us.cli.Room(id.RoomID(roomID)); ok && r.JoinedMembers == 2 {
-			break
+		if room, ok := p.cli.Room(id.RoomID(roomID)); ok && room.JoinedMembers == 2 {
+			return id.RoomID(roomID)
 		}
 		select {
 		case <-ctx.Done():
-			tb.Fatalf("%s never saw the room with 2 members", us.user.UserID)
+			tb.Fatalf("%s never saw the room with 2 members", p.user.UserID)
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	return &elementRig{us: us, el: s.p, eu: eu, room: id.RoomID(roomID)}
 }
 
 // mark returns how many snapshots our side has published so far, for
@@ -100,23 +108,30 @@ func (r *elementRig) mark() int {
 // from, that satisfies ok.
 func (r *elementRig) waitAfter(tb testing.TB, from int, what string, ok func(calls.CallInfo) bool) calls.CallInfo {
 	tb.Helper()
+	return waitSnapAfter(tb, r.us, from, what, ok)
+}
+
+// waitSnapAfter waits for one of us's snapshots, published at or after
+// index from, that satisfies ok.
+func waitSnapAfter(tb testing.TB, us *peer, from int, what string, ok func(calls.CallInfo) bool) calls.CallInfo {
+	tb.Helper()
 	deadline := time.Now().Add(waitTimeout)
 	for {
-		r.us.mu.Lock()
-		for i := from; i < len(r.us.snaps); i++ {
-			if ok(r.us.snaps[i]) {
-				s := r.us.snaps[i]
-				r.us.mu.Unlock()
+		us.mu.Lock()
+		for i := from; i < len(us.snaps); i++ {
+			if ok(us.snaps[i]) {
+				s := us.snaps[i]
+				us.mu.Unlock()
 				return s
 			}
 		}
 		var seen []string
-		for _, s := range r.us.snaps[min(from, len(r.us.snaps)):] {
+		for _, s := range us.snaps[min(from, len(us.snaps)):] {
 			seen = append(seen, string(s.State)+"("+s.EndReason+")")
 		}
-		r.us.mu.Unlock()
+		us.mu.Unlock()
 		if time.Now().After(deadline) {
-			tb.Fatalf("termatrix: timed out waiting for %s; saw %v", what, seen)
+			tb.Fatalf("%s: timed out waiting for %s; saw %v", us.user.UserID, what, seen)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -436,6 +451,45 @@ func TestElementInterop(t *testing.T) {
 		}
 		if slices.Contains(h.Directions, "sendonly") {
 			t.Errorf("after resume Element's transceivers are %v, want sendrecv", h.Directions)
+		}
+	})
+
+	// Element must ring for our invite's whole lifetime (a missing or
+	// mistyped lifetime ends its call at once) and then give up on its own.
+	t.Run("our invite's lifetime: Element rings, then both sides give up", func(t *testing.T) {
+		short := newPeer(t, stack.Get(t), "tmshort", peerOpts{lifetimeMs: 6000})
+		room := r.roomWith(t, short)
+		t.Cleanup(func() {
+			if c, ok := short.mgr.Active(); ok && c.State != calls.CallEnded {
+				_ = short.mgr.Hangup(room)
+			}
+		})
+		if err := short.mgr.PlaceCall(room, id.UserID(r.eu.UserID), false); err != nil {
+			t.Fatal(err)
+		}
+		in, err := r.el.WaitIncoming(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.el.WaitState(ctx, elementpeer.StateRinging); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.el.WaitHangup(ctx); err != nil {
+			t.Fatal(err)
+		}
+		// matrix-js-sdk ends an unanswered incoming call without a reason
+		// when lifetime - age has passed.
+		ended, _ := r.el.StateTime(elementpeer.StateEnded)
+		rang := ended.Sub(in.At)
+		t.Logf("Element rang for %v", rang.Round(10*time.Millisecond))
+		if rang < 4500*time.Millisecond || rang > 8*time.Second {
+			t.Errorf("Element rang for %v, want about the invite's 6 s lifetime", rang)
+		}
+		end := waitSnapAfter(t, short, 0, "ended", func(c calls.CallInfo) bool {
+			return c.CallID == in.CallID && c.State == calls.CallEnded
+		})
+		if end.EndReason != "no answer" {
+			t.Errorf("our end reason %q, want no answer", end.EndReason)
 		}
 	})
 

@@ -140,6 +140,8 @@ class Peer {
       emit({ event: "error", callId: call.callId, error: `${err?.code ?? ""}: ${err?.message ?? err}` });
     });
     call.on(CallEvent.FeedsChanged, () => this.playRemote(call));
+    // An incoming call is already ringing when matrix-js-sdk hands it over.
+    if (call.state !== "fledgling") emit({ event: "state", callId: call.callId, state: call.state, old: "", direction });
   }
 
   /** Plays the remote streams: Chromium decodes remote audio only while something plays it. */
