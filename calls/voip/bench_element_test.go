@@ -162,3 +162,38 @@ func secondElement(b *testing.B, rig *elementRig) (*elementpeer.Peer, string) {
 }
 
 func msOf(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// BenchmarkCallCPUVsElement measures the CPU this process (one termatrix
+// end: client, signalling, G.711 and the tone source and WAV sink) spends
+// per second of a relayed audio call with Element's call stack, whose end
+// runs in Chromium outside this process. Each iteration holds a call 10 s.
+func BenchmarkCallCPUVsElement(b *testing.B) {
+	rig := newElementRig(b, "cpu")
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	if err := rig.el.SetAutoAnswer(ctx, true); err != nil {
+		b.Fatal(err)
+	}
+	var cpu, wall time.Duration
+	for range b.N {
+		from := rig.mark()
+		if err := rig.us.mgr.PlaceCall(rig.room, id.UserID(rig.eu.UserID), false); err != nil {
+			b.Fatal(err)
+		}
+		c := rig.waitAfter(b, from, "connected", func(c calls.CallInfo) bool { return c.State == calls.CallConnected })
+		time.Sleep(time.Second) // settle
+		c0, w0 := cpuTime(), time.Now()
+		time.Sleep(10 * time.Second)
+		cpu += cpuTime() - c0
+		wall += time.Since(w0)
+		if err := rig.us.mgr.Hangup(rig.room); err != nil {
+			b.Fatal(err)
+		}
+		rig.waitAfter(b, from, "ended", func(x calls.CallInfo) bool { return x.CallID == c.CallID && x.State == calls.CallEnded })
+		if _, err := rig.el.WaitHangup(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(cpu.Seconds()/wall.Seconds()*100, "%core")
+	b.ReportMetric(cpu.Seconds()/wall.Seconds()*1000, "cpu-ms/s")
+}

@@ -59,7 +59,8 @@ func newElementRig(tb testing.TB, name string) *elementRig {
 		})
 		ch <- started{p, err}
 	}()
-	us := newPeer(tb, st, "tm"+name, peerOpts{tone: "tone:440"})
+	_, bench := tb.(*testing.B)
+	us := newPeer(tb, st, "tm"+name, peerOpts{tone: "tone:440", quiet: bench})
 	s := <-ch
 	if s.err != nil {
 		tb.Fatalf("starting Element's call stack: %v", s.err)
