@@ -334,3 +334,54 @@ func TestVoiceButtonClickReachesCalls(t *testing.T) {
 	uitest.Type(screen, "still typing here")
 	uitest.WaitFor(t, screen, "still typing here", waitLong)
 }
+
+func TestUnreadCountClearsWhenRoomIsRead(t *testing.T) {
+	st := shared.Get(t)
+	bob := st.MustRegister(t, "rbob")
+	alice := st.MustRegister(t, "ralice")
+	ids := map[string]string{}
+	for _, name := range []string{"Alpha Room", "Beta Room"} {
+		roomID, err := bob.CreateRoom(ctx(t), map[string]any{"name": name, "invite": []string{alice.UserID}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := alice.Join(ctx(t), roomID); err != nil {
+			t.Fatal(err)
+		}
+		ids[name] = roomID
+	}
+	screen := loginUI(t, st, alice)
+	header := func() string { return strings.SplitN(uitest.Text(screen), "\n", 2)[0] }
+	uitest.WaitFor(t, screen, "Beta Room", waitLong)
+	open, other := "Alpha Room", "Beta Room"
+	if strings.Contains(header(), "Beta Room") {
+		open, other = other, open
+	}
+	for i := 0; i < 2; i++ {
+		if _, err := bob.SendMessage(ctx(t), ids[other], fmt.Sprintf("unread %d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rowOf := func(s, name string) string {
+		for _, r := range strings.Split(s, "\n") {
+			if left := r[:min(28, len(r))]; strings.Contains(left, name) {
+				return left
+			}
+		}
+		return ""
+	}
+	uitest.WaitUntil(t, screen, other+" shows an unread count", waitLong, func(s string) bool {
+		r := strings.TrimSpace(rowOf(s, other))
+		return r != "" && r[len(r)-1] >= '1' && r[len(r)-1] <= '9'
+	})
+	// Opening it sends a read receipt; the server's count drops to zero.
+	screen.InjectKey(tcell.KeyCtrlK, 'k', tcell.ModCtrl)
+	uitest.Type(screen, other)
+	enter(screen)
+	uitest.WaitFor(t, screen, "unread 1", waitLong)
+	uitest.WaitUntil(t, screen, other+" has no unread count", waitLong, func(s string) bool {
+		r := strings.TrimSpace(rowOf(s, other))
+		return r != "" && strings.HasSuffix(r, "Room")
+	})
+	_ = open
+}
