@@ -385,3 +385,38 @@ func TestUnreadCountClearsWhenRoomIsRead(t *testing.T) {
 	})
 	_ = open
 }
+
+func TestTwoClientsChatWithTyping(t *testing.T) {
+	st := shared.Get(t)
+	bob := st.MustRegister(t, "tbob")
+	alice := st.MustRegister(t, "talice")
+	roomID, err := bob.CreateRoom(ctx(t), map[string]any{"name": "Chat Room", "invite": []string{alice.UserID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alice.Join(ctx(t), roomID); err != nil {
+		t.Fatal(err)
+	}
+	aliceScreen := loginUI(t, st, alice)
+	bobScreen := loginUI(t, st, bob)
+	uitest.WaitFor(t, aliceScreen, "Chat Room", waitLong)
+	uitest.WaitFor(t, bobScreen, "Chat Room", waitLong)
+	aliceLocal := strings.TrimPrefix(strings.SplitN(alice.UserID, ":", 2)[0], "@")
+
+	uitest.Type(aliceScreen, "typing something")
+	uitest.WaitFor(t, bobScreen, aliceLocal+" is typing…", waitLong)
+	enter(aliceScreen)
+	uitest.WaitFor(t, bobScreen, aliceLocal+": typing something", waitLong)
+	uitest.WaitUntil(t, bobScreen, "the typing line clears", waitLong, func(s string) bool { return !strings.Contains(s, "is typing") })
+
+	// And back, with a multi-line message (Alt+Enter).
+	uitest.Type(bobScreen, "first line")
+	bobScreen.InjectKey(tcell.KeyEnter, 0, tcell.ModAlt)
+	uitest.Type(bobScreen, "second line")
+	enter(bobScreen)
+	text := uitest.WaitFor(t, aliceScreen, "second line", waitLong)
+	if !strings.Contains(text, "first line") {
+		t.Fatalf("multi-line message lost its first line:\n%s", text)
+	}
+	waitServerMessage(t, alice, roomID, `first line\nsecond line`)
+}
