@@ -2,6 +2,7 @@ package ui
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -99,4 +100,31 @@ func TestTypingLineAndNotification(t *testing.T) {
 	if len(got) != 1 || got[0] != "Room|@bob:hs: hey]0;x you" {
 		t.Fatalf("desktop notifications %q", got)
 	}
+}
+
+func TestRoomListScrollsToTheOpenRoom(t *testing.T) {
+	u, screen := offlineUI(t, &lockedBuffer{})
+	var rooms []matrix.Room
+	for i := 0; i < 80; i++ {
+		rooms = append(rooms, matrix.Room{ID: id.RoomID(fmt.Sprintf("!r%02d:hs", i)), Name: fmt.Sprintf("Room number %02d", i), Membership: event.MembershipJoin})
+	}
+	u.queue(func() { u.handleUpdate(matrix.RoomsChanged{Rooms: rooms}) })
+	uitest.WaitFor(t, screen, "Room number 00", 5*time.Second)
+	u.queue(func() { u.openRoom("!r75:hs") })
+	text := uitest.WaitUntil(t, screen, "room 75 is listed", 5*time.Second, func(s string) bool {
+		for _, r := range strings.Split(s, "\n") {
+			if strings.Contains(r[:min(28, len(r))], "Room number 75") {
+				return true
+			}
+		}
+		return false
+	})
+	if !strings.Contains(strings.SplitN(text, "\n", 2)[0], "Room number 75") {
+		t.Fatalf("room 75 not open:\n%s", text)
+	}
+	// Alt+Up moves to the previous room.
+	screen.InjectKey(tcell.KeyUp, 0, tcell.ModAlt)
+	uitest.WaitUntil(t, screen, "room 74 is open", 5*time.Second, func(s string) bool {
+		return strings.Contains(strings.SplitN(s, "\n", 2)[0], "Room number 74")
+	})
 }

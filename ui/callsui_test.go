@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -37,10 +39,17 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
+// defaultKeys are the key bindings of the shipped config.json.
 func defaultKeys() map[string]string {
-	return map[string]string{"voice": "F5", "video": "F6", "hangup": "F8", "answer": "F7", "reject": "F9",
-		"mute": "F4", "endConference": "Alt+E", "join": "Ctrl+J", "roomSwitcher": "Ctrl+K", "help": "F1",
-		"acceptInvite": "Alt+Y", "declineInvite": "Alt+N", "newline": "Alt+Enter", "quit": "Ctrl+Q", "retry": "Ctrl+R"}
+	data, err := os.ReadFile(filepath.Join("..", "config.json"))
+	if err != nil {
+		panic(err)
+	}
+	cfg, err := config.Load(data, "", false)
+	if err != nil {
+		panic(err)
+	}
+	return cfg.Keys
 }
 
 // offlineUI runs the UI without an account, showing the main view, so

@@ -23,8 +23,10 @@ type roomRow struct {
 type RoomList struct {
 	*tview.Box
 	rows     []roomRow
-	order    []id.RoomID // rooms in display order, for Alt+1..9 and next/prev
+	index    map[id.RoomID]int // row of each room
+	order    []id.RoomID       // rooms in display order, for Alt+1..9 and next/prev
 	selected id.RoomID
+	shown    id.RoomID // the selection the last Draw scrolled to
 	offset   int
 	onSelect func(id.RoomID)
 }
@@ -36,7 +38,7 @@ func NewRoomList() *RoomList {
 
 // SetRooms replaces the rooms shown.
 func (l *RoomList) SetRooms(rooms []matrix.Room) {
-	l.rows, l.order = nil, nil
+	l.rows, l.order, l.index = nil, nil, map[id.RoomID]int{}
 	var invites, joined []matrix.Room
 	for _, r := range rooms {
 		if r.Membership == event.MembershipInvite {
@@ -51,6 +53,7 @@ func (l *RoomList) SetRooms(rooms []matrix.Room) {
 		}
 		l.rows = append(l.rows, roomRow{header: title})
 		for i := range rs {
+			l.index[rs[i].ID] = len(l.rows)
 			l.rows = append(l.rows, roomRow{room: &rs[i]})
 			l.order = append(l.order, rs[i].ID)
 		}
@@ -64,10 +67,8 @@ func (l *RoomList) Order() []id.RoomID { return l.order }
 
 // Room returns a listed room.
 func (l *RoomList) Room(roomID id.RoomID) (matrix.Room, bool) {
-	for _, r := range l.rows {
-		if r.room != nil && r.room.ID == roomID {
-			return *r.room, true
-		}
+	if i, ok := l.index[roomID]; ok {
+		return *l.rows[i].room, true
 	}
 	return matrix.Room{}, false
 }
@@ -109,6 +110,15 @@ func (l *RoomList) Draw(screen tcell.Screen) {
 	if l.offset > len(l.rows)-1 {
 		l.offset = max(len(l.rows)-1, 0)
 	}
+	// Keep the open room in view when it changed (keys, switcher).
+	if i, ok := l.index[l.selected]; ok && l.selected != l.shown {
+		if i < l.offset {
+			l.offset = i
+		} else if i >= l.offset+h {
+			l.offset = i - h + 1
+		}
+	}
+	l.shown = l.selected
 	for i := 0; i < h && l.offset+i < len(l.rows); i++ {
 		rr := l.rows[l.offset+i]
 		if rr.header != "" {
