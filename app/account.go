@@ -183,5 +183,14 @@ func (ss *Sessions) Logout(ctx context.Context, c *matrix.Client) error {
 	return err
 }
 
+// Ended cleans up after the server ended a client's session: it removes
+// the session file and closes the account.
+func (ss *Sessions) Ended(c *matrix.Client) {
+	_ = matrix.RemoveSession(ss.Profile.SessionFile)
+	if a := ss.open.take(c); a != nil {
+		_ = a.Close()
+	}
+}
+
 // Close closes every account started.
 func (ss *Sessions) Close() error { return ss.open.closeAll() }

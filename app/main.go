@@ -154,7 +154,7 @@ func run(f Flags, defaults []byte, getenv func(string) string) error {
 			return err
 		}
 	}
-	opts := ui.Options{Config: cfg, Login: ss.UILogin, Logout: ss.Logout}
+	opts := ui.Options{Config: cfg, Login: ss.UILogin, Logout: ss.Logout, SessionEnded: ss.Ended}
 	if acct != nil {
 		opts.Client, opts.Calls = acct.Client, acct.Calls
 	}

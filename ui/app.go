@@ -46,6 +46,10 @@ type Options struct {
 	// Logout ends the session on the server, removes the session file and
 	// closes the client (/logout). It is called off the UI goroutine.
 	Logout func(ctx context.Context, c *matrix.Client) error
+	// SessionEnded is called (off the UI goroutine) when the server ends
+	// the session on its own: it removes the session file and closes the
+	// client. Nil does nothing.
+	SessionEnded func(c *matrix.Client)
 	// Clipboard receives the OSC 52 sequence that copies a link; nil means
 	// the terminal itself.
 	Clipboard io.Writer
@@ -343,6 +347,9 @@ func (u *UI) handleUpdate(up matrix.Update) {
 	case matrix.Notify:
 		u.notify(up)
 	case matrix.LoggedOut:
+		if c := u.s.client; up.Err != nil && c != nil && u.opts.SessionEnded != nil {
+			go u.opts.SessionEnded(c)
+		}
 		u.loggedOut(up.Err)
 	}
 }
@@ -412,6 +419,11 @@ func (u *UI) handleCallEvent(ev calls.Event) {
 			u.s.call = &info
 			if info.State == calls.CallRinging && (prev == nil || prev.CallID != info.CallID || prev.State != calls.CallRinging) {
 				u.bell()
+				kind := "voice"
+				if info.Video {
+					kind = "video"
+				}
+				u.desktopNotify("Incoming "+kind+" call", u.peerName(info)+" is calling")
 			}
 		}
 		u.callTicking.Store(u.s.call != nil && u.s.call.State == calls.CallConnected)

@@ -40,6 +40,15 @@ func (u *UI) notify(n matrix.Notify) {
 	if r := []rune(body); len(r) > 200 {
 		body = string(r[:199]) + "…"
 	}
+	u.desktopNotify(title, body)
+}
+
+// desktopNotify shows a desktop notification when the config asks for
+// them. Callers sanitize the strings.
+func (u *UI) desktopNotify(title, body string) {
+	if !u.cfg.Notifications.Desktop {
+		return
+	}
 	notifyFn := u.opts.Notify
 	if notifyFn == nil {
 		notifyFn = notifySend

@@ -420,3 +420,36 @@ func TestTwoClientsChatWithTyping(t *testing.T) {
 	}
 	waitServerMessage(t, alice, roomID, `first line\nsecond line`)
 }
+
+func TestServerEndedSessionReturnsToLogin(t *testing.T) {
+	st := shared.Get(t)
+	user := st.MustRegister(t, "ended")
+	cfg := testConfig(t)
+	ss := sessions(t, cfg)
+	acct, err := ss.Login(ctx(t), matrix.LoginParams{Homeserver: st.BaseURL, User: user.UserID, Password: teststack.TestPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, screen := runUI(t, ui.Options{Config: cfg, Client: acct.Client, Calls: acct.Calls, Login: ss.UILogin, Logout: ss.Logout, SessionEnded: ss.Ended})
+	uitest.WaitFor(t, screen, "synced", waitLong)
+	// Another device logs this one out (its token dies on the server).
+	sess, err := matrix.LoadSession(ss.Profile.SessionFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := teststack.User{UserID: user.UserID, AccessToken: sess.AccessToken, HomeserverURL: st.BaseURL}
+	if err := dead.Do(ctx(t), "POST", "/_matrix/client/v3/logout", map[string]any{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	uitest.WaitFor(t, screen, "The session ended", waitLong)
+	deadline := time.Now().Add(waitLong)
+	for {
+		if _, err := os.Stat(ss.Profile.SessionFile); os.IsNotExist(err) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the dead session file was not removed")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
