@@ -68,3 +68,35 @@ func TestICEServers(t *testing.T) {
 		t.Fatalf("{} should give no TURN: %+v", got)
 	}
 }
+
+func TestTURNRefreshedBeforeExpiry(t *testing.T) {
+	cli := &turnClient{resp: &mautrix.RespTurnServer{Username: "u", Password: "p", TTL: 3600, URIs: []string{"turn:127.0.0.1:3478"}}}
+	m := New(Options{Client: cli})
+	m.ctx = context.Background()
+	m.iceServers(m.ctx)
+	if _, _, err := m.machine.Place(time.Now(), "!r:test", "@peer:test", false); err != nil {
+		t.Fatal(err)
+	}
+	m.refreshTURNIfDue() // valid for an hour: nothing to do
+	time.Sleep(20 * time.Millisecond)
+	if cli.calls != 1 {
+		t.Fatalf("refreshed too early: %d fetches", cli.calls)
+	}
+	m.turnMu.Lock()
+	m.turnExpires = time.Now().Add(30 * time.Second)
+	m.turnMu.Unlock()
+	m.refreshTURNIfDue()
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		m.turnMu.Lock()
+		fresh := time.Until(m.turnExpires) > 30*time.Minute
+		m.turnMu.Unlock()
+		if fresh {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("credentials not refreshed before expiry")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
