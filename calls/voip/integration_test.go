@@ -509,3 +509,51 @@ func TestCallICEFailure(t *testing.T) {
 		}
 	}
 }
+
+// An invite whose offer is not SDP at all: no crash, no call left ringing,
+// and the caller is told (hangup user_media_failed).
+func TestInviteWithBrokenOffer(t *testing.T) {
+	st := stack.Get(t)
+	raw := st.MustRegister(t, "raw")
+	bob := newPeer(t, st, "bob", peerOpts{})
+	ctx := context.Background()
+	roomID, err := raw.CreateRoom(ctx, map[string]any{"preset": "private_chat", "invite": []string{bob.user.UserID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bob.user.Join(ctx, roomID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.SendEvent(ctx, roomID, "m.call.invite", map[string]any{
+		"call_id": "broken1", "party_id": "RAWDEV", "version": "1", "lifetime": 60000,
+		"offer": map[string]any{"type": "offer", "sdp": "this is not sdp"}}); err != nil {
+		t.Fatal(err)
+	}
+	end := bob.wait(t, "ended", state(calls.CallEnded))
+	if end.CallID != "broken1" || end.EndReason != "media failed" {
+		t.Fatalf("ended %+v", end)
+	}
+	if _, ok := bob.mgr.Active(); ok {
+		t.Fatal("a call is left")
+	}
+	var hangup struct {
+		Chunk []struct {
+			Type    string         `json:"type"`
+			Content map[string]any `json:"content"`
+		} `json:"chunk"`
+	}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if err := raw.Do(ctx, "GET", "/_matrix/client/v3/rooms/"+roomID+"/messages?dir=b&limit=10", nil, &hangup); err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range hangup.Chunk {
+			if ev.Type == "m.call.hangup" {
+				if ev.Content["reason"] != "user_media_failed" || ev.Content["call_id"] != "broken1" {
+					t.Fatalf("hangup %v", ev.Content)
+				}
+				return
+			}
+		}
+	}
+	t.Fatal("no hangup sent for the broken call")
+}
