@@ -453,3 +453,35 @@ func TestServerEndedSessionReturnsToLogin(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+func TestSlashCommands(t *testing.T) {
+	st := shared.Get(t)
+	bob := st.MustRegister(t, "cbob")
+	carol, screen := loggedIn(t, st, "carol")
+	alias := "cmdroom" + strings.TrimPrefix(strings.SplitN(carol.UserID, ":", 2)[0], "@carol")
+	if _, err := carol.CreateRoom(ctx(t), map[string]any{"name": "Command Room", "preset": "public_chat", "room_alias_name": alias}); err != nil {
+		t.Fatal(err)
+	}
+	uitest.WaitFor(t, screen, "Command Room", waitLong)
+	run := func(cmd, want string) string {
+		t.Helper()
+		uitest.Type(screen, cmd)
+		enter(screen)
+		return uitest.WaitFor(t, screen, want, waitLong)
+	}
+	run("/topic Plans for the weekend", "Command Room — Plans for the weekend")
+	run("/nick Carol Cmd", "changed their name to Carol Cmd")
+	run("/me waves", "* Carol Cmd waves")
+	run("/invite "+bob.UserID, "Invited "+bob.UserID+".")
+	run("/invite not-a-user", "Usage: /invite @user:server")
+	// A usage error keeps the text to fix; clear it.
+	screen.InjectKey(tcell.KeyCtrlU, 'u', tcell.ModCtrl)
+	run("/leave", "Left the room.")
+	uitest.WaitUntil(t, screen, "the room is gone from the list", waitLong, func(s string) bool { return !strings.Contains(s, "Command Room") })
+	run("/join #"+alias+":localhost", "Joined #"+alias+":localhost.")
+	uitest.WaitFor(t, screen, "Command Room", waitLong)
+	run("/help", "/addwidget https://...")
+	screen.InjectKey(tcell.KeyEscape, 0, tcell.ModNone)
+	uitest.WaitUntil(t, screen, "help closes", waitLong, func(s string) bool { return !strings.Contains(s, "/addwidget https://...") })
+	run("/jitsi", "New conferences use jitsi.riot.im")
+}
