@@ -2,6 +2,7 @@ package voip_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -45,29 +46,32 @@ func newElementRig(tb testing.TB, name string) *elementRig {
 	if err := elementpeer.WriteToneWAV(wav, elementTone, 2*time.Second); err != nil {
 		tb.Fatal(err)
 	}
-	type started struct {
-		p   *elementpeer.Peer
-		err error
-	}
-	ch := make(chan started, 1)
+	var el *elementpeer.Peer
+	var elErr error
+	done := make(chan struct{})
 	go func() {
+		defer close(done)
 		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 		defer cancel()
-		p, err := elementpeer.Start(ctx, elementpeer.Options{
+		el, elErr = elementpeer.Start(ctx, elementpeer.Options{
 			BaseURL: st.BaseURL, UserID: eu.UserID, AccessToken: eu.AccessToken, DeviceID: eu.DeviceID,
 			ForceTURN: true, FakeAudioFile: wav,
 		})
-		ch <- started{p, err}
 	}()
+	tb.Cleanup(func() {
+		<-done
+		if el != nil {
+			el.Close()
+		}
+	})
 	_, bench := tb.(*testing.B)
-	us := newPeer(tb, st, "tm"+name, peerOpts{tone: "tone:440", quiet: bench})
-	s := <-ch
-	if s.err != nil {
-		tb.Fatalf("starting Element's call stack: %v", s.err)
+	us := newPeer(tb, st, "tm"+name, peerOpts{tone: fmt.Sprintf("tone:%.0f", ourTone), quiet: bench})
+	<-done
+	if elErr != nil {
+		tb.Fatalf("starting Element's call stack: %v", elErr)
 	}
-	tb.Cleanup(func() { s.p.Close() })
 
-	r := &elementRig{us: us, el: s.p, eu: eu}
+	r := &elementRig{us: us, el: el, eu: eu}
 	r.room = r.roomWith(tb, us)
 	return r
 }
