@@ -40,4 +40,7 @@ func TestOneToOneCallThroughTheUI(t *testing.T) {
 	aliceScreen.InjectKey(tcell.KeyF8, 0, tcell.ModNone)
 	uitest.WaitFor(t, aliceScreen, "ended", waitLong)
 	uitest.WaitFor(t, bobScreen, "ended", waitLong)
+	// The timeline tells the call in one line on each side.
+	uitest.WaitFor(t, aliceScreen, "You called ", waitLong)
+	uitest.WaitFor(t, bobScreen, " called you (voice) — 0:0", waitLong)
 }

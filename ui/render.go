@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"hash/fnv"
 	"net/url"
 	"strings"
@@ -53,6 +54,12 @@ type RenderContext struct {
 type ItemState struct {
 	Edit     *event.Event // the latest m.replace event for it, or nil
 	Redacted bool
+	// For an m.call.invite: the call's answer and its hangup or reject,
+	// when loaded; the line then tells the whole call, as Element's tiles.
+	CallAnswer *event.Event
+	CallEnd    *event.Event
+	// Hidden is set on call events told by their invite's line.
+	Hidden   bool
 	Pending  bool
 	Failed   bool
 	RetryKey string // shown with a failed message
@@ -163,6 +170,9 @@ func (r *renderer) render() []Line {
 			return []Line{{timestamp(ev, r.rc), {r.sender(), senderStyle(ev.Sender)}, {": ", styleText}, {"message deleted", styleDeleted}}}
 		}
 	}
+	if r.st.Hidden {
+		return nil
+	}
 	content, ok := contentOf(&ev.Content)
 	if !ok {
 		return r.unsupported()
@@ -181,7 +191,7 @@ func (r *renderer) render() []Line {
 		if offer, ok := content.sub("offer"); ok && strings.Contains(offer.strOr("sdp", ""), "m=video") {
 			kind = "video"
 		}
-		return []Line{prefix(ev, r.rc, styleCall, r.sender()+" placed a "+kind+" call")}
+		return []Line{prefix(ev, r.rc, styleCall, r.callTile(content, kind))}
 	case event.CallAnswer.Type:
 		return []Line{prefix(ev, r.rc, styleCall, r.sender()+" answered the call")}
 	case event.CallHangup.Type:
@@ -195,6 +205,46 @@ func (r *renderer) render() []Line {
 		return r.state(content)
 	}
 	return r.unsupported()
+}
+
+// callTile tells a call in one line from its invite and, when loaded, its
+// answer and end: "You called bob (voice) — 2:13", "Missed call from alice".
+func (r *renderer) callTile(invite obj, kind string) string {
+	ev, st := r.ev, r.st
+	own := r.rc.Own != "" && ev.Sender == r.rc.Own
+	peer := "them"
+	if inv := invite.strOr("invitee", ""); inv != "" {
+		peer = r.name(id.UserID(inv))
+	}
+	duration := ""
+	if st.CallAnswer != nil && st.CallEnd != nil && st.CallEnd.Timestamp >= st.CallAnswer.Timestamp {
+		d := time.Duration(st.CallEnd.Timestamp-st.CallAnswer.Timestamp) * time.Millisecond
+		duration = fmt.Sprintf("%d:%02d", int(d.Minutes()), int(d.Seconds())%60)
+	}
+	rejected := st.CallEnd != nil && st.CallEnd.Type == event.CallReject
+	endedByMe := st.CallEnd != nil && r.rc.Own != "" && st.CallEnd.Sender == r.rc.Own
+	switch {
+	case own && duration != "":
+		return "You called " + peer + " (" + kind + ") — " + duration
+	case own && rejected:
+		return peer + " declined your " + kind + " call"
+	case own && st.CallEnd != nil && st.CallAnswer == nil:
+		return "You called " + peer + " (" + kind + ") — no answer"
+	case own && st.CallAnswer != nil:
+		return "You called " + peer + " (" + kind + ") — answered"
+	case own:
+		return "You placed a " + kind + " call"
+	case duration != "":
+		return r.sender() + " called you (" + kind + ") — " + duration
+	case st.CallEnd != nil && st.CallAnswer == nil && endedByMe:
+		return "You declined a " + kind + " call from " + r.sender()
+	case st.CallEnd != nil && st.CallAnswer == nil:
+		return "Missed " + kind + " call from " + r.sender()
+	case st.CallAnswer != nil:
+		return r.sender() + " called you (" + kind + ") — answered"
+	default:
+		return r.sender() + " placed a " + kind + " call"
+	}
 }
 
 // message renders m.room.message and m.sticker.

@@ -35,6 +35,10 @@ type TimelineView struct {
 	// to give a state event without unsigned.prev_content its previous
 	// content (so a removed widget reads "ended", not "removed a widget").
 	lastState map[string]*event.Event
+	// callInvites finds a call's invite by call ID; callPending holds
+	// answers and ends whose invite is not loaded yet.
+	callInvites map[string]*tlItem
+	callPending map[string][]*tlItem
 
 	rc       RenderContext
 	retryKey string
@@ -55,12 +59,14 @@ type TimelineView struct {
 // NewTimelineView makes an empty timeline that follows new events.
 func NewTimelineView(rc RenderContext) *TimelineView {
 	t := &TimelineView{
-		Box:       tview.NewBox(),
-		byID:      map[id.EventID]*tlItem{},
-		byTxn:     map[string]*tlItem{},
-		orphan:    map[id.EventID]ItemState{},
-		lastState: map[string]*event.Event{},
-		follow:    true,
+		Box:         tview.NewBox(),
+		byID:        map[id.EventID]*tlItem{},
+		byTxn:       map[string]*tlItem{},
+		orphan:      map[id.EventID]ItemState{},
+		lastState:   map[string]*event.Event{},
+		callInvites: map[string]*tlItem{},
+		callPending: map[string][]*tlItem{},
+		follow:      true,
 	}
 	t.SetRenderContext(rc)
 	return t
@@ -263,6 +269,7 @@ func (t *TimelineView) index(it *tlItem) {
 	if !ok {
 		return
 	}
+	t.indexCall(it, content)
 	var target id.EventID
 	var edit *event.Event
 	redact := false
@@ -293,6 +300,45 @@ func (t *TimelineView) index(it *tlItem) {
 		st.Edit = edit
 	}
 	t.orphan[target] = st
+}
+
+// indexCall joins a call's answer and hangup or reject to its invite, so
+// the invite's line tells the whole call and the others are hidden.
+func (t *TimelineView) indexCall(it *tlItem, content obj) {
+	callID := content.strOr("call_id", "")
+	if callID == "" {
+		return
+	}
+	switch it.ev.Type {
+	case event.CallInvite:
+		t.callInvites[callID] = it
+		for _, p := range t.callPending[callID] {
+			t.attachCall(it, p)
+		}
+		delete(t.callPending, callID)
+	case event.CallAnswer, event.CallHangup, event.CallReject:
+		if inv := t.callInvites[callID]; inv != nil {
+			t.attachCall(inv, it)
+		} else {
+			t.callPending[callID] = append(t.callPending[callID], it)
+		}
+	}
+}
+
+func (t *TimelineView) attachCall(invite, other *tlItem) {
+	switch other.ev.Type {
+	case event.CallAnswer:
+		if invite.st.CallAnswer == nil || other.ev.Timestamp < invite.st.CallAnswer.Timestamp {
+			invite.st.CallAnswer = other.ev
+		}
+	default:
+		if invite.st.CallEnd == nil || other.ev.Timestamp < invite.st.CallEnd.Timestamp {
+			invite.st.CallEnd = other.ev
+		}
+	}
+	other.st.Hidden = true
+	invite.rendered, invite.rows = false, nil
+	other.rendered, other.rows = false, nil
 }
 
 func (t *TimelineView) applyRelation(target *tlItem, edit *event.Event, redact bool) {

@@ -197,3 +197,61 @@ func TestTimelineWidgetEndedWithoutPrevContent(t *testing.T) {
 		t.Fatalf("widget lines:\n%s", text)
 	}
 }
+
+func callEvent(typ event.Type, evID string, sender id.UserID, ts int64, content map[string]any) *event.Event {
+	content["call_id"] = "call1"
+	content["version"] = "1"
+	return &event.Event{ID: id.EventID(evID), Type: typ, Sender: sender, Timestamp: ts, Content: event.Content{Raw: content}}
+}
+
+func TestTimelineCallTiles(t *testing.T) {
+	offer := map[string]any{"type": "offer", "sdp": "v=0\r\nm=audio 9"}
+	tests := []struct {
+		name   string
+		events []*event.Event
+		want   string
+	}{
+		{"outgoing answered", []*event.Event{
+			callEvent(event.CallInvite, "$i", "@bob:hs", 1700000000000, map[string]any{"offer": offer, "invitee": "@alice:hs"}),
+			callEvent(event.CallAnswer, "$a", "@alice:hs", 1700000005000, map[string]any{}),
+			callEvent(event.CallHangup, "$h", "@bob:hs", 1700000138000, map[string]any{}),
+		}, "You called alice (voice) — 2:13"},
+		{"incoming missed", []*event.Event{
+			callEvent(event.CallInvite, "$i", "@alice:hs", 1700000000000, map[string]any{"offer": offer, "invitee": "@bob:hs"}),
+			callEvent(event.CallHangup, "$h", "@alice:hs", 1700000090000, map[string]any{"reason": "invite_timeout"}),
+		}, "Missed voice call from alice"},
+		{"outgoing no answer", []*event.Event{
+			callEvent(event.CallInvite, "$i", "@bob:hs", 1700000000000, map[string]any{"offer": offer, "invitee": "@alice:hs"}),
+			callEvent(event.CallHangup, "$h", "@bob:hs", 1700000090000, map[string]any{"reason": "invite_timeout"}),
+		}, "You called alice (voice) — no answer"},
+		{"outgoing declined", []*event.Event{
+			callEvent(event.CallInvite, "$i", "@bob:hs", 1700000000000, map[string]any{"offer": offer, "invitee": "@alice:hs"}),
+			callEvent(event.CallReject, "$r", "@alice:hs", 1700000003000, map[string]any{}),
+		}, "alice declined your voice call"},
+		{"incoming ringing", []*event.Event{
+			callEvent(event.CallInvite, "$i", "@alice:hs", 1700000000000, map[string]any{"offer": offer}),
+		}, "alice placed a voice call"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSimScreen(t, 80, 6)
+			tv := NewTimelineView(testContext()) // the user is @bob:hs
+			tv.Append(tt.events...)
+			text := drawTimeline(s, tv)
+			if !strings.Contains(text, tt.want) {
+				t.Fatalf("want %q in\n%s", tt.want, text)
+			}
+			if strings.Contains(text, "call ended") || strings.Contains(text, "answered the call") {
+				t.Fatalf("answer/hangup not folded into the call line:\n%s", text)
+			}
+		})
+	}
+	// History: the invite arrives after (above) its hangup.
+	s := newSimScreen(t, 80, 6)
+	tv := NewTimelineView(testContext())
+	tv.Append(callEvent(event.CallHangup, "$h", "@alice:hs", 1700000090000, map[string]any{}))
+	tv.Prepend([]*event.Event{callEvent(event.CallInvite, "$i", "@alice:hs", 1700000000000, map[string]any{"offer": offer})}, true)
+	if text := drawTimeline(s, tv); !strings.Contains(text, "Missed voice call from alice") || strings.Contains(text, "call ended") {
+		t.Fatalf("history call line:\n%s", text)
+	}
+}
