@@ -171,6 +171,7 @@ func FuzzRender(f *testing.F) {
 		`{"type":"m.room.message","sender":"@a:b","content":{"body":"\u001b[31m\u202e","m.relates_to":{"m.in_reply_to":{"event_id":"$x"}}}}`,
 		`{"type":"m.room.topic","state_key":"","content":{"topic":["x"]}}`,
 		`{"type":"x","content":[]}`,
+		`{"type":"m.call.invite","sender":"@a:b","content":{"call_id":"c","invitee":"@x\u001b:b","offer":{"sdp":"m=video"}}}`,
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s))
@@ -184,6 +185,7 @@ func FuzzRender(f *testing.F) {
 		rc.Lookup = func(id.EventID) *event.Event { return &ev }
 		checkLines(t, Render(&ev, rc, ItemState{}))
 		checkLines(t, Render(&ev, rc, ItemState{Edit: &ev, Failed: true}))
+		checkLines(t, Render(&ev, rc, ItemState{CallAnswer: &ev, CallEnd: &ev}))
 	})
 }
 
