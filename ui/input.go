@@ -143,8 +143,16 @@ func (u *UI) insertNewline() {
 // composerChanged grows the composer and sends typing notifications.
 func (u *UI) composerChanged() {
 	text := u.w.composer.GetText()
-	rows := min(strings.Count(text, "\n")+1, composerMaxRows)
-	u.w.center.ResizeItem(u.w.composerRow, rows, 0)
+	_, _, width, _ := u.w.composer.GetInnerRect()
+	rows := 0
+	for _, l := range strings.Split(text, "\n") {
+		n := 1
+		if width > 1 {
+			n = max((textWidth(l)+width-1)/width, 1) // wrapped rows of this line
+		}
+		rows += n
+	}
+	u.w.center.ResizeItem(u.w.composerRow, min(rows, composerMaxRows), 0)
 	if strings.TrimSpace(text) == "" || strings.HasPrefix(text, "/") {
 		if u.s.typingRoom != "" {
 			u.sendTyping(false)
