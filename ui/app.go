@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -339,8 +340,13 @@ func (u *UI) handleUpdate(up matrix.Update) {
 		}
 		if up.Err != nil {
 			u.say(true, "Sending failed: %s — press %s to retry", sanitize.Line(up.Err.Error()), u.keys.Name(ActRetry))
-		} else if up.RoomID == u.s.current {
-			u.markRead()
+		} else {
+			if u.s.messageErr && strings.HasPrefix(u.s.message, "Sending failed") {
+				u.say(false, "") // a message went through: the old failure is stale
+			}
+			if up.RoomID == u.s.current {
+				u.markRead()
+			}
 		}
 	case matrix.StateChanged:
 		u.noteState(up.RoomID, up.Event)
