@@ -216,6 +216,25 @@ func TestRoomListTimelineAndComposer(t *testing.T) {
 			t.Fatalf("the unknown command was sent: %s", m.Content)
 		}
 	}
+
+	// An invite can be declined with its key.
+	if _, err := bob.CreateRoom(ctx(t), map[string]any{"name": "Unwanted Room", "invite": []string{alice.UserID}}); err != nil {
+		t.Fatal(err)
+	}
+	uitest.WaitFor(t, screen, "Unwanted Room", waitLong)
+	screen.InjectKey(tcell.KeyCtrlK, 'k', tcell.ModCtrl)
+	uitest.Type(screen, "Unwanted")
+	enter(screen)
+	uitest.WaitFor(t, screen, "You are invited to Unwanted Room", waitLong)
+	screen.InjectKey(tcell.KeyRune, 'n', tcell.ModAlt)
+	uitest.WaitUntil(t, screen, "the invite is gone from the list", waitLong, func(s string) bool {
+		for _, r := range strings.Split(s, "\n") {
+			if strings.Contains(r[:min(28, len(r))], "Unwanted") {
+				return false
+			}
+		}
+		return true
+	})
 }
 
 // waitServerMessage waits until the room holds a message with body.
