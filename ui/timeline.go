@@ -1,6 +1,9 @@
 package ui
 
 import (
+	"strings"
+	"time"
+
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
 	"maunium.net/go/mautrix/event"
@@ -152,6 +155,9 @@ func (t *TimelineView) Prepend(evs []*event.Event, reachedStart bool) {
 	}
 	if len(add) == 0 {
 		return
+	}
+	if len(t.items) > 0 {
+		t.items[0].rows = nil // its day separator depends on what is above it
 	}
 	t.items = append(add, t.items...)
 	if !t.follow {
@@ -352,17 +358,18 @@ func (t *TimelineView) applyRelation(target *tlItem, edit *event.Event, redact b
 	target.rendered, target.rows = false, nil
 }
 
-// rowsOf renders and wraps an item for the current width, with caching.
-func (t *TimelineView) rowsOf(it *tlItem) []row {
-	if !it.rendered {
-		st := it.st
-		st.RetryKey = t.retryKey
-		it.lines = Render(it.ev, t.rc, st)
-		it.rendered = true
-		it.rows = nil
-	}
+// rowsOf renders and wraps item i for the current width, with caching. An
+// item that starts a new day gets a date separator row above it.
+func (t *TimelineView) rowsOf(i int) []row {
+	it := t.items[i]
+	t.render(it)
 	if it.rows == nil || it.rowsW != t.width {
 		it.rows = it.rows[:0]
+		if len(it.lines) > 0 {
+			if day := t.dayOf(it); day != "" && day != t.prevDay(i) {
+				it.rows = append(it.rows, daySeparator(day, t.width))
+			}
+		}
 		for _, l := range it.lines {
 			it.rows = append(it.rows, wrapLine(l, t.width, 6)...)
 		}
@@ -372,6 +379,51 @@ func (t *TimelineView) rowsOf(it *tlItem) []row {
 		it.rowsW = t.width
 	}
 	return it.rows
+}
+
+// render fills an item's lines if needed.
+func (t *TimelineView) render(it *tlItem) {
+	if !it.rendered {
+		st := it.st
+		st.RetryKey = t.retryKey
+		it.lines = Render(it.ev, t.rc, st)
+		it.rendered = true
+		it.rows = nil
+	}
+}
+
+// maxDayLookback bounds the walk over hidden events to find the day of
+// the previous shown event.
+const maxDayLookback = 50
+
+// dayOf is the local date of an item, or "" if it has no timestamp.
+func (t *TimelineView) dayOf(it *tlItem) string {
+	if it.ev.Timestamp <= 0 {
+		return ""
+	}
+	tm := time.UnixMilli(it.ev.Timestamp)
+	if t.rc.Location != nil {
+		tm = tm.In(t.rc.Location)
+	}
+	return tm.Format("Mon 2 Jan 2006")
+}
+
+// prevDay is the day of the nearest shown event before item i, or "".
+func (t *TimelineView) prevDay(i int) string {
+	for j := i - 1; j >= 0 && j >= i-maxDayLookback; j-- {
+		t.render(t.items[j])
+		if len(t.items[j].lines) > 0 {
+			return t.dayOf(t.items[j])
+		}
+	}
+	return ""
+}
+
+// daySeparator is a centred "── Tue 24 Nov 2026 ──" row.
+func daySeparator(day string, width int) row {
+	label := " " + day + " "
+	side := max((width-textWidth(label))/2, 0)
+	return cells(Line{{strings.Repeat("─", side) + label + strings.Repeat("─", side), styleDim}})
 }
 
 // Draw draws the visible rows only.
@@ -389,7 +441,7 @@ func (t *TimelineView) Draw(screen tcell.Screen) {
 	skip := t.anchorSkip
 	i := t.anchor
 	for ; i >= 0 && line >= y; i-- {
-		rows := t.rowsOf(t.items[i])
+		rows := t.rowsOf(i)
 		for k := len(rows) - 1 - skip; k >= 0 && line >= y; k-- {
 			drawRow(screen, x, line, w, rows[k])
 			line--
@@ -425,12 +477,12 @@ func (t *TimelineView) ScrollUp(n int) {
 		t.anchor, t.anchorSkip = len(t.items)-1, 0
 	}
 	t.anchorSkip += n
-	for t.anchor > 0 && t.anchorSkip >= len(t.rowsOf(t.items[t.anchor])) {
-		t.anchorSkip -= len(t.rowsOf(t.items[t.anchor]))
+	for t.anchor > 0 && t.anchorSkip >= len(t.rowsOf(t.anchor)) {
+		t.anchorSkip -= len(t.rowsOf(t.anchor))
 		t.anchor--
 	}
-	if t.anchor == 0 && t.anchorSkip >= len(t.rowsOf(t.items[0])) {
-		t.anchorSkip = max(len(t.rowsOf(t.items[0]))-1, 0)
+	if t.anchor == 0 && t.anchorSkip >= len(t.rowsOf(0)) {
+		t.anchorSkip = max(len(t.rowsOf(0))-1, 0)
 	}
 	// Do not leave the screen half empty above the first event; once the
 	// room's start is loaded, keep one row for the "beginning" marker.
@@ -440,7 +492,7 @@ func (t *TimelineView) ScrollUp(n int) {
 	}
 	above := 0
 	for i := t.anchor; i >= 0 && above < need; i-- {
-		above += len(t.rowsOf(t.items[i]))
+		above += len(t.rowsOf(i))
 		if i == t.anchor {
 			above -= t.anchorSkip
 		}
@@ -464,7 +516,7 @@ func (t *TimelineView) ScrollDown(n int) {
 			return
 		}
 		t.anchor++
-		t.anchorSkip += len(t.rowsOf(t.items[t.anchor]))
+		t.anchorSkip += len(t.rowsOf(t.anchor))
 	}
 	if t.anchor >= len(t.items)-1 && t.anchorSkip == 0 {
 		t.follow = true

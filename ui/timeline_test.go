@@ -255,3 +255,18 @@ func TestTimelineCallTiles(t *testing.T) {
 		t.Fatalf("history call line:\n%s", text)
 	}
 }
+
+func TestTimelineDaySeparators(t *testing.T) {
+	s := newSimScreen(t, 60, 8)
+	tv := NewTimelineView(testContext())
+	day1 := textEvent(1, "monday message")
+	day2 := textEvent(2, "tuesday message")
+	day2b := textEvent(3, "tuesday again")
+	day2.Timestamp = day1.Timestamp + 24*3600*1000
+	day2b.Timestamp = day2.Timestamp + 60*1000
+	tv.Append(day1, day2, day2b)
+	text := drawTimeline(s, tv)
+	if strings.Count(text, "─ Tue 14 Nov 2023 ─") != 1 || strings.Count(text, "─ Wed 15 Nov 2023 ─") != 1 {
+		t.Fatalf("want one separator per day:\n%s", text)
+	}
+}
