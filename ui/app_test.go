@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -12,6 +13,8 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/termatrix/termatrix/calls"
+	"github.com/termatrix/termatrix/config"
 	"github.com/termatrix/termatrix/matrix"
 	"github.com/termatrix/termatrix/ui/uitest"
 )
@@ -127,4 +130,37 @@ func TestRoomListScrollsToTheOpenRoom(t *testing.T) {
 	uitest.WaitUntil(t, screen, "room 74 is open", 5*time.Second, func(s string) bool {
 		return strings.Contains(strings.SplitN(s, "\n", 2)[0], "Room number 74")
 	})
+}
+
+func TestConfiguredKeysShowInFooterAndButtons(t *testing.T) {
+	screen := tcell.NewSimulationScreen("UTF-8")
+	if err := screen.Init(); err != nil {
+		t.Fatal(err)
+	}
+	keys := defaultKeys()
+	keys["voice"] = "Ctrl+V"
+	keys["help"] = "F12"
+	cfg := &config.Config{Keys: keys}
+	u, err := New(Options{Screen: screen, Config: cfg,
+		Login: func(context.Context, matrix.LoginParams) (*matrix.Client, *calls.Controller, error) {
+			return nil, nil, context.Canceled
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = u.Run(); close(done) }()
+	t.Cleanup(func() { u.Stop(); <-done })
+	u.queue(func() { screen.SetSize(160, 30); u.pages.SwitchToPage("main"); u.app.SetFocus(u.w.composer) })
+	text := uitest.WaitFor(t, screen, "F12 help", 5*time.Second)
+	if !strings.Contains(text, "Ctrl+V voice call") || !strings.Contains(text, "Voice Ctrl+V") {
+		t.Fatalf("configured keys not shown:\n%s", text)
+	}
+	screen.InjectKey(tcell.KeyF12, 0, tcell.ModNone)
+	uitest.WaitFor(t, screen, "Commands", 5*time.Second)
+
+	keys["voice"] = "Ctrl+Banana"
+	if _, err := New(Options{Screen: tcell.NewSimulationScreen("UTF-8"), Config: &config.Config{Keys: keys}, Login: u.opts.Login}); err == nil || !strings.Contains(err.Error(), "Banana") {
+		t.Fatalf("a bad key name is not an error: %v", err)
+	}
 }
