@@ -41,7 +41,9 @@ func renderText(markdown string, emote bool) *event.MessageEventContent {
 
 // SendText sends a message (Markdown becomes formatted_body; emote for /me)
 // in the background and returns its transaction ID. A LocalEcho is published
-// at once and an EchoResolved when the server answers. The echo is never
+// at once and an EchoResolved when the server answers. In an end-to-end
+// encrypted room nothing is sent: the EchoResolved carries
+// ErrEncryptedRoom (and so does every Retry of it). The echo is never
 // stored: the real event arrives through sync (with
 // unsigned.transaction_id set to the returned ID) and is stored once.
 func (c *Client) SendText(roomID id.RoomID, markdown string, emote bool) string {
@@ -73,6 +75,10 @@ func (c *Client) SendText(roomID id.RoomID, markdown string, emote bool) string 
 func (c *Client) sendPending(ctx context.Context, txnID string, p *pendingSend) {
 	ctx, cancel := context.WithTimeout(ctx, sendTimeout)
 	defer cancel()
+	if err := c.refuseEncrypted(ctx, p.roomID); err != nil {
+		c.finishSend(txnID, p, "", err)
+		return
+	}
 	resp, err := c.cli.SendMessageEvent(ctx, p.roomID, p.evType, p.content, mautrix.ReqSendEvent{TransactionID: txnID})
 	if err != nil {
 		c.finishSend(txnID, p, "", fmt.Errorf("sending message: %w", c.scrub(err)))
@@ -118,12 +124,19 @@ func (c *Client) Retry(roomID id.RoomID, txnID string) error {
 	return nil
 }
 
-// SendEvent sends a message event of any type (m.call.*, ...).
+// SendEvent sends a message event of any type (m.call.*, ...). In an end-
+// to-end encrypted room it sends nothing and returns an error matching
+// ErrEncryptedRoom (redactions and m.room.encrypted ciphertext excepted).
 func (c *Client) SendEvent(ctx context.Context, roomID id.RoomID, t event.Type, content any) (id.EventID, error) {
 	if c.closed.Load() {
 		return "", ErrClosed
 	}
 	t.Class = event.MessageEventType
+	if !clearOK(t) {
+		if err := c.refuseEncrypted(ctx, roomID); err != nil {
+			return "", fmt.Errorf("sending %s to %s: %w", t.Type, roomID, err)
+		}
+	}
 	resp, err := c.cli.SendMessageEvent(ctx, roomID, t, content, mautrix.ReqSendEvent{TransactionID: c.newTxnID()})
 	if err != nil {
 		return "", fmt.Errorf("sending %s to %s: %w", t.Type, roomID, c.scrub(err))
@@ -131,7 +144,8 @@ func (c *Client) SendEvent(ctx context.Context, roomID id.RoomID, t event.Type, 
 	return resp.EventID, nil
 }
 
-// SendState sends a state event (widgets, topic...).
+// SendState sends a state event (widgets, topic...). State events are
+// never encrypted in Matrix, so this works in encrypted rooms too.
 func (c *Client) SendState(ctx context.Context, roomID id.RoomID, t event.Type, stateKey string, content any) (id.EventID, error) {
 	if c.closed.Load() {
 		return "", ErrClosed
