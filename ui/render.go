@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -294,7 +295,7 @@ func (r *renderer) message(content obj) []Line {
 		if msgtype == "m.notice" {
 			base = styleNotice
 		}
-		bodyLines = plainLines(body, base)
+		bodyLines = plainLines(body, base, r.rc.OSC8)
 	}
 	switch msgtype {
 	case "m.text", "m.notice", "m.emote":
@@ -417,12 +418,36 @@ func parseFallback(body string) (id.UserID, string, bool) {
 	return id.UserID(who), text, true
 }
 
-// plainLines splits a plain body into sanitized lines.
-func plainLines(body string, style tcell.Style) []Line {
+// urlPattern finds http(s) URLs in plain text.
+var urlPattern = regexp.MustCompile(`https?://[^\s<>"]+[^\s<>".,;:!?)\]'"]`)
+
+// plainLines splits a plain body into sanitized lines; with osc8, the
+// http(s) URLs in it become OSC 8 links.
+func plainLines(body string, style tcell.Style, osc8 bool) []Line {
 	parts := strings.Split(sanitize.Text(body), "\n")
 	out := make([]Line, 0, len(parts))
 	for _, p := range parts {
-		out = append(out, Line{{p, style}})
+		if !osc8 || !strings.Contains(p, "http") {
+			out = append(out, Line{{p, style}})
+			continue
+		}
+		var l Line
+		last := 0
+		for _, m := range urlPattern.FindAllStringIndex(p, -1) {
+			link := safeLink(p[m[0]:m[1]])
+			if link == "" {
+				continue
+			}
+			if m[0] > last {
+				l = append(l, Segment{p[last:m[0]], style})
+			}
+			l = append(l, Segment{p[m[0]:m[1]], styleLink.Url(link)})
+			last = m[1]
+		}
+		if last < len(p) || len(l) == 0 {
+			l = append(l, Segment{p[last:], style})
+		}
+		out = append(out, l)
 	}
 	return out
 }

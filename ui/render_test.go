@@ -200,3 +200,23 @@ func TestRenderMentionHighlighted(t *testing.T) {
 		t.Error("a plain message is highlighted")
 	}
 }
+
+func TestRenderPlainURLsAsLinks(t *testing.T) {
+	ev := mkEvent(t, `{"type":"m.room.message","sender":"@alice:hs","origin_server_ts":1,"content":{"msgtype":"m.text","body":"docs at https://example.org/x?y=1. and javascript:alert(1)"}}`)
+	lines := Render(ev, testContext(), ItemState{})
+	found := false
+	for _, s := range lines[0] {
+		if s.Text == "https://example.org/x?y=1" && s.Style == styleLink.Url("https://example.org/x?y=1") {
+			found = true
+		}
+		if strings.Contains(s.Text, "javascript") && s.Style != styleText {
+			t.Errorf("javascript: styled as a link")
+		}
+	}
+	if !found {
+		t.Errorf("plain URL not an OSC 8 link: %#v", lines[0])
+	}
+	if got := lines[0].String(); !strings.HasSuffix(got, "docs at https://example.org/x?y=1. and javascript:alert(1)") {
+		t.Errorf("text changed: %q", got)
+	}
+}
