@@ -260,11 +260,23 @@ func TestOpenFromStoreWithoutNetwork(t *testing.T) {
 	if c2.since != "s1" {
 		t.Errorf("since %q", c2.since)
 	}
-	// Another account cannot open this store.
-	other := *s
-	other.UserID = "@else:localhost"
-	if _, err := Open(context.Background(), &other, path, Options{}); err == nil {
-		t.Error("store opened for another account")
+	if err := c2.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Another device or another user gets an empty store, never this
+	// one's rooms or sync token.
+	otherDevice, otherUser := *s, *s
+	otherDevice.DeviceID = "OTHERDEV"
+	otherUser.UserID = "@else:localhost"
+	for _, other := range []*Session{&otherDevice, &otherUser} {
+		c3, err := Open(context.Background(), other, path, Options{})
+		if err != nil {
+			t.Fatalf("Open for %s: %v", other, err)
+		}
+		if len(c3.Rooms()) != 0 || c3.since != "" {
+			t.Errorf("%s sees another session's store: %+v, since %q", other, c3.Rooms(), c3.since)
+		}
+		_ = c3.Close()
 	}
 }
 

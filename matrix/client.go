@@ -77,7 +77,10 @@ type Client struct {
 }
 
 // Open opens the account's store at dbPath and prepares (but does not start)
-// syncing. Rooms and timelines are readable from the store at once.
+// syncing. Rooms and timelines are readable from the store at once. A
+// store belongs to one session (homeserver, user and device): a store left
+// by any other session is deleted and started afresh, so the first sync is
+// an initial one and nothing of the other session shows.
 func Open(ctx context.Context, s *Session, dbPath string, opts Options) (*Client, error) {
 	if err := s.validate(); err != nil {
 		return nil, fmt.Errorf("opening client: %w", err)
@@ -98,7 +101,7 @@ func Open(ctx context.Context, s *Session, dbPath string, opts Options) (*Client
 	} else {
 		cli.Client = &http.Client{}
 	}
-	db, err := openStore(ctx, dbPath)
+	db, err := openSessionStore(ctx, dbPath, s)
 	if err != nil {
 		return nil, err
 	}
@@ -122,20 +125,8 @@ func Open(ctx context.Context, s *Session, dbPath string, opts Options) (*Client
 	return c, nil
 }
 
-// load reads the room list, m.direct and next_batch from the store, and
-// checks that the store belongs to this account.
+// load reads the room list, m.direct and next_batch from the store.
 func (c *Client) load(ctx context.Context) error {
-	owner, err := getSyncValue(ctx, c.db, "user_id")
-	if err != nil {
-		return fmt.Errorf("opening store: %w", err)
-	}
-	if owner == "" {
-		if err := setSyncValue(ctx, c.db, "user_id", string(c.sess.UserID)); err != nil {
-			return fmt.Errorf("opening store: %w", err)
-		}
-	} else if owner != string(c.sess.UserID) {
-		return fmt.Errorf("opening store: it belongs to %s, not %s", owner, c.sess.UserID)
-	}
 	rooms, err := loadRooms(ctx, c.db)
 	if err != nil {
 		return fmt.Errorf("opening store: %w", err)

@@ -517,9 +517,7 @@ func TestStartFromStoreThenCatchUp(t *testing.T) {
 	}
 
 	// Start-up from the store with no network at all.
-	offline := *a.sess
-	offline.Homeserver = "http://127.0.0.1:9"
-	c, err := Open(ctx, &offline, a.dbPath, Options{})
+	c, err := Open(ctx, a.sess, a.dbPath, Options{HTTPClient: &http.Client{Transport: noNetwork{}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -737,4 +735,11 @@ func TestCommandsMembersPowerTurnWellKnown(t *testing.T) {
 	if err != nil || wk["im.vector.riot.jitsi"] == nil {
 		t.Errorf("ClientWellKnown via server name = %s, %v", wk, err)
 	}
+}
+
+// noNetwork is a transport that fails every request, as if offline.
+type noNetwork struct{}
+
+func (noNetwork) RoundTrip(*http.Request) (*http.Response, error) {
+	return nil, errors.New("no network in this test")
 }
