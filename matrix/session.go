@@ -29,6 +29,30 @@ func (s Session) String() string {
 // GoString keeps %#v from printing the token.
 func (s Session) GoString() string { return s.String() }
 
+// Matches says whether the session is the account a command line names:
+// user is a full user ID (@name:server) or a bare localpart, and
+// homeserver, when not empty, is the homeserver URL (trailing slashes and
+// letter case aside). A caller given --user (and perhaps --homeserver) can
+// resume a matching saved session instead of logging in again, which would
+// leave another device behind on the server.
+func (s *Session) Matches(homeserver, user string) bool {
+	if s == nil {
+		return false
+	}
+	user = strings.TrimSpace(user)
+	if strings.HasPrefix(user, "@") {
+		if id.UserID(user) != s.UserID {
+			return false
+		}
+	} else {
+		localpart, _, err := s.UserID.Parse()
+		if err != nil || user == "" || user != localpart {
+			return false
+		}
+	}
+	return homeserver == "" || normalizeHomeserver(homeserver) == normalizeHomeserver(s.Homeserver)
+}
+
 // validate checks that a session has everything a client needs.
 func (s *Session) validate() error {
 	switch {

@@ -103,3 +103,29 @@ func TestScrub(t *testing.T) {
 		t.Error("scrub(nil) != nil")
 	}
 }
+
+func TestSessionMatches(t *testing.T) {
+	s := &Session{Homeserver: "http://127.0.0.1:8008", UserID: "@alice:localhost", DeviceID: "D", AccessToken: "x"}
+	tests := []struct {
+		hs, user string
+		want     bool
+	}{
+		{"", "@alice:localhost", true},
+		{"http://127.0.0.1:8008", "@alice:localhost", true},
+		{"http://127.0.0.1:8008/", "alice", true},
+		{"HTTP://127.0.0.1:8008", "@alice:localhost", true},
+		{"http://127.0.0.1:9999", "@alice:localhost", false},
+		{"http://127.0.0.1:8008", "@bob:localhost", false},
+		{"", "@alice:other", false},
+		{"", "bob", false},
+		{"", "", false},
+	}
+	for _, tt := range tests {
+		if got := s.Matches(tt.hs, tt.user); got != tt.want {
+			t.Errorf("Matches(%q, %q) = %v, want %v", tt.hs, tt.user, got, tt.want)
+		}
+	}
+	if (*Session)(nil).Matches("", "@alice:localhost") {
+		t.Error("nil session matches")
+	}
+}
