@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"maunium.net/go/mautrix"
@@ -30,13 +33,41 @@ func (c *Client) newTxnID() string {
 }
 
 // renderText turns the composer's Markdown into message content:
-// formatted_body only when the Markdown produced formatting.
-func renderText(markdown string, emote bool) *event.MessageEventContent {
+// formatted_body only when the Markdown produced formatting. m.mentions
+// lists the full user IDs written in the text (the sender aside) and is
+// left out when there are none: an m.mentions property, even an empty
+// one, turns off the legacy push rules that highlight a message naming
+// someone's display name, so an empty one would silence every mention.
+func renderText(markdown string, emote bool, sender id.UserID) *event.MessageEventContent {
 	content := format.RenderMarkdown(markdown, true, false)
 	if emote {
 		content.MsgType = event.MsgEmote
 	}
+	content.Mentions = nil
+	if users := mentionedUsers(markdown, sender); len(users) > 0 {
+		content.Mentions = &event.Mentions{UserIDs: users}
+	}
 	return &content
+}
+
+// userIDPattern finds user IDs (@localpart:server[:port]) in text.
+var userIDPattern = regexp.MustCompile(`@[A-Za-z0-9._=\-/+]+:[A-Za-z0-9.\-]+(?::[0-9]{1,5})?`)
+
+// mentionedUsers returns the valid user IDs in text, once each, in order,
+// without the sender.
+func mentionedUsers(text string, sender id.UserID) []id.UserID {
+	var out []id.UserID
+	for _, m := range userIDPattern.FindAllString(text, -1) {
+		uid := id.UserID(strings.TrimRight(m, ".-"))
+		if uid == sender || slices.Contains(out, uid) {
+			continue
+		}
+		if _, _, err := uid.ParseAndValidateRelaxed(); err != nil {
+			continue
+		}
+		out = append(out, uid)
+	}
+	return out
 }
 
 // SendText sends a message (Markdown becomes formatted_body; emote for /me)
@@ -48,7 +79,7 @@ func renderText(markdown string, emote bool) *event.MessageEventContent {
 // unsigned.transaction_id set to the returned ID) and is stored once.
 func (c *Client) SendText(roomID id.RoomID, markdown string, emote bool) string {
 	txnID := c.newTxnID()
-	content := renderText(markdown, emote)
+	content := renderText(markdown, emote, c.sess.UserID)
 	raw, _ := json.Marshal(content)
 	var rawMap map[string]any
 	_ = json.Unmarshal(raw, &rawMap)
