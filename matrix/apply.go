@@ -149,6 +149,8 @@ func (c *Client) applySync(ctx context.Context, resp *mautrix.RespSync, since st
 		c.direct = direct
 	}
 	c.since = resp.NextBatch
+	close(c.applied)
+	c.applied = make(chan struct{})
 	c.mu.Unlock()
 
 	var ups []Update

@@ -54,6 +54,9 @@ type Client struct {
 	rooms  map[id.RoomID]*roomRow
 	direct map[id.RoomID]bool
 	since  string
+	// applied is closed (and replaced) each time a sync is applied, to
+	// wake those waiting for a room to arrive.
+	applied chan struct{}
 	// shownFrom is, per room, the seq of the oldest stored event handed
 	// to the UI (by Timeline or LoadHistory); LoadHistory serves older
 	// stored events before asking the server.
@@ -112,6 +115,7 @@ func Open(ctx context.Context, s *Session, dbPath string, opts Options) (*Client
 		cli:       cli,
 		db:        db,
 		hub:       newHub(),
+		applied:   make(chan struct{}),
 		pending:   make(map[string]*pendingSend),
 		shownFrom: make(map[id.RoomID]int64),
 		historyMu: make(map[id.RoomID]*sync.Mutex),

@@ -13,7 +13,15 @@ import (
 	"maunium.net/go/mautrix/id"
 )
 
-// JoinRoom joins a room by ID or alias, and accepts invites.
+// joinSyncWait bounds how long JoinRoom and LoadHistory wait for the sync
+// that brings a just-joined room.
+const joinSyncWait = 30 * time.Second
+
+// JoinRoom joins a room by ID or alias, and accepts invites. It returns
+// once the sync that brings the joined room has been applied (so Room,
+// Timeline and LoadHistory know it at once), or, if that takes longer than
+// ctx or 30 s allow (e.g. sync is not running), right after the join with
+// no error: the room then arrives with a later sync.
 func (c *Client) JoinRoom(ctx context.Context, roomIDOrAlias string) (id.RoomID, error) {
 	if c.closed.Load() {
 		return "", ErrClosed
@@ -36,7 +44,32 @@ func (c *Client) JoinRoom(ctx context.Context, roomIDOrAlias string) (id.RoomID,
 			c.log.Warn().Err(err).Msg("recording the DM in m.direct")
 		}
 	}
+	c.waitJoined(ctx, resp.RoomID, joinSyncWait)
 	return resp.RoomID, nil
+}
+
+// waitJoined waits until sync has brought roomID as a joined room, at most
+// max, and says whether it has.
+func (c *Client) waitJoined(ctx context.Context, roomID id.RoomID, max time.Duration) bool {
+	timer := time.NewTimer(max)
+	defer timer.Stop()
+	for {
+		c.mu.RLock()
+		row, applied := c.rooms[roomID], c.applied
+		c.mu.RUnlock()
+		if row != nil && row.Membership == event.MembershipJoin {
+			return true
+		}
+		select {
+		case <-applied:
+		case <-ctx.Done():
+			return false
+		case <-c.life.Done():
+			return false
+		case <-timer.C:
+			return false
+		}
+	}
 }
 
 // addDirect adds a room to the user's m.direct account data.

@@ -16,7 +16,8 @@ const historyTimeout = 60 * time.Second
 
 // LoadHistory fetches up to limit events older than what the UI was given
 // (by Timeline or earlier LoadHistory calls) and publishes them as one
-// HistoryLoaded, oldest first. Older events already in the store are
+// HistoryLoaded, oldest first. For a room sync has not brought yet (just
+// joined) it first waits for it, bounded by ctx and 30 s. Older events already in the store are
 // served from there; beyond them /messages is asked from the stored
 // pagination token, and what it returns is stored too. ReachedStart is
 // true once the room's first event was delivered. Calls for one room are
@@ -34,6 +35,12 @@ func (c *Client) LoadHistory(ctx context.Context, roomID id.RoomID, limit int) e
 
 	c.mu.RLock()
 	row := c.rooms[roomID]
+	c.mu.RUnlock()
+	if row == nil {
+		c.waitJoined(ctx, roomID, joinSyncWait)
+	}
+	c.mu.RLock()
+	row = c.rooms[roomID]
 	from, shown := c.shownFrom[roomID]
 	c.mu.RUnlock()
 	if row == nil {
