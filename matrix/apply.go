@@ -74,6 +74,7 @@ func (c *Client) applySync(ctx context.Context, resp *mautrix.RespSync, since st
 
 	changed := make(map[id.RoomID]*roomRow)
 	var removed []id.RoomID
+	var left []Update
 	perRoom := make(map[id.RoomID]*roomUpdates)
 
 	for _, roomID := range sortedKeys(resp.Rooms.Join) {
@@ -109,9 +110,14 @@ func (c *Client) applySync(ctx context.Context, resp *mautrix.RespSync, since st
 		if _, joined := resp.Rooms.Join[roomID]; joined {
 			continue
 		}
-		if oldRooms[roomID] == nil && changed[roomID] == nil {
+		was := changed[roomID]
+		if was == nil {
+			was = oldRooms[roomID]
+		}
+		if was == nil {
 			continue
 		}
+		left = append(left, roomLeft(was, resp.Rooms.Leave[roomID], c.sess.UserID))
 		if err := deleteRoom(ctx, tx, roomID); err != nil {
 			return nil, fmt.Errorf("applying sync: %w", err)
 		}
@@ -153,7 +159,7 @@ func (c *Client) applySync(ctx context.Context, resp *mautrix.RespSync, since st
 	c.applied = make(chan struct{})
 	c.mu.Unlock()
 
-	var ups []Update
+	ups := left
 	if len(changed) > 0 || len(removed) > 0 || directChanged {
 		ups = append(ups, RoomsChanged{Rooms: c.Rooms()})
 	}
@@ -330,6 +336,35 @@ func (c *Client) applyJoined(ctx context.Context, tx queryer, roomID id.RoomID, 
 		return nil, err
 	}
 	return row, nil
+}
+
+// roomLeft describes how the user left a room, from their last membership
+// event in the sync's leave section (state first, then timeline).
+func roomLeft(was *roomRow, lr *mautrix.SyncLeftRoom, me id.UserID) RoomLeft {
+	rl := RoomLeft{RoomID: was.ID, Name: was.Name, WasInvite: was.Membership == event.MembershipInvite}
+	if lr == nil {
+		return rl
+	}
+	var last *event.Event
+	for _, evs := range [][]*event.Event{lr.State.Events, lr.Timeline.Events} {
+		for _, ev := range evs {
+			if ev != nil && ev.Type.Type == event.StateMember.Type && ev.StateKey != nil && id.UserID(*ev.StateKey) == me {
+				last = ev
+			}
+		}
+	}
+	if last == nil {
+		return rl
+	}
+	var mc struct {
+		Membership event.Membership `json:"membership"`
+		Reason     string           `json:"reason"`
+	}
+	_ = json.Unmarshal(last.Content.VeryRaw, &mc)
+	rl.By, rl.Reason = last.Sender, mc.Reason
+	rl.Banned = mc.Membership == event.MembershipBan
+	rl.Kicked = last.Sender != me && !rl.Banned
+	return rl
 }
 
 // applyInvited stores an invite's stripped state.

@@ -14,7 +14,9 @@
 // Every subscriber gets every update, in order, through its own unbounded
 // queue: sync is never slowed by a slow subscriber and nothing is dropped.
 // After each /sync is committed to the store, the client publishes, in
-// this order: RoomsChanged (if any room changed), then per room (sorted by
+// this order: RoomLeft for each room the user is no longer in (kicked,
+// banned, left elsewhere, invite declined or withdrawn: say so, it is
+// never silent), RoomsChanged (if any room changed), then per room (sorted by
 // room ID) StateChanged for each state event applied (state section first,
 // then state events of the timeline), one TimelineAppended with the new
 // timeline events (each event ID at most once, ever), CallSignal for each

@@ -133,6 +133,22 @@ type Notify struct {
 	DM        bool
 }
 
+// RoomLeft says the user is no longer in a room: they left (here or on
+// another device), declined or lost an invite, were kicked or banned. It is
+// published just before the RoomsChanged that no longer lists the room.
+// Name and Reason are remote data: sanitize them before display.
+type RoomLeft struct {
+	RoomID id.RoomID
+	Name   string // the room's name as it was listed
+	// WasInvite: the room was an invite (declined, or withdrawn by By).
+	WasInvite bool
+	// Kicked: someone else (By) removed the user; Banned: By banned them.
+	Kicked bool
+	Banned bool
+	By     id.UserID // who made the change; the user themself for a leave
+	Reason string    // the reason given, if any
+}
+
 // LoggedOut says the session ended (by /logout, or the server dropped it).
 type LoggedOut struct{ Err error }
 
@@ -146,4 +162,5 @@ func (EchoResolved) isUpdate()     {}
 func (StateChanged) isUpdate()     {}
 func (CallSignal) isUpdate()       {}
 func (Notify) isUpdate()           {}
+func (RoomLeft) isUpdate()         {}
 func (LoggedOut) isUpdate()        {}
