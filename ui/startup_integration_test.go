@@ -75,5 +75,6 @@ func TestStartsFromStoreWhileOffline(t *testing.T) {
 	if err := st.StartHomeserver(c); err != nil {
 		t.Fatal(err)
 	}
-	uitest.WaitFor(t, screen2, " synced", waitLong)
+	// The client retries with back-off (up to 30 s) while the homeserver is down.
+	uitest.WaitFor(t, screen2, " synced", 3*waitLong)
 }
