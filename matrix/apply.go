@@ -33,6 +33,27 @@ type roomUpdates struct {
 func (c *Client) applySync(ctx context.Context, resp *mautrix.RespSync, since string) ([]Update, error) {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
+	return c.applySyncLocked(ctx, resp, since)
+}
+
+// applyAndPublish applies a sync response and publishes its updates before
+// any other store write (history above all) can publish: a HistoryLoaded
+// is then always either before the TimelineAppended.Reset of a gap (and
+// about the old view, which the Reset replaces) or after it (and about the
+// new one), never older events about a view already replaced.
+func (c *Client) applyAndPublish(ctx context.Context, resp *mautrix.RespSync, since string) error {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	ups, err := c.applySyncLocked(ctx, resp, since)
+	if err != nil {
+		return err
+	}
+	c.hub.publish(ups...)
+	return nil
+}
+
+// applySyncLocked is applySync with writeMu held.
+func (c *Client) applySyncLocked(ctx context.Context, resp *mautrix.RespSync, since string) ([]Update, error) {
 	if c.closed.Load() {
 		return nil, ErrClosed
 	}

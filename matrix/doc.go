@@ -22,8 +22,28 @@
 // timeline events (each event ID at most once, ever), CallSignal for each
 // m.call.* event (initial sync included; Age lets the calls code judge
 // staleness), Notify for highlights and DM messages (not on the initial
-// sync), and TypingChanged. TimelineAppended.Reset means the server
-// skipped events (a gap): the view should be cleared before appending.
+// sync), and TypingChanged.
+//
+// # Gaps: TimelineAppended.Reset
+//
+// When a room's batch in a /sync is limited (more events happened than the
+// sync delivers, typically after the client was closed for a while) and
+// the store already held events of that room, there is a hole between the
+// stored events and the batch. The store then drops the room's stored
+// timeline, keeps the batch and its prev_batch, and publishes the batch as
+// a TimelineAppended with Reset set. A view of the room must then:
+//
+//  1. drop every event it shows for the room (keeping only its own pending
+//     local echoes) and forget that it reached the room's start;
+//  2. show exactly the Reset's Events (an empty Events still means: clear);
+//  3. get older events with LoadHistory as usual: they continue exactly
+//     above the Reset's first event (the hole is filled from the server),
+//     and ReachedStart comes once the room's first event is delivered.
+//
+// Appending a Reset's events under the old view instead would put the
+// hole's events, which LoadHistory then delivers, above everything shown.
+// A HistoryLoaded is published wholly before or wholly after a reset's
+// TimelineAppended: one received after the Reset is about the new view.
 //
 // # Events
 //

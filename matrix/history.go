@@ -17,9 +17,10 @@ const historyTimeout = 60 * time.Second
 // LoadHistory fetches up to limit events older than what the UI was given
 // (by Timeline or earlier LoadHistory calls) and publishes them as one
 // HistoryLoaded, oldest first. For a room sync has not brought yet (just
-// joined) it first waits for it, bounded by ctx and 30 s. Older events already in the store are
-// served from there; beyond them /messages is asked from the stored
-// pagination token, and what it returns is stored too. ReachedStart is
+// joined) it first waits for it, bounded by ctx and 30 s. Older events
+// already in the store are served from there; beyond them /messages is
+// asked from the stored pagination token, and what it returns is stored
+// too. ReachedStart is
 // true once the room's first event was delivered. Calls for one room are
 // serialised; it returns when the HistoryLoaded is published.
 func (c *Client) LoadHistory(ctx context.Context, roomID id.RoomID, limit int) error {
@@ -34,50 +35,16 @@ func (c *Client) LoadHistory(ctx context.Context, roomID id.RoomID, limit int) e
 	defer mu.Unlock()
 
 	c.mu.RLock()
-	row := c.rooms[roomID]
+	known := c.rooms[roomID] != nil
 	c.mu.RUnlock()
-	if row == nil {
+	if !known {
 		c.waitJoined(ctx, roomID, joinSyncWait)
 	}
-	c.mu.RLock()
-	row = c.rooms[roomID]
-	from, shown := c.shownFrom[roomID]
-	c.mu.RUnlock()
-	if row == nil {
-		return fmt.Errorf("loading history of %s: %w", roomID, errNotJoined)
-	}
-	if !shown {
-		from = noSeq
-		lo, _, has, err := seqBounds(ctx, c.db, roomID)
-		if err != nil {
-			return fmt.Errorf("loading history: %w", err)
-		}
-		if has {
-			from = lo
-		}
-	}
 	// Stored events older than those shown come first.
-	evs, lowest, err := loadTimeline(ctx, c.db, roomID, from, limit)
-	if err != nil {
-		return fmt.Errorf("loading history: %w", err)
+	token, done, err := c.historyFromStore(ctx, roomID, limit)
+	if err != nil || done {
+		return err
 	}
-	if len(evs) > 0 {
-		more, _, err := loadTimeline(ctx, c.db, roomID, lowest, 1)
-		if err != nil {
-			return fmt.Errorf("loading history: %w", err)
-		}
-		c.mu.Lock()
-		c.shownFrom[roomID] = lowest
-		done := c.rooms[roomID] != nil && c.rooms[roomID].HistoryDone
-		c.mu.Unlock()
-		c.hub.publish(HistoryLoaded{RoomID: roomID, Events: evs, ReachedStart: done && len(more) == 0})
-		return nil
-	}
-	if row.HistoryDone || row.PrevBatch == "" {
-		c.hub.publish(HistoryLoaded{RoomID: roomID, ReachedStart: true})
-		return nil
-	}
-	token := row.PrevBatch
 	rctx, cancel := context.WithTimeout(ctx, historyTimeout)
 	filter := &mautrix.FilterPart{LazyLoadMembers: true}
 	resp, err := c.cli.Messages(rctx, roomID, token, "", mautrix.DirectionBackward, filter, limit)
@@ -86,6 +53,60 @@ func (c *Client) LoadHistory(ctx context.Context, roomID id.RoomID, limit int) e
 		return fmt.Errorf("loading history of %s: %w", roomID, c.scrub(err))
 	}
 	return c.storeHistory(ctx, roomID, token, resp)
+}
+
+// historyFromStore publishes, as one HistoryLoaded, up to limit stored
+// events older than those shown (when no Timeline or history call has
+// shown any since the last reset, the view is the reset's events, i.e. all
+// stored ones, so nothing stored is older), or, when
+// there are none and the room's start is stored, an empty one with
+// ReachedStart; done says it published. Otherwise it returns the token
+// /messages must continue from. It runs under writeMu, so a sync's reset of
+// the room (and its TimelineAppended.Reset) is either wholly before or
+// wholly after it.
+func (c *Client) historyFromStore(ctx context.Context, roomID id.RoomID, limit int) (token string, done bool, err error) {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	if c.closed.Load() {
+		return "", false, ErrClosed
+	}
+	c.mu.RLock()
+	row := c.rooms[roomID]
+	from, shown := c.shownFrom[roomID]
+	c.mu.RUnlock()
+	if row == nil {
+		return "", false, fmt.Errorf("loading history of %s: %w", roomID, errNotJoined)
+	}
+	if !shown {
+		from = noSeq
+		lo, _, has, err := seqBounds(ctx, c.db, roomID)
+		if err != nil {
+			return "", false, fmt.Errorf("loading history: %w", err)
+		}
+		if has {
+			from = lo
+		}
+	}
+	evs, lowest, err := loadTimeline(ctx, c.db, roomID, from, limit)
+	if err != nil {
+		return "", false, fmt.Errorf("loading history: %w", err)
+	}
+	if len(evs) > 0 {
+		more, _, err := loadTimeline(ctx, c.db, roomID, lowest, 1)
+		if err != nil {
+			return "", false, fmt.Errorf("loading history: %w", err)
+		}
+		c.mu.Lock()
+		c.shownFrom[roomID] = lowest
+		c.mu.Unlock()
+		c.hub.publish(HistoryLoaded{RoomID: roomID, Events: evs, ReachedStart: row.HistoryDone && len(more) == 0})
+		return "", true, nil
+	}
+	if row.HistoryDone || row.PrevBatch == "" {
+		c.hub.publish(HistoryLoaded{RoomID: roomID, ReachedStart: true})
+		return "", true, nil
+	}
+	return row.PrevBatch, false, nil
 }
 
 // storeHistory stores one /messages answer below the room's oldest stored

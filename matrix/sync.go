@@ -180,12 +180,7 @@ func (c *Client) syncOnce(ctx context.Context, filterID *string, longPoll bool) 
 	if resp == nil || resp.NextBatch == "" {
 		return errors.New("syncing: the homeserver sent no next_batch")
 	}
-	ups, err := c.applySync(ctx, resp, since)
-	if err != nil {
-		return err
-	}
-	c.hub.publish(ups...)
-	return nil
+	return c.applyAndPublish(ctx, resp, since)
 }
 
 // publishStatus publishes a status change.

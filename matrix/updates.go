@@ -76,8 +76,11 @@ type TimelineAppended struct {
 	RoomID id.RoomID
 	Events []*event.Event
 	// Reset says the server skipped events (a gap after a long time
-	// offline): drop what is shown for the room and show Events; older
-	// events come with LoadHistory.
+	// offline): drop what is shown for the room (pending local echoes
+	// aside) and forget having reached its start, show exactly Events
+	// (even when empty), then fetch older events with LoadHistory, which
+	// continues right above Events. Never append a Reset under the old
+	// view. See "Gaps" in the package documentation.
 	Reset bool
 }
 
