@@ -87,13 +87,32 @@ func newBrowserRecorder(t testing.TB) *browserRecorder {
 	return r
 }
 
-// opened returns the URLs handed to the browser so far.
+// opened returns the URLs handed to the browser so far: only complete
+// lines, because the script's ">>" creates the file before printf writes
+// the URL, and a loaded machine can be read in between.
 func (r *browserRecorder) opened() []string {
 	b, err := os.ReadFile(r.out)
 	if err != nil {
 		return nil
 	}
-	return strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	return completeLines(string(b))
+}
+
+// started reports whether the browser script ran at all (its ">>" has
+// created the file), even if it has not written the URL yet.
+func (r *browserRecorder) started() bool {
+	_, err := os.Stat(r.out)
+	return err == nil
+}
+
+// completeLines splits s into its newline-terminated lines, leaving out a
+// last line still being written.
+func completeLines(s string) []string {
+	end := strings.LastIndexByte(s, '\n')
+	if end < 0 {
+		return nil
+	}
+	return strings.Split(s[:end], "\n")
 }
 
 // waitOpened waits for the n-th URL.

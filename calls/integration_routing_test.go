@@ -66,7 +66,7 @@ func TestRoutingOnRealRooms(t *testing.T) {
 	if got := one.got()[0]; got != "place "+withBot+" "+g.bob.UserID+" true" {
 		t.Errorf("1:1 placed as %q", got)
 	}
-	if len(rec.opened()) != 0 || len(widgetKeys(t, g.bob, id.RoomID(withBot))) != 0 {
+	if rec.started() || len(widgetKeys(t, g.bob, id.RoomID(withBot))) != 0 {
 		t.Error("a conference was started in a 1:1 room")
 	}
 }
