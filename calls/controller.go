@@ -15,6 +15,7 @@ import (
 	"github.com/termatrix/termatrix/calls/browser"
 	"github.com/termatrix/termatrix/calls/jitsi"
 	"github.com/termatrix/termatrix/config"
+	"github.com/termatrix/termatrix/internal/pubsub"
 	"github.com/termatrix/termatrix/matrix"
 )
 
@@ -67,7 +68,7 @@ type Controller struct {
 	opener  browser.Opener
 	auth    *jitsi.AuthChecker
 	log     zerolog.Logger
-	hub     hub
+	hub     pubsub.Hub[Event]
 	wkFetch time.Duration
 
 	mu          sync.Mutex
@@ -126,9 +127,9 @@ func (c *Controller) one() OneToOne {
 }
 
 // Subscribe returns a channel of Events and a function that ends the subscription.
-func (c *Controller) Subscribe() (<-chan Event, func()) { return c.hub.subscribe() }
+func (c *Controller) Subscribe() (<-chan Event, func()) { return c.hub.Subscribe() }
 
-func (c *Controller) publish(e Event) { c.hub.publish(e) }
+func (c *Controller) publish(e Event) { c.hub.Publish(e) }
 
 func (c *Controller) status(roomID id.RoomID, isErr bool, format string, args ...any) {
 	c.publish(Status{RoomID: roomID, Text: fmt.Sprintf(format, args...), Error: isErr})

@@ -17,6 +17,7 @@ import (
 
 	"github.com/termatrix/termatrix/calls"
 	"github.com/termatrix/termatrix/config"
+	"github.com/termatrix/termatrix/internal/pubsub"
 	"github.com/termatrix/termatrix/matrix"
 )
 
@@ -84,8 +85,7 @@ type Manager struct {
 	turnServers []webrtc.ICEServer
 	turnExpires time.Time
 
-	subMu sync.Mutex
-	subs  map[*subscriber]struct{}
+	hub pubsub.Hub[calls.CallChanged]
 
 	snapMu sync.Mutex
 	active *calls.CallInfo
@@ -101,7 +101,7 @@ func New(o Options) *Manager {
 	m := &Manager{
 		o: o, log: o.Log, in: make(chan func(), 64), done: make(chan struct{}),
 		media: map[string]*callMedia{}, early: map[string][]Candidate{}, answer: map[string]bool{},
-		timings: map[string]*Timings{}, subs: map[*subscriber]struct{}{}, last: map[string]calls.CallInfo{},
+		timings: map[string]*Timings{}, last: map[string]calls.CallInfo{},
 		sendQ: make(chan Send, 1024),
 	}
 	if o.ICEFailedTimeout <= 0 {
@@ -754,7 +754,7 @@ func (m *Manager) publish(callID string) {
 		m.active = &cp
 	}
 	m.snapMu.Unlock()
-	m.broadcast(calls.CallChanged{Call: info})
+	m.hub.Publish(calls.CallChanged{Call: info})
 }
 
 func stateOf(p Phase) calls.CallState {

@@ -1,0 +1,62 @@
+package pubsub
+
+import (
+	"testing"
+	"time"
+)
+
+func TestOrderUnboundedCancelClose(t *testing.T) {
+	var h Hub[int]
+	a, cancelA := h.Subscribe()
+	b, cancelB := h.Subscribe()
+	defer cancelB()
+	// Publishing far more than any channel buffer never blocks.
+	const n = 10000
+	done := make(chan struct{})
+	go func() {
+		for i := 0; i < n; i++ {
+			h.Publish(i)
+		}
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Publish blocked on slow subscribers")
+	}
+	for _, ch := range []<-chan int{a, b} {
+		for i := 0; i < n; i++ {
+			if v := <-ch; v != i {
+				t.Fatalf("value %d out of order: %d", i, v)
+			}
+		}
+	}
+	cancelA()
+	cancelA()
+	if _, ok := <-a; ok {
+		t.Error("channel open after cancel")
+	}
+	h.Publish(1)
+	h.Close()
+	if _, ok := <-b; !ok {
+		t.Error("queued value lost at Close")
+	}
+	if _, ok := <-b; ok {
+		t.Error("channel open after Close")
+	}
+	c, _ := h.Subscribe()
+	if _, ok := <-c; ok {
+		t.Error("Subscribe after Close gave an open channel")
+	}
+}
+
+func TestPublishWithoutSubscribers(t *testing.T) {
+	var h Hub[string]
+	h.Publish("nobody listens")
+	ch, cancel := h.Subscribe()
+	defer cancel()
+	h.Publish("x")
+	if v := <-ch; v != "x" {
+		t.Fatalf("got %q", v)
+	}
+}
