@@ -55,9 +55,21 @@
 // redactions are stored and delivered as the raw events; the UI applies
 // them. Every string in them is remote data: sanitize before display.
 //
+// # Encryption
+//
+// termatrix cannot encrypt yet. In a room with m.room.encryption state,
+// SendText resolves with ErrEncryptedRoom and SendEvent returns it: no
+// message, and no m.call.* signalling (SDP, candidates), ever goes out in
+// cleartext there. State events (SendState) are never encrypted in Matrix
+// and stay allowed. Room.Encrypted tells the UI beforehand.
+//
 // # Store
 //
-// One SQLite database (WAL) per account. Tables start with tm_ and the
+// One SQLite database (WAL) per session: it records the homeserver, user
+// and device it belongs to, and Open deletes and recreates a store left by
+// any other session (so a new login always starts with an initial sync,
+// never with another device's next_batch or another account's rooms).
+// RemoveStore deletes it with its WAL files, for /logout. Tables start with tm_ and the
 // schema version lives in tm_version, so mautrix's crypto store (crypto_*
 // tables) can share the database later. Each /sync response is applied in
 // one transaction together with its next_batch: a crash either keeps the
