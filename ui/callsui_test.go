@@ -139,7 +139,7 @@ func TestConferenceBannerAndCallPanel(t *testing.T) {
 			WidgetID: "w", Domain: "meet.example.org", ConferenceID: "JitsiX", CreatorID: "@alice:hs", CreatorName: "alice\x1b[31m"}})
 	})
 	// The escape character is gone; what is left of the sequence is inert text.
-	text := uitest.WaitFor(t, screen, "Video conference started by alice[31m on meet.example.org — press Ctrl+J to join", 5*time.Second)
+	text := uitest.WaitFor(t, screen, "Video conference started by alice[31m on meet.example.org — press F3 to join", 5*time.Second)
 	if !strings.Contains(text, "Alt+E to end") {
 		t.Fatalf("banner lacks the end key:\n%s", text)
 	}

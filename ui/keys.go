@@ -84,9 +84,19 @@ func (k Key) Matches(ev *tcell.EventKey) bool {
 		return ev.Key() == tcell.KeyRune && ev.Rune() == k.ch && mods&^tcell.ModShift == k.mod
 	case k.key >= tcell.KeyCtrlA && k.key <= tcell.KeyCtrlZ, k.key == tcell.KeyCtrlSpace:
 		return ev.Key() == k.key && mods&tcell.ModAlt == k.mod&tcell.ModAlt
+	case k.key == tcell.KeyEnter && ev.Key() == tcell.KeyRune && ev.Rune() == 'm' && mods&tcell.ModCtrl != 0:
+		// A terminal sends Enter as CR, which is Ctrl+M: with Alt it is
+		// ESC CR, which tcell reports as Alt+Ctrl+m.
+		return mods&^tcell.ModCtrl == k.mod
 	default:
 		return ev.Key() == k.key && mods == k.mod
 	}
+}
+
+// isLineFeed says whether a key event is Ctrl+J, the line feed byte a
+// terminal sends for Ctrl+J (and for Shift+Enter or Ctrl+Enter in some).
+func isLineFeed(ev *tcell.EventKey) bool {
+	return ev != nil && (ev.Key() == tcell.KeyCtrlJ || ev.Key() == tcell.KeyLF) && ev.Modifiers()&(tcell.ModAlt|tcell.ModShift) == 0
 }
 
 var namedKeys = map[string]tcell.Key{
@@ -228,20 +238,24 @@ func (m *Keymap) Key(a Action) (Key, bool) {
 // Name returns the key name bound to an action, or "" if unbound.
 func (m *Keymap) Name(a Action) string { return m.keys[a].Name }
 
-// Action returns the action a key event is bound to, or "".
+// Action returns the action a key event is bound to, or "". Ctrl+J is
+// also the newline key when no action has it: it works in every terminal,
+// also in those where Alt+Enter sends nothing distinct.
 func (m *Keymap) Action(ev *tcell.EventKey) Action {
 	for _, a := range actionHelp {
 		if k, ok := m.keys[a.act]; ok && k.Matches(ev) {
 			return a.act
 		}
 	}
+	if _, ok := m.keys[ActNewline]; ok && isLineFeed(ev) {
+		return ActNewline
+	}
 	return ""
 }
 
 // Is says whether a key event is the key of an action.
 func (m *Keymap) Is(ev *tcell.EventKey, a Action) bool {
-	k, ok := m.keys[a]
-	return ok && k.Matches(ev)
+	return ev != nil && m.Action(ev) == a && a != ""
 }
 
 // Help lists "key action" pairs for the bound actions, in footer order.
