@@ -315,7 +315,11 @@ func (u *UI) handleUpdate(up matrix.Update) {
 		u.setRooms(up.Rooms)
 	case matrix.TimelineAppended:
 		if tv := u.s.timelines[up.RoomID]; tv != nil {
-			tv.Append(up.Events...)
+			if up.Reset {
+				tv.Reset(up.Events)
+			} else {
+				tv.Append(up.Events...)
+			}
 		}
 		for _, ev := range up.Events {
 			if ev.StateKey != nil {

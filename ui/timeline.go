@@ -122,6 +122,45 @@ func (t *TimelineView) Append(evs ...*event.Event) {
 	}
 }
 
+// Reset replaces what the view shows after a gap in the room's timeline
+// (matrix.TimelineAppended.Reset): every loaded event is dropped except
+// the user's own messages still sending or failed, the room's start is
+// no longer reached, and evs (oldest first) become the whole view. Older
+// events then come again through Prepend, from right above evs.
+func (t *TimelineView) Reset(evs []*event.Event) {
+	var echoes []*tlItem
+	for _, it := range t.items {
+		if it.txnID != "" && (it.st.Pending || it.st.Failed) {
+			echoes = append(echoes, it)
+		}
+	}
+	t.items = nil
+	t.byID = map[id.EventID]*tlItem{}
+	t.byTxn = map[string]*tlItem{}
+	t.orphan = map[id.EventID]ItemState{}
+	t.lastState = map[string]*event.Event{}
+	t.callInvites = map[string]*tlItem{}
+	t.callPending = map[string][]*tlItem{}
+	t.reachedStart, t.loading = false, false
+	t.follow, t.anchor, t.anchorSkip = true, 0, 0
+	t.Append(evs...)
+	sent := map[string]bool{}
+	for _, ev := range evs {
+		if ev != nil && ev.Unsigned.TransactionID != "" {
+			sent[ev.Unsigned.TransactionID] = true
+		}
+	}
+	for _, it := range echoes {
+		if sent[it.txnID] {
+			continue // the batch holds its sent copy
+		}
+		it.rendered, it.rows = false, nil
+		t.items = append(t.items, it)
+		t.byTxn[it.txnID] = it
+		t.index(it)
+	}
+}
+
 // withPrevState fills in a state event's missing prev_content from the
 // previous state event of the same type and key in last, and records it.
 func withPrevState(last map[string]*event.Event, ev *event.Event) *event.Event {

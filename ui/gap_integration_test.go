@@ -1,0 +1,129 @@
+package ui_test
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gdamore/tcell/v2"
+
+	"github.com/termatrix/termatrix/app"
+	"github.com/termatrix/termatrix/internal/teststack"
+	"github.com/termatrix/termatrix/matrix"
+	"github.com/termatrix/termatrix/ui"
+	"github.com/termatrix/termatrix/ui/uitest"
+)
+
+var gapLine = regexp.MustCompile(`(before|gap) message (\d+)\b`)
+
+// gapOrder numbers the test's messages in the order they were sent.
+func gapOrder(kind string, n int) int {
+	if kind == "before" {
+		return n
+	}
+	return 100 + n
+}
+
+// TestGapAfterRestartShowsEveryMessageInOrder is the every-morning case
+// (F24): the client is closed, more messages than one sync delivers arrive,
+// the client starts again. Paging from the top of the room to the bottom
+// must show every message exactly in the order it was sent.
+func TestGapAfterRestartShowsEveryMessageInOrder(t *testing.T) {
+	st := shared.Get(t)
+	bob := st.MustRegister(t, "gbob")
+	alice := st.MustRegister(t, "galice")
+	roomID, err := bob.CreateRoom(ctx(t), map[string]any{"name": "Gap Room", "invite": []string{alice.UserID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alice.Join(ctx(t), roomID); err != nil {
+		t.Fatal(err)
+	}
+	const before, gap = 3, 80 // more than one sync's 50 events
+	for i := 1; i <= before; i++ {
+		if _, err := bob.SendMessage(ctx(t), roomID, fmt.Sprintf("before message %d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := testConfig(t)
+	ss := sessions(t, cfg)
+	c, cancel := context.WithTimeout(context.Background(), 2*waitLong)
+	defer cancel()
+	acct, err := ss.Login(c, matrix.LoginParams{Homeserver: st.BaseURL, User: alice.UserID, Password: teststack.TestPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u1, screen := runUI(t, ui.Options{Config: cfg, Client: acct.Client, Calls: acct.Calls})
+	uitest.WaitFor(t, screen, fmt.Sprintf("before message %d", before), waitLong)
+	u1.Stop()
+	if err := ss.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	for i := 1; i <= gap; i++ {
+		if _, err := bob.SendMessage(c, roomID, fmt.Sprintf("gap message %d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	ss2 := &app.Sessions{Profile: ss.Profile, Config: cfg}
+	t.Cleanup(func() { _ = ss2.Close() })
+	acct2, err := ss2.Resume(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, screen2 := runUI(t, ui.Options{Config: cfg, Client: acct2.Client, Calls: acct2.Calls})
+	uitest.WaitFor(t, screen2, fmt.Sprintf("gap message %d", gap), waitLong)
+
+	// Page up to the room's beginning.
+	deadline := time.Now().Add(waitLong)
+	for !strings.Contains(uitest.Text(screen2), "beginning of the room") {
+		if time.Now().After(deadline) {
+			t.Fatalf("never reached the beginning of the room:\n%s", uitest.Text(screen2))
+		}
+		screen2.InjectKey(tcell.KeyPgUp, 0, tcell.ModNone)
+		time.Sleep(50 * time.Millisecond)
+	}
+	// Page down to the bottom: on every page, each message is directly
+	// followed by the next one sent.
+	seen := map[int]bool{}
+	for page := 0; page < 30; page++ {
+		time.Sleep(100 * time.Millisecond)
+		text := uitest.Text(screen2)
+		prev := -1
+		for _, m := range gapLine.FindAllStringSubmatch(text, -1) {
+			n, _ := strconv.Atoi(m[2])
+			o := gapOrder(m[1], n)
+			switch {
+			case prev == -1:
+			case o == prev+1, prev == before && o == gapOrder("gap", 1):
+			default:
+				t.Fatalf("message %s %d is drawn right after message #%d:\n%s", m[1], n, prev, text)
+			}
+			seen[o] = true
+			prev = o
+		}
+		if seen[gapOrder("gap", gap)] && !strings.Contains(text, "↓ newer") {
+			break
+		}
+		screen2.InjectKey(tcell.KeyPgDn, 0, tcell.ModNone)
+	}
+	var missing []string
+	for i := 1; i <= before; i++ {
+		if !seen[gapOrder("before", i)] {
+			missing = append(missing, fmt.Sprintf("before %d", i))
+		}
+	}
+	for i := 1; i <= gap; i++ {
+		if !seen[gapOrder("gap", i)] {
+			missing = append(missing, fmt.Sprintf("gap %d", i))
+		}
+	}
+	if len(missing) > 0 {
+		t.Fatalf("messages never shown: %v", missing)
+	}
+}
