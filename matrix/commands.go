@@ -13,6 +13,9 @@ import (
 	"maunium.net/go/mautrix/id"
 )
 
+// ErrNoSuchRoom is returned by JoinRoom for an alias no room has.
+var ErrNoSuchRoom = errors.New("no room has that address")
+
 // joinSyncWait bounds how long JoinRoom and LoadHistory wait for the sync
 // that brings a just-joined room.
 const joinSyncWait = 30 * time.Second
@@ -34,6 +37,13 @@ func (c *Client) JoinRoom(ctx context.Context, roomIDOrAlias string) (id.RoomID,
 	c.mu.RLock()
 	row := c.rooms[id.RoomID(target)]
 	c.mu.RUnlock()
+	if strings.HasPrefix(target, "#") {
+		// Some servers answer a join of an unknown alias with a bare
+		// HTTP 500; asking the directory first gives a clear error.
+		if _, err := c.cli.ResolveAlias(ctx, id.RoomAlias(target)); respErrCode(err) == "M_NOT_FOUND" {
+			return "", fmt.Errorf("joining %s: %w", target, ErrNoSuchRoom)
+		}
+	}
 	resp, err := c.cli.JoinRoom(ctx, target, nil)
 	if err != nil {
 		return "", fmt.Errorf("joining %s: %w", target, c.scrub(err))

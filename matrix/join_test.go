@@ -1,6 +1,7 @@
 package matrix
 
 import (
+	"errors"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -53,6 +54,10 @@ func TestJoinByAliasThenLoadHistory(t *testing.T) {
 	}
 	if err := a.LoadHistory(ctx, roomID, 20); err != nil {
 		t.Fatalf("LoadHistory right after joining: %v", err)
+	}
+	// An alias no room has: a clear error, not the server's HTTP 500.
+	if _, err := a.JoinRoom(ctx, "#"+st.UniqueLocalpart("nope")+":localhost"); !errors.Is(err, ErrNoSuchRoom) {
+		t.Errorf("joining an unknown alias: %v, want ErrNoSuchRoom", err)
 	}
 	// Joined elsewhere (another client of alice's): LoadHistory waits for
 	// the sync that brings the room instead of failing.
