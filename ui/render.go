@@ -166,6 +166,9 @@ func (r *renderer) stateLine(text string) []Line {
 
 func (r *renderer) render() []Line {
 	ev := r.ev
+	if r.isEdit() {
+		return nil // an edit is shown on the message it replaces
+	}
 	if ev.Unsigned.RedactedBecause != nil || r.st.Redacted {
 		if ev.StateKey == nil {
 			return []Line{{timestamp(ev, r.rc), {r.sender(), senderStyle(ev.Sender)}, {": ", styleText}, {"message deleted", styleDeleted}}}
@@ -187,6 +190,9 @@ func (r *renderer) render() []Line {
 		event.CallCandidates.Type, event.CallSelectAnswer.Type, event.CallNegotiate.Type,
 		event.StateRoomAvatar.Type, typeWidgetLayout, event.EphemeralEventReceipt.Type:
 		return nil
+	case "m.call.sdp_stream_metadata_changed", "org.matrix.call.sdp_stream_metadata_changed",
+		"m.call.asserted_identity", "org.matrix.call.asserted_identity", "m.call.replaces":
+		return nil // call signalling, not told in the timeline (as in Element)
 	case event.CallInvite.Type:
 		kind := "voice"
 		if offer, ok := content.sub("offer"); ok && strings.Contains(offer.strOr("sdp", ""), "m=video") {
@@ -206,6 +212,19 @@ func (r *renderer) render() []Line {
 		return r.state(content)
 	}
 	return r.unsupported()
+}
+
+// isEdit says whether the event is an m.replace edit of another message.
+func (r *renderer) isEdit() bool {
+	if r.ev.Type != event.EventMessage {
+		return false
+	}
+	content, ok := contentOf(&r.ev.Content)
+	if !ok {
+		return false
+	}
+	rel, target := content.relation()
+	return rel == "m.replace" && target != ""
 }
 
 // callTile tells a call in one line from its invite and, when loaded, its
