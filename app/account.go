@@ -125,8 +125,10 @@ type Sessions struct {
 	open    accounts
 }
 
-// Login logs in with a password, saves the session (mode 0600) and starts
-// the account.
+// Login logs in with a password, starts the account and then saves the
+// session (mode 0600): a session is only saved once its store is open, so
+// a failed start never leaves a session behind that every later start
+// trips over.
 func (ss *Sessions) Login(ctx context.Context, p matrix.LoginParams) (*Account, error) {
 	if p.DeviceName == "" {
 		p.DeviceName = "termatrix"
@@ -135,10 +137,37 @@ func (ss *Sessions) Login(ctx context.Context, p matrix.LoginParams) (*Account, 
 	if err != nil {
 		return nil, err
 	}
-	if err := matrix.SaveSession(ss.Profile.SessionFile, s); err != nil {
+	a, err := ss.Start(ctx, s)
+	if err != nil {
 		return nil, err
 	}
-	return ss.Start(ctx, s)
+	if err := matrix.SaveSession(ss.Profile.SessionFile, s); err != nil {
+		if a := ss.open.take(a.Client); a != nil {
+			_ = a.Close()
+		}
+		return nil, err
+	}
+	return a, nil
+}
+
+// LoginOrResume is the start with --user: the saved session is resumed
+// when it is that account (on that homeserver, if one is given), so no
+// new device is made on the server; otherwise it logs in with the
+// password password returns (asked for only then).
+func (ss *Sessions) LoginOrResume(ctx context.Context, p matrix.LoginParams, password func() (string, error)) (a *Account, resumed bool, err error) {
+	s, err := matrix.LoadSession(ss.Profile.SessionFile)
+	if err == nil && s.Matches(p.Homeserver, p.User) {
+		a, err := ss.Start(ctx, s)
+		return a, err == nil, err
+	}
+	if err != nil && !errors.Is(err, matrix.ErrNoSession) {
+		return nil, false, err
+	}
+	if p.Password, err = password(); err != nil {
+		return nil, false, err
+	}
+	a, err = ss.Login(ctx, p)
+	return a, false, err
 }
 
 // Start starts an account from a session.
@@ -170,26 +199,28 @@ func (ss *Sessions) UILogin(ctx context.Context, p matrix.LoginParams) (*matrix.
 	return a.Client, a.Calls, nil
 }
 
-// Logout logs the client out on the server, removes the session file and
-// closes the account.
+// Logout logs the client out on the server, closes the account and
+// removes the session file and the local store (it holds the account's
+// messages), so the profile is empty for the next login.
 func (ss *Sessions) Logout(ctx context.Context, c *matrix.Client) error {
 	if err := c.Logout(ctx); err != nil {
 		return err
 	}
-	err := matrix.RemoveSession(ss.Profile.SessionFile)
-	if a := ss.open.take(c); a != nil {
-		_ = a.Close()
-	}
-	return err
+	return ss.forget(c)
 }
 
-// Ended cleans up after the server ended a client's session: it removes
-// the session file and closes the account.
-func (ss *Sessions) Ended(c *matrix.Client) {
-	_ = matrix.RemoveSession(ss.Profile.SessionFile)
+// Ended cleans up after the server ended a client's session: it closes
+// the account and removes the session file and the local store.
+func (ss *Sessions) Ended(c *matrix.Client) { _ = ss.forget(c) }
+
+// forget closes a client's account and deletes its session and store.
+func (ss *Sessions) forget(c *matrix.Client) error {
+	var errs []error
 	if a := ss.open.take(c); a != nil {
-		_ = a.Close()
+		errs = append(errs, a.Close())
 	}
+	errs = append(errs, matrix.RemoveSession(ss.Profile.SessionFile), matrix.RemoveStore(ss.Profile.DBFile))
+	return errors.Join(errs...)
 }
 
 // Close closes every account started.

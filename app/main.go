@@ -140,11 +140,8 @@ func run(f Flags, defaults []byte, getenv func(string) string) error {
 	var acct *Account
 	switch {
 	case f.User != "":
-		pw, err := f.password(getenv)
-		if err != nil {
-			return err
-		}
-		acct, err = ss.Login(ctx, matrix.LoginParams{Homeserver: f.Homeserver, User: f.User, Password: pw, DeviceName: "termatrix"})
+		acct, _, err = ss.LoginOrResume(ctx, matrix.LoginParams{Homeserver: f.Homeserver, User: f.User, DeviceName: "termatrix"},
+			func() (string, error) { return f.password(getenv) })
 		if err != nil {
 			return err
 		}
