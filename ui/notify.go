@@ -2,6 +2,7 @@ package ui
 
 import (
 	"os/exec"
+	"strings"
 
 	"github.com/termatrix/termatrix/matrix"
 	"github.com/termatrix/termatrix/sanitize"
@@ -53,7 +54,19 @@ func (u *UI) desktopNotify(title, body string) {
 	if notifyFn == nil {
 		notifyFn = notifySend
 	}
+	title, body = notifyText(title, body)
 	go func() { _ = notifyFn(title, body) }()
+}
+
+// notifyText makes a notification's summary and body safe for the
+// desktop: control characters go, and since notification servers may read
+// the body as markup (<b>, <a href>, <img src>), its &, < and > are
+// escaped as the Desktop Notifications spec asks; in the summary, which
+// some servers also format, they become look-alikes that mean nothing.
+func notifyText(title, body string) (string, string) {
+	title = strings.NewReplacer("&", "＆", "<", "‹", ">", "›").Replace(sanitize.Line(title))
+	body = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(sanitize.Line(body))
+	return title, body
 }
 
 // notifySend shows a desktop notification with notify-send. The strings
