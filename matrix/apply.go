@@ -138,7 +138,16 @@ func (c *Client) applySyncLocked(ctx context.Context, resp *mautrix.RespSync, si
 		if was == nil {
 			continue
 		}
-		left = append(left, roomLeft(was, resp.Rooms.Leave[roomID], c.sess.UserID))
+		rl := roomLeft(was, resp.Rooms.Leave[roomID], c.sess.UserID)
+		if rl.By != "" {
+			// Read before the room's state is forgotten.
+			name, _, err := stateString(ctx, tx, roomID, event.StateMember.Type, string(rl.By), "displayname")
+			if err != nil {
+				return nil, fmt.Errorf("applying sync: %w", err)
+			}
+			rl.ByName = memberName(memberInfo{DisplayName: name}, rl.By)
+		}
+		left = append(left, rl)
 		if err := deleteRoom(ctx, tx, roomID); err != nil {
 			return nil, fmt.Errorf("applying sync: %w", err)
 		}

@@ -68,11 +68,15 @@ func TestRoomLeftKickBanLeave(t *testing.T) {
 		}
 	}
 
+	if err := bob.Do(ctx, http.MethodPut, "/_matrix/client/v3/profile/"+url.PathEscape(bob.UserID)+"/displayname",
+		map[string]any{"displayname": "Bob B."}, nil); err != nil {
+		t.Fatal(err)
+	}
 	kickRoom := joined("Pair2")
 	start := len(a.rec.all())
 	post("/_matrix/client/v3/rooms/"+url.PathEscape(string(kickRoom))+"/kick", map[string]any{"user_id": alice.UserID, "reason": "bye now"})
 	rl := waitLeft(kickRoom, start)
-	if !rl.Kicked || rl.Banned || rl.By != id.UserID(bob.UserID) || rl.Reason != "bye now" || rl.Name != "Pair2" || rl.WasInvite {
+	if !rl.Kicked || rl.Banned || rl.By != id.UserID(bob.UserID) || rl.Reason != "bye now" || rl.Name != "Pair2" || rl.WasInvite || rl.ByName != "Bob B." {
 		t.Errorf("kick: %+v", rl)
 	}
 

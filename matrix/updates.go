@@ -149,6 +149,7 @@ type RoomLeft struct {
 	Kicked bool
 	Banned bool
 	By     id.UserID // who made the change; the user themself for a leave
+	ByName string    // By's display name in the room, else By
 	Reason string    // the reason given, if any
 }
 
