@@ -454,8 +454,8 @@ func plainLines(body string, style tcell.Style, osc8 bool) []Line {
 		last := 0
 		for _, m := range urlPattern.FindAllStringIndex(p, -1) {
 			link := safeLink(p[m[0]:m[1]])
-			if link == "" {
-				continue
+			if link == "" || link != p[m[0]:m[1]] {
+				continue // a link goes exactly where its text says
 			}
 			if m[0] > last {
 				l = append(l, Segment{p[last:m[0]], style})

@@ -39,3 +39,21 @@ func TestCallSignallingHasNoLine(t *testing.T) {
 		}
 	}
 }
+
+// TestLinkTextCannotImpersonateAURL (F31): when a link's text differs from
+// its target, the real target is on screen, OSC 8 or not; a user pill
+// stays just a name.
+func TestLinkTextCannotImpersonateAURL(t *testing.T) {
+	ev := mkEvent(t, `{"type":"m.room.message","sender":"@alice:hs","origin_server_ts":1,"content":{"msgtype":"m.text","body":"x","format":"org.matrix.custom.html","formatted_body":"login at <a href=\"https://evil.example/phish\">https://good.example/login</a>, <a href=\"https://good.example/same\">https://good.example/same</a> and <a href=\"https://matrix.to/#/@bob:hs\">bob</a>"}}`)
+	for _, osc8 := range []bool{true, false} {
+		rc := testContext()
+		rc.OSC8 = osc8
+		got := renderText(ev, rc, ItemState{})
+		if !strings.Contains(got, "https://good.example/login <https://evil.example/phish>") {
+			t.Errorf("osc8=%v: the real target is not shown: %q", osc8, got)
+		}
+		if strings.Contains(got, "<https://good.example/same>") || strings.Contains(got, "<https://matrix.to") {
+			t.Errorf("osc8=%v: a target is repeated needlessly: %q", osc8, got)
+		}
+	}
+}

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -236,7 +238,8 @@ func (w *htmlWriter) walk(n *html.Node, style tcell.Style, depth int) {
 		}
 		if shown == "" {
 			w.text(link, linkStyle)
-		} else if !w.osc8 && strings.TrimSpace(shown) != link {
+		} else if showTarget(strings.TrimSpace(shown), link) {
+			// The text may say one place and lead to another: say where.
 			w.text(" <"+link+">", styleDim)
 		}
 	case "img":
@@ -258,4 +261,21 @@ func (w *htmlWriter) walk(n *html.Node, style tcell.Style, depth int) {
 	default:
 		w.children(n, style, depth)
 	}
+}
+
+// looksLikeAddress matches text that reads as a URL or a domain name.
+var looksLikeAddress = regexp.MustCompile(`(?i)([a-z][a-z0-9+.-]*://|www\.|[a-z0-9-]+\.[a-z]{2,})`)
+
+// showTarget says whether a link's target must be shown after its text:
+// always when they differ, since a terminal does not show where an OSC 8
+// link leads, except for a user or room pill (a matrix.to link whose text
+// is a name, not an address).
+func showTarget(shown, link string) bool {
+	if shown == link || strings.TrimSuffix(shown, "/") == strings.TrimSuffix(link, "/") {
+		return false
+	}
+	if u, err := url.Parse(link); err == nil && u.Host == "matrix.to" && !looksLikeAddress.MatchString(shown) {
+		return false
+	}
+	return true
 }
