@@ -254,7 +254,7 @@ func (r *elementRig) checkMedia(t *testing.T, ours calls.CallInfo) {
 	}
 	// Our sink has been writing since the call connected; by now it holds
 	// more than a second of Element's audio.
-	if p := r.us.heard(t, elementTone); p < 0.5 {
+	if p := r.us.waitHeard(t, elementTone, atLeast(0.5)); p < 0.5 {
 		t.Errorf("termatrix did not hear Element's %.0f Hz tone (share %.2f)", elementTone, p)
 	}
 	if p := r.us.heard(t, ourTone); p > 0.1 {
@@ -427,7 +427,7 @@ func TestElementInterop(t *testing.T) {
 			t.Errorf("after the ICE restart Element gets %d then %d packets over %s", before.InboundAudioPackets,
 				after.InboundAudioPackets, after.LocalCandidateType)
 		}
-		if p := r.us.heard(t, elementTone); p < 0.5 {
+		if p := r.us.waitHeard(t, elementTone, atLeast(0.5)); p < 0.5 {
 			t.Errorf("after the ICE restart we no longer hear Element's tone (share %.2f)", p)
 		}
 	})

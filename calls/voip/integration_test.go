@@ -2,6 +2,7 @@ package voip_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -173,23 +174,62 @@ func room(t testing.TB, a, b *peer) id.RoomID {
 // heard reads what p's sink wrote and returns the share of hz in its last second.
 func (p *peer) heard(t *testing.T, hz float64) float64 {
 	t.Helper()
+	share, err := p.power(hz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return share
+}
+
+// power returns the share of hz in the last second p's sink wrote; an
+// error if it wrote less than half a second.
+func (p *peer) power(hz float64) (float64, error) {
 	f, err := os.Open(p.out)
 	if err != nil {
-		t.Fatalf("open %s: %v", p.out, err)
+		return 0, fmt.Errorf("open %s: %w", p.out, err)
 	}
 	defer f.Close()
 	samples, _, err := audio.ReadWAV(f)
 	if err != nil {
-		t.Fatalf("read %s: %v", p.out, err)
+		return 0, fmt.Errorf("read %s: %w", p.out, err)
 	}
 	if len(samples) > audio.SampleRate {
 		samples = samples[len(samples)-audio.SampleRate:]
 	}
 	if len(samples) < audio.SampleRate/2 {
-		t.Fatalf("%s heard only %d samples", p.user.UserID, len(samples))
+		return 0, fmt.Errorf("%s heard only %d samples", p.user.UserID, len(samples))
 	}
-	return audio.Goertzel(samples, hz)
+	return audio.Goertzel(samples, hz), nil
 }
+
+// hearWait bounds waitHeard: on a loaded machine media starts (and a mute
+// takes effect) later than on an idle one, so a fixed sleep before one
+// measurement is flaky; a tone that never comes still fails in time.
+const hearWait = 15 * time.Second
+
+// waitHeard measures the share of hz in the last second p heard until ok
+// accepts it or hearWait passes, and returns the last share (so the
+// caller's check reports it).
+func (p *peer) waitHeard(t *testing.T, hz float64, ok func(share float64) bool) float64 {
+	t.Helper()
+	deadline := time.Now().Add(hearWait)
+	for {
+		share, err := p.power(hz)
+		if err == nil && ok(share) {
+			return share
+		}
+		if time.Now().After(deadline) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			return share
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func atLeast(v float64) func(float64) bool { return func(s float64) bool { return s >= v } }
+func atMost(v float64) func(float64) bool  { return func(s float64) bool { return s <= v } }
 
 func TestCallRelayToneBothWaysAndHangups(t *testing.T) {
 	st := stack.Get(t)
@@ -216,14 +256,13 @@ func TestCallRelayToneBothWaysAndHangups(t *testing.T) {
 	if ac.ConnectedAt.IsZero() || !strings.HasPrefix(ac.Codec, "PCM") {
 		t.Fatalf("alice's snapshot: %+v", ac)
 	}
-	time.Sleep(1500 * time.Millisecond)
-	if p := bob.heard(t, 440); p < 0.5 {
+	if p := bob.waitHeard(t, 440, atLeast(0.5)); p < 0.5 {
 		t.Errorf("bob did not hear alice's 440 Hz (power %.2f)", p)
 	}
 	if p := bob.heard(t, 1000); p > 0.1 {
 		t.Errorf("bob heard 1000 Hz (power %.2f)", p)
 	}
-	if p := alice.heard(t, 1000); p < 0.5 {
+	if p := alice.waitHeard(t, 1000, atLeast(0.5)); p < 0.5 {
 		t.Errorf("alice did not hear bob's 1000 Hz (power %.2f)", p)
 	}
 	// Mute silences what bob hears from alice, unmute brings it back.
@@ -231,16 +270,14 @@ func TestCallRelayToneBothWaysAndHangups(t *testing.T) {
 		t.Fatal(err)
 	}
 	alice.wait(t, "muted", func(c calls.CallInfo) bool { return c.Muted })
-	time.Sleep(1200 * time.Millisecond)
-	if p := bob.heard(t, 440); p > 0.1 {
+	if p := bob.waitHeard(t, 440, atMost(0.1)); p > 0.1 {
 		t.Errorf("bob still hears alice while she is muted (power %.2f)", p)
 	}
 	if err := alice.mgr.ToggleMute(); err != nil {
 		t.Fatal(err)
 	}
 	alice.wait(t, "unmuted", func(c calls.CallInfo) bool { return !c.Muted && c.State == calls.CallConnected })
-	time.Sleep(1200 * time.Millisecond)
-	if p := bob.heard(t, 440); p < 0.5 {
+	if p := bob.waitHeard(t, 440, atLeast(0.5)); p < 0.5 {
 		t.Errorf("bob does not hear alice after unmute (power %.2f)", p)
 	}
 	if tm, ok := alice.mgr.Timings(ac.CallID); ok && !tm.InviteSent.IsZero() {
@@ -387,8 +424,7 @@ func TestCallWithoutTURNGoesDirect(t *testing.T) {
 	if ac.Path != "direct" {
 		t.Fatalf("path %q, want direct", ac.Path)
 	}
-	time.Sleep(time.Second)
-	if p := bob.heard(t, 440); p < 0.5 {
+	if p := bob.waitHeard(t, 440, atLeast(0.5)); p < 0.5 {
 		t.Errorf("bob did not hear 440 Hz (power %.2f)", p)
 	}
 }
@@ -449,11 +485,10 @@ func TestGlareBothCallAtOnce(t *testing.T) {
 		}
 		p.mu.Unlock()
 	}
-	time.Sleep(1200 * time.Millisecond)
-	if p := bob.heard(t, 440); p < 0.5 {
+	if p := bob.waitHeard(t, 440, atLeast(0.5)); p < 0.5 {
 		t.Errorf("bob did not hear alice (power %.2f)", p)
 	}
-	if p := alice.heard(t, 1000); p < 0.5 {
+	if p := alice.waitHeard(t, 1000, atLeast(0.5)); p < 0.5 {
 		t.Errorf("alice did not hear bob (power %.2f)", p)
 	}
 }
