@@ -91,9 +91,14 @@ func TestGapAfterRestartShowsEveryMessageInOrder(t *testing.T) {
 	// Page down to the bottom: on every page, each message is directly
 	// followed by the next one sent.
 	seen := map[int]bool{}
+	text := uitest.Text(screen2)
 	for page := 0; page < 30; page++ {
-		time.Sleep(100 * time.Millisecond)
-		text := uitest.Text(screen2)
+		if page > 0 {
+			// Read the next page only once it is drawn: a fixed sleep
+			// can read the old page on a loaded machine, and the next
+			// PgDn would then skip a page unseen.
+			text = nextPage(screen2, text)
+		}
 		prev := -1
 		for _, m := range gapLine.FindAllStringSubmatch(text, -1) {
 			n, _ := strconv.Atoi(m[2])
@@ -125,5 +130,20 @@ func TestGapAfterRestartShowsEveryMessageInOrder(t *testing.T) {
 	}
 	if len(missing) > 0 {
 		t.Fatalf("messages never shown: %v", missing)
+	}
+}
+
+// nextPage waits until the messages on screen differ from those in prev
+// (a page key has been handled and drawn) and returns the screen's text;
+// after a few seconds without change (the bottom) it returns it anyway.
+func nextPage(screen tcell.SimulationScreen, prev string) string {
+	was := fmt.Sprint(gapLine.FindAllString(prev, -1))
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		text := uitest.Text(screen)
+		if fmt.Sprint(gapLine.FindAllString(text, -1)) != was || time.Now().After(deadline) {
+			return text
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
