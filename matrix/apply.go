@@ -48,7 +48,7 @@ func (c *Client) applyAndPublish(ctx context.Context, resp *mautrix.RespSync, si
 	if err != nil {
 		return err
 	}
-	c.hub.publish(ups...)
+	c.hub.Publish(ups...)
 	return nil
 }
 

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/termatrix/termatrix/internal/pubsub"
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
@@ -42,7 +44,7 @@ type Client struct {
 	sess Session
 	cli  *mautrix.Client
 	db   *sql.DB
-	hub  *hub
+	hub  pubsub.Hub[Update]
 
 	// life ends at Close; background work (sends, fetches) uses it.
 	life     context.Context
@@ -114,7 +116,6 @@ func Open(ctx context.Context, s *Session, dbPath string, opts Options) (*Client
 		sess:      *s,
 		cli:       cli,
 		db:        db,
-		hub:       newHub(),
 		applied:   make(chan struct{}),
 		pending:   make(map[string]*pendingSend),
 		shownFrom: make(map[id.RoomID]int64),
@@ -152,7 +153,7 @@ func (c *Client) load(ctx context.Context) error {
 // unbounded queue: a slow subscriber never slows sync and nothing is
 // dropped (its queue grows instead). The channel is closed after the
 // cancel function is called or the Client is closed.
-func (c *Client) Subscribe() (<-chan Update, func()) { return c.hub.subscribe() }
+func (c *Client) Subscribe() (<-chan Update, func()) { return c.hub.Subscribe() }
 
 // Close stops syncing and background work and closes the store.
 func (c *Client) Close() error {
@@ -169,7 +170,7 @@ func (c *Client) Close() error {
 	c.writeMu.Lock()
 	err := c.db.Close()
 	c.writeMu.Unlock()
-	c.hub.close()
+	c.hub.Close()
 	if err != nil {
 		return fmt.Errorf("closing store: %w", err)
 	}

@@ -223,6 +223,6 @@ func (c *Client) Logout(ctx context.Context) error {
 		c.stopRun()
 	}
 	c.runMu.Unlock()
-	c.hub.publish(LoggedOut{})
+	c.hub.Publish(LoggedOut{})
 	return nil
 }

@@ -99,11 +99,11 @@ func (c *Client) historyFromStore(ctx context.Context, roomID id.RoomID, limit i
 		c.mu.Lock()
 		c.shownFrom[roomID] = lowest
 		c.mu.Unlock()
-		c.hub.publish(HistoryLoaded{RoomID: roomID, Events: evs, ReachedStart: row.HistoryDone && len(more) == 0})
+		c.hub.Publish(HistoryLoaded{RoomID: roomID, Events: evs, ReachedStart: row.HistoryDone && len(more) == 0})
 		return "", true, nil
 	}
 	if row.HistoryDone || row.PrevBatch == "" {
-		c.hub.publish(HistoryLoaded{RoomID: roomID, ReachedStart: true})
+		c.hub.Publish(HistoryLoaded{RoomID: roomID, ReachedStart: true})
 		return "", true, nil
 	}
 	return row.PrevBatch, false, nil
@@ -123,7 +123,7 @@ func (c *Client) storeHistory(ctx context.Context, roomID id.RoomID, token strin
 	if old == nil || old.PrevBatch != token {
 		// The timeline was reset or trimmed meanwhile: deliver nothing,
 		// the caller may ask again.
-		c.hub.publish(HistoryLoaded{RoomID: roomID})
+		c.hub.Publish(HistoryLoaded{RoomID: roomID})
 		return nil
 	}
 	tx, err := c.db.BeginTx(ctx, nil)
@@ -198,7 +198,7 @@ func (c *Client) storeHistory(ctx context.Context, roomID id.RoomID, token strin
 	for i, j := 0, len(evs)-1; i < j; i, j = i+1, j-1 {
 		evs[i], evs[j] = evs[j], evs[i]
 	}
-	c.hub.publish(HistoryLoaded{RoomID: roomID, Events: evs, ReachedStart: reached})
+	c.hub.Publish(HistoryLoaded{RoomID: roomID, Events: evs, ReachedStart: reached})
 	return nil
 }
 

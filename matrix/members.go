@@ -223,7 +223,7 @@ func (c *Client) loadAllMembers(ctx context.Context, roomID id.RoomID) error {
 	if len(added) > 0 {
 		ups = append(ups, RoomsChanged{Rooms: c.Rooms()})
 	}
-	c.hub.publish(ups...)
+	c.hub.Publish(ups...)
 	return nil
 }
 

@@ -95,7 +95,7 @@ func (c *Client) SendText(roomID id.RoomID, markdown string, emote bool) string 
 	c.sendMu.Lock()
 	c.pending[txnID] = p
 	c.sendMu.Unlock()
-	c.hub.publish(LocalEcho{RoomID: roomID, TxnID: txnID, Event: echo})
+	c.hub.Publish(LocalEcho{RoomID: roomID, TxnID: txnID, Event: echo})
 	if !c.goBackground(func(ctx context.Context) { c.sendPending(ctx, txnID, p) }) {
 		c.finishSend(txnID, p, "", ErrClosed)
 	}
@@ -130,7 +130,7 @@ func (c *Client) finishSend(txnID string, p *pendingSend, eventID id.EventID, er
 	if err != nil {
 		c.log.Warn().Err(err).Str("txn_id", txnID).Stringer("room_id", p.roomID).Msg("message not sent")
 	}
-	c.hub.publish(EchoResolved{RoomID: p.roomID, TxnID: txnID, EventID: eventID, Err: err})
+	c.hub.Publish(EchoResolved{RoomID: p.roomID, TxnID: txnID, EventID: eventID, Err: err})
 }
 
 // Retry resends a failed pending message with the same transaction ID (so

@@ -119,7 +119,7 @@ func (c *Client) Run(ctx context.Context) error {
 			err = fmt.Errorf("%w: %w", ErrLoggedOut, c.scrub(err))
 			c.log.Warn().Err(err).Msg("session ended by the homeserver")
 			c.publishStatus(StatusChanged{State: StateOffline, Err: err})
-			c.hub.publish(LoggedOut{Err: err})
+			c.hub.Publish(LoggedOut{Err: err})
 			return err
 		}
 		failures++
@@ -184,7 +184,7 @@ func (c *Client) syncOnce(ctx context.Context, filterID *string, longPoll bool) 
 }
 
 // publishStatus publishes a status change.
-func (c *Client) publishStatus(s StatusChanged) { c.hub.publish(s) }
+func (c *Client) publishStatus(s StatusChanged) { c.hub.Publish(s) }
 
 // scrub hides the access token in an error's text.
 func (c *Client) scrub(err error) error { return scrub(err, c.sess.AccessToken) }
