@@ -313,6 +313,7 @@ func (u *UI) handleUpdate(up matrix.Update) {
 		u.refreshStatus()
 	case matrix.RoomsChanged:
 		u.setRooms(up.Rooms)
+		u.refreshBanner() // the open room may have turned encrypted
 	case matrix.TimelineAppended:
 		if tv := u.s.timelines[up.RoomID]; tv != nil {
 			if up.Reset {
@@ -342,9 +343,15 @@ func (u *UI) handleUpdate(up matrix.Update) {
 		if tv := u.s.timelines[up.RoomID]; tv != nil {
 			tv.ResolveEcho(up.TxnID, up.EventID, up.Err != nil)
 		}
-		if up.Err != nil {
+		switch {
+		case errors.Is(up.Err, matrix.ErrEncryptedRoom):
+			if tv := u.s.timelines[up.RoomID]; tv != nil {
+				tv.MarkNotSent(up.TxnID, "the room is encrypted")
+			}
+			u.say(true, "Not sent: %s", msgEncryptedRoom)
+		case up.Err != nil:
 			u.say(true, "Sending failed: %s — press %s to retry", sanitize.Line(up.Err.Error()), u.keys.Name(ActRetry))
-		} else {
+		default:
 			if u.s.messageErr && strings.HasPrefix(u.s.message, "Sending failed") {
 				u.say(false, "") // a message went through: the old failure is stale
 			}

@@ -13,6 +13,9 @@ import (
 	"github.com/termatrix/termatrix/sanitize"
 )
 
+// msgEncryptedRoom tells why termatrix sends nothing in an encrypted room.
+const msgEncryptedRoom = "this room is end-to-end encrypted and termatrix cannot encrypt yet, so it sends nothing here."
+
 // callAction forwards a call key or command to the calls controller.
 func (u *UI) callAction(act Action) {
 	ctl := u.s.calls
@@ -30,6 +33,12 @@ func (u *UI) callAction(act Action) {
 		}
 		if r, ok := u.w.roomList.Room(room); ok && r.Membership != "join" {
 			u.say(true, "Join the room before calling.")
+			return
+		}
+		if r, ok := u.w.roomList.Room(room); ok && r.Encrypted && r.JoinedMembers <= 2 {
+			// A 1:1 call's signalling (SDP, candidates) would go out in
+			// the clear; the core refuses it, say so before trying.
+			u.say(true, "No call: %s", "1:1 calls need encrypted signalling here, and "+msgEncryptedRoom)
 			return
 		}
 		if act == ActVoice {
@@ -111,15 +120,20 @@ func (u *UI) confirmEnd() {
 	u.showDialog("confirm", d)
 }
 
-// refreshBanner shows the open room's conference, if any.
+// refreshBanner shows the open room's conference, if any, and warns that
+// nothing can be sent in an encrypted room.
 func (u *UI) refreshBanner() {
+	bg := u.w.banner.bg
+	var lines []Line
+	if r, ok := u.w.roomList.Room(u.s.current); ok && r.Encrypted && r.Membership == "join" {
+		lines = append(lines, Line{{"⚠ Encrypted room:", bg.Foreground(tcell.ColorYellow).Bold(true)},
+			{" " + msgEncryptedRoom, bg}})
+	}
 	conf := u.conference(u.s.current)
 	if conf == nil {
-		u.w.banner.SetLines()
-		u.w.center.ResizeItem(u.w.banner, 0, 0)
+		u.setBanner(lines)
 		return
 	}
-	bg := u.w.banner.bg
 	by := sanitize.Line(conf.CreatorName)
 	if by == "" {
 		by = sanitize.Line(string(conf.CreatorID))
@@ -139,9 +153,19 @@ func (u *UI) refreshBanner() {
 	if k := u.keys.Name(ActEndConference); k != "" {
 		line = append(line, Segment{", " + k + " to end it for everyone", bg})
 	}
-	u.w.banner.SetLines(line)
+	u.setBanner(append(lines, line))
+}
+
+// setBanner shows lines in the banner row(s), or hides it.
+func (u *UI) setBanner(lines []Line) {
+	if len(lines) == 0 {
+		u.w.banner.SetLines()
+		u.w.center.ResizeItem(u.w.banner, 0, 0)
+		return
+	}
+	u.w.banner.SetLines(lines...)
 	_, _, w, _ := u.w.center.GetRect()
-	u.w.center.ResizeItem(u.w.banner, max(min(u.w.banner.Rows(max(w, 40)), 3), 1), 0)
+	u.w.center.ResizeItem(u.w.banner, max(min(u.w.banner.Rows(max(w, 40)), 4), 1), 0)
 }
 
 func (u *UI) peerName(info calls.CallInfo) string {

@@ -64,6 +64,9 @@ type ItemState struct {
 	Pending  bool
 	Failed   bool
 	RetryKey string // shown with a failed message
+	// NotSent is why a failed message can never be sent as it is (e.g. an
+	// encrypted room); it replaces the retry hint.
+	NotSent string
 }
 
 // Styles used by the renderer. They are never modified.
@@ -350,6 +353,8 @@ func (r *renderer) message(content obj) []Line {
 		out[last] = append(out[last], Segment{" (edited)", styleDim})
 	}
 	switch {
+	case r.st.Failed && r.st.NotSent != "":
+		out[last] = append(out[last], Segment{" (not sent: " + r.st.NotSent + ")", styleError})
 	case r.st.Failed:
 		hint := " (failed to send"
 		if r.st.RetryKey != "" {

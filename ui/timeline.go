@@ -248,10 +248,19 @@ func (t *TimelineView) ResolveEcho(txnID string, eventID id.EventID, failed bool
 	it.rendered, it.rows = false, nil
 }
 
+// MarkNotSent gives a failed message the reason it cannot be sent (shown
+// instead of the retry hint), and keeps it out of FailedEcho.
+func (t *TimelineView) MarkNotSent(txnID, reason string) {
+	if it := t.byTxn[txnID]; it != nil && it.st.Failed {
+		it.st.NotSent = reason
+		it.rendered, it.rows = false, nil
+	}
+}
+
 // FailedEcho returns the transaction ID of the newest failed message, or "".
 func (t *TimelineView) FailedEcho() string {
 	for i := len(t.items) - 1; i >= 0; i-- {
-		if t.items[i].st.Failed {
+		if t.items[i].st.Failed && t.items[i].st.NotSent == "" {
 			return t.items[i].txnID
 		}
 	}
