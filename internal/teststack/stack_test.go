@@ -56,23 +56,29 @@ func TestTwoUsersChat(t *testing.T) {
 		t.Fatalf("bob read %+v, want alice's hello", ev)
 	}
 
-	// And through /sync, as clients do.
-	var sync struct {
-		Rooms struct {
-			Join map[string]struct {
-				Timeline struct{ Events []Event }
+	// And through /sync, as clients do. Dendrite moves /sync's position
+	// on a moment after /messages has the event, so ask until it is there.
+	for found := false; !found; {
+		var sync struct {
+			Rooms struct {
+				Join map[string]struct {
+					Timeline struct{ Events []Event }
+				}
 			}
 		}
-	}
-	if err := bob.Do(ctx, http.MethodGet, "/_matrix/client/v3/sync?timeout=0", nil, &sync); err != nil {
-		t.Fatal(err)
-	}
-	found := false
-	for _, ev := range sync.Rooms.Join[roomID].Timeline.Events {
-		found = found || ev.EventID == eventID
-	}
-	if !found {
-		t.Fatalf("bob's /sync lacks alice's message")
+		if err := bob.Do(ctx, http.MethodGet, "/_matrix/client/v3/sync?timeout=0", nil, &sync); err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range sync.Rooms.Join[roomID].Timeline.Events {
+			found = found || ev.EventID == eventID
+		}
+		if !found {
+			select {
+			case <-ctx.Done():
+				t.Fatalf("bob's /sync lacks alice's message")
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
 	}
 }
 
@@ -184,7 +190,9 @@ func TestRestartHomeserver(t *testing.T) {
 	if !errors.As(err, &apiErr) || apiErr.Status != http.StatusBadGateway {
 		t.Fatalf("while down: want 502, got %v", err)
 	}
-	if d := time.Since(start); d > 3*time.Second {
+	// Refused at once, not after a client's timeout (10 s leaves room
+	// for a loaded CI machine).
+	if d := time.Since(start); d > 10*time.Second {
 		t.Fatalf("502 took %v", d)
 	}
 
@@ -341,7 +349,7 @@ func TestSyncTokenSurvivesRestart(t *testing.T) {
 	}
 	collect(first)
 	since := first.NextBatch
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for len(got) < 2 && time.Now().Before(deadline) {
 		var next syncResp
 		if err := bob.Do(ctx, http.MethodGet, "/_matrix/client/v3/sync?timeout=2000&since="+since, nil, &next); err != nil {
