@@ -363,6 +363,8 @@ func (u *UI) handleUpdate(up matrix.Update) {
 		u.noteState(up.RoomID, up.Event)
 	case matrix.Notify:
 		u.notify(up)
+	case matrix.RoomLeft:
+		u.roomLeft(up)
 	case matrix.LoggedOut:
 		if c := u.s.client; up.Err != nil && c != nil && u.opts.SessionEnded != nil {
 			go u.opts.SessionEnded(c)
