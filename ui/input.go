@@ -152,7 +152,15 @@ func (u *UI) composerChanged() {
 		}
 		rows += n
 	}
-	u.w.center.ResizeItem(u.w.composerRow, min(rows, composerMaxRows), 0)
+	// The text area wraps at words, so it may need more rows than the
+	// estimate: its cursor row tells, when the cursor is at the end.
+	_, _, curRow, _ := u.w.composer.GetCursor()
+	if _, _, end := u.w.composer.GetSelection(); end >= len(text) && curRow >= rows {
+		rows = curRow + 1
+	}
+	height := min(rows, composerMaxRows)
+	u.w.center.ResizeItem(u.w.composerRow, height, 0)
+	u.fitComposerOffset(height)
 	if strings.TrimSpace(text) == "" || strings.HasPrefix(text, "/") {
 		if u.s.typingRoom != "" {
 			u.sendTyping(false)
@@ -161,6 +169,22 @@ func (u *UI) composerChanged() {
 	}
 	if u.s.typingRoom != u.s.current || time.Since(u.s.typingSent) > typingInterval {
 		u.sendTyping(true)
+	}
+}
+
+// fitComposerOffset undoes a scroll the text area made for a smaller
+// height: when the cursor is at the end of the text (typing, a paste), the
+// rows above it are shown rather than blank rows below it. It runs when
+// the text changes and before each draw of the composer (a paste places
+// the cursor only after the change is reported).
+func (u *UI) fitComposerOffset(height int) {
+	c := u.w.composer
+	_, _, curRow, _ := c.GetCursor()
+	if _, _, end := c.GetSelection(); curRow < 0 || end < c.GetTextLength() {
+		return
+	}
+	if off, _ := c.GetOffset(); off > max(curRow-height+1, 0) {
+		c.SetOffset(max(curRow-height+1, 0), 0)
 	}
 }
 

@@ -92,6 +92,10 @@ func (u *UI) build() {
 	w.composer.SetPlaceholder("Type a message, or /help")
 	w.composer.SetInputCapture(u.composerKey)
 	w.composer.SetChangedFunc(u.composerChanged)
+	w.composer.SetDrawFunc(func(_ tcell.Screen, x, y, width, height int) (int, int, int, int) {
+		u.fitComposerOffset(height)
+		return x, y, width, height
+	})
 	// A click focuses a button; give the focus back to the composer.
 	w.voiceBtn = tview.NewButton(u.buttonLabel("Voice", ActVoice)).SetSelectedFunc(func() {
 		u.callAction(ActVoice)
