@@ -229,6 +229,10 @@ func (u *UI) refreshCallPanel() {
 	default:
 		lines = append(lines, plain("☎ Call "+string(c.State), bg))
 	}
+	if a := sanitize.Line(c.Audio); a != "" && c.State != calls.CallRinging {
+		// Where the sound comes from and goes, or why a device failed.
+		lines = append(lines, Line{{"  audio: " + a, bg}})
+	}
 	if c.Video && (c.RemoteVideo != "" || c.LocalVideo != "") {
 		l := Line{{"  video:", bg}}
 		if c.RemoteVideo != "" {
