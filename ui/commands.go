@@ -1,7 +1,11 @@
 package ui
 
 import (
+	"context"
 	"strings"
+
+	"github.com/termatrix/termatrix/matrix"
+	"github.com/termatrix/termatrix/sanitize"
 )
 
 // Command is a parsed "/name args" line from the composer.
@@ -16,7 +20,7 @@ var commandHelp = []struct{ name, usage, text string }{
 	{"leave", "/leave", "leave the open room (or decline its invite)"},
 	{"invite", "/invite @user:server", "invite a user to the open room"},
 	{"me", "/me text", "send an emote"},
-	{"topic", "/topic text", "set the room topic"},
+	{"topic", "/topic [text | --clear]", "show the room topic; with text set it; --clear removes it"},
 	{"nick", "/nick name", "set your display name"},
 	{"voice", "/voice", "voice call: 1:1, or a Jitsi conference in groups"},
 	{"video", "/video", "video call: 1:1, or a Jitsi conference in groups"},
@@ -64,4 +68,35 @@ func messageText(input string) string {
 		return input[1:]
 	}
 	return input
+}
+
+// topicClear is the /topic argument that removes the topic.
+const topicClear = "--clear"
+
+// topicCommand runs /topic: alone it shows the open room's topic (it never
+// clears it by accident); "/topic --clear" removes it; "/topic text" sets it.
+// It returns whether the composer should be cleared.
+func (u *UI) topicCommand(arg string) bool {
+	room := u.s.current
+	if room == "" {
+		u.say(true, "No room open.")
+		return false
+	}
+	switch arg {
+	case "":
+		r, _ := u.w.roomList.Room(room)
+		if t := sanitize.Line(r.Topic); t != "" {
+			u.say(false, "Topic: %s", t)
+		} else {
+			u.say(false, "This room has no topic. Set one with /topic text.")
+		}
+		return true
+	case topicClear:
+		u.bg("Clearing the topic", func(ctx context.Context, c *matrix.Client) error { return c.SetTopic(ctx, room, "") },
+			func() { u.say(false, "Topic cleared.") })
+	default:
+		u.bg("Setting the topic", func(ctx context.Context, c *matrix.Client) error { return c.SetTopic(ctx, room, arg) },
+			func() { u.say(false, "Topic set.") })
+	}
+	return true
 }

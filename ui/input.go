@@ -366,8 +366,7 @@ func (u *UI) runCommand(cmd Command) bool {
 		}
 		u.s.client.SendText(room, arg, true)
 	case "topic":
-		u.bg("Setting the topic", func(ctx context.Context, c *matrix.Client) error { return c.SetTopic(ctx, room, arg) },
-			func() { u.say(false, "Topic set.") })
+		return u.topicCommand(arg)
 	case "nick":
 		if arg == "" {
 			u.say(true, "Usage: /nick name")
