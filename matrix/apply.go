@@ -164,15 +164,8 @@ func (c *Client) applySyncLocked(ctx context.Context, resp *mautrix.RespSync, si
 	committed = true
 
 	c.mu.Lock()
-	rooms := make(map[id.RoomID]*roomRow, len(c.rooms)+len(changed))
-	for k, v := range c.rooms {
-		rooms[k] = v
-	}
-	for k, v := range changed {
-		rooms[k] = v
-	}
+	rooms := c.roomsWith(changed, removed...)
 	for _, k := range removed {
-		delete(rooms, k)
 		delete(c.shownFrom, k)
 	}
 	for k, ru := range perRoom {
@@ -514,4 +507,21 @@ func sortedKeys[V any](m map[id.RoomID]V) []id.RoomID {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// roomsWith returns a copy of c.rooms with changed put in and removed taken
+// out. c.rooms is copy-on-write: readers keep the map they were given. The
+// caller holds c.mu and assigns the result.
+func (c *Client) roomsWith(changed map[id.RoomID]*roomRow, removed ...id.RoomID) map[id.RoomID]*roomRow {
+	rooms := make(map[id.RoomID]*roomRow, len(c.rooms)+len(changed))
+	for k, v := range c.rooms {
+		rooms[k] = v
+	}
+	for k, v := range changed {
+		rooms[k] = v
+	}
+	for _, k := range removed {
+		delete(rooms, k)
+	}
+	return rooms
 }

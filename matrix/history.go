@@ -184,12 +184,7 @@ func (c *Client) storeHistory(ctx context.Context, roomID id.RoomID, token strin
 		return fmt.Errorf("storing history of %s: %w", roomID, err)
 	}
 	c.mu.Lock()
-	rooms := make(map[id.RoomID]*roomRow, len(c.rooms))
-	for k, v := range c.rooms {
-		rooms[k] = v
-	}
-	rooms[roomID] = row
-	c.rooms = rooms
+	c.rooms = c.roomsWith(map[id.RoomID]*roomRow{roomID: row})
 	if has || len(evs) > 0 {
 		c.shownFrom[roomID] = lo
 	}

@@ -209,12 +209,7 @@ func (c *Client) loadAllMembers(ctx context.Context, roomID id.RoomID) error {
 		return fmt.Errorf("storing members of %s: %w", roomID, err)
 	}
 	c.mu.Lock()
-	rooms := make(map[id.RoomID]*roomRow, len(c.rooms))
-	for k, v := range c.rooms {
-		rooms[k] = v
-	}
-	rooms[roomID] = row
-	c.rooms = rooms
+	c.rooms = c.roomsWith(map[id.RoomID]*roomRow{roomID: row})
 	c.mu.Unlock()
 	ups := make([]Update, 0, len(added)+1)
 	for _, ev := range added {
