@@ -32,20 +32,27 @@ type ContentData struct {
 // wrapperFragment is Element's jitsi.html template (getLocalJitsiWrapperUrl),
 // placeholders and all, in Element's order. supportsScreensharing is true,
 // as Element web in a browser says.
-const wrapperFragment = "conferenceDomain=$domain" +
-	"&conferenceId=$conferenceId" +
-	"&isAudioOnly=$isAudioOnly" +
+const wrapperFragment = fragmentHead +
 	"&startWithAudioMuted=$startWithAudioMuted" +
 	"&startWithVideoMuted=$startWithVideoMuted" +
-	"&isVideoChannel=$isVideoChannel" +
-	"&displayName=$matrix_display_name" +
-	"&avatarUrl=$matrix_avatar_url" +
-	"&userId=$matrix_user_id" +
-	"&roomId=$matrix_room_id" +
-	"&theme=$theme" +
-	"&roomName=$roomName" +
-	"&supportsScreensharing=true" +
-	"&language=$org.matrix.msc2873.client_language"
+	fragmentTail
+
+// fragmentHead and fragmentTail are the parts of Element's template that the
+// widget's URL and the URL we open share.
+const (
+	fragmentHead = "conferenceDomain=$domain" +
+		"&conferenceId=$conferenceId" +
+		"&isAudioOnly=$isAudioOnly"
+	fragmentTail = "&isVideoChannel=$isVideoChannel" +
+		"&displayName=$matrix_display_name" +
+		"&avatarUrl=$matrix_avatar_url" +
+		"&userId=$matrix_user_id" +
+		"&roomId=$matrix_room_id" +
+		"&theme=$theme" +
+		"&roomName=$roomName" +
+		"&supportsScreensharing=true" +
+		"&language=$org.matrix.msc2873.client_language"
+)
 
 // NewContent builds the state content for a new conference on a validated
 // domain and conference ID. wrapperBase is our trusted jitsi.html URL

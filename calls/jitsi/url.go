@@ -26,18 +26,7 @@ const ClientID = "org.termatrix"
 // joinFragment is the fragment of the URL the browser is given: Element's
 // template without startWithAudioMuted/startWithVideoMuted (Element never
 // sets them; left as literals they would reach jitsi.html as text).
-const joinFragment = "conferenceDomain=$domain" +
-	"&conferenceId=$conferenceId" +
-	"&isAudioOnly=$isAudioOnly" +
-	"&isVideoChannel=$isVideoChannel" +
-	"&displayName=$matrix_display_name" +
-	"&avatarUrl=$matrix_avatar_url" +
-	"&userId=$matrix_user_id" +
-	"&roomId=$matrix_room_id" +
-	"&theme=$theme" +
-	"&roomName=$roomName" +
-	"&supportsScreensharing=true" +
-	"&language=$org.matrix.msc2873.client_language"
+const joinFragment = fragmentHead + fragmentTail
 
 // JoinURL builds the jitsi.html URL that joins conference c, from our
 // trusted wrapper base and c's validated fields only (never the event's
