@@ -220,7 +220,7 @@ func TestJitsiKeysThroughTheUI(t *testing.T) {
 		screen.InjectKey(tcell.KeyRune, 'y', tcell.ModNone)
 		uitest.WaitUntil(t, screen, "the banner is gone", waitLong, func(s string) bool { return !strings.Contains(s, "to join") })
 		uitest.WaitUntil(t, screen, "the timeline says ended", waitLong, func(s string) bool {
-			return strings.Count(s, "Video conference ended by") == i+1
+			return strings.Count(s, " conference ended by") == i+1 && strings.Contains(s, strings.Replace(kind, "started", "ended", 1))
 		})
 		deadline := time.Now().Add(waitLong)
 		for len(serverWidgets(t, bob, roomID)[widgetID]) != 0 {

@@ -608,19 +608,29 @@ func (r *renderer) widget(content obj) []Line {
 		}
 		return n
 	}
+	// The kind is worded as the banner words it: a voice conference is
+	// one started audio-only.
+	kind := func(o obj) string {
+		if data, ok := o.sub("data"); ok {
+			if data.boolean("isAudioOnly") {
+				return "Voice conference"
+			}
+		}
+		return "Video conference"
+	}
 	switch {
 	case active(content) && isJitsi(content):
 		if active(prev) {
-			return []Line{prefix(r.ev, r.rc, styleCall, "Video conference updated by "+sender)}
+			return []Line{prefix(r.ev, r.rc, styleCall, kind(content)+" updated by "+sender)}
 		}
-		return []Line{prefix(r.ev, r.rc, styleCall, "Video conference started by "+sender)}
+		return []Line{prefix(r.ev, r.rc, styleCall, kind(content)+" started by "+sender)}
 	case active(content):
 		if active(prev) {
 			return r.stateLine(sender + " modified widget " + widgetName(content))
 		}
 		return r.stateLine(sender + " added widget " + widgetName(content))
 	case active(prev) && isJitsi(prev):
-		return []Line{prefix(r.ev, r.rc, styleCall, "Video conference ended by "+sender)}
+		return []Line{prefix(r.ev, r.rc, styleCall, kind(prev)+" ended by "+sender)}
 	case active(prev):
 		return r.stateLine(sender + " removed widget " + widgetName(prev))
 	default:

@@ -57,3 +57,24 @@ func TestLinkTextCannotImpersonateAURL(t *testing.T) {
 		}
 	}
 }
+
+// TestConferenceLineKindMatchesBanner (F13): an audio-only Jitsi widget is
+// a voice conference in the timeline as in the banner.
+func TestConferenceLineKindMatchesBanner(t *testing.T) {
+	voice := `{"type":"jitsi","url":"https://app.element.io/jitsi.html","name":"Jitsi","data":{"domain":"meet.example.org","conferenceId":"JitsiX","isAudioOnly":true}}`
+	video := `{"type":"jitsi","url":"https://app.element.io/jitsi.html","name":"Jitsi","data":{"domain":"meet.example.org","conferenceId":"JitsiY","isAudioOnly":false}}`
+	for _, tt := range []struct{ content, prev, want string }{
+		{voice, "", "Voice conference started by alice"},
+		{video, "", "Video conference started by alice"},
+		{"{}", voice, "Voice conference ended by alice"},
+	} {
+		js := `{"type":"im.vector.modular.widgets","state_key":"w","sender":"@alice:hs","origin_server_ts":1700000000000,"event_id":"$w","content":` + tt.content
+		if tt.prev != "" {
+			js += `,"unsigned":{"prev_content":` + tt.prev + `}`
+		}
+		ev := mkEvent(t, js+"}")
+		if got := renderText(ev, testContext(), ItemState{}); !strings.HasSuffix(got, tt.want) {
+			t.Errorf("got %q, want … %q", got, tt.want)
+		}
+	}
+}
