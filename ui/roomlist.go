@@ -65,6 +65,16 @@ func (l *RoomList) SetRooms(rooms []matrix.Room) {
 // Order returns the rooms in display order.
 func (l *RoomList) Order() []id.RoomID { return l.order }
 
+// position returns a room's place in Order (Alt+1 opens place 0).
+func (l *RoomList) position(roomID id.RoomID) (int, bool) {
+	for i, r := range l.order {
+		if r == roomID {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
 // Room returns a listed room.
 func (l *RoomList) Room(roomID id.RoomID) (matrix.Room, bool) {
 	if i, ok := l.index[roomID]; ok {
@@ -149,8 +159,14 @@ func (l *RoomList) Draw(screen tcell.Screen) {
 		if r.Unread > 0 || r.Highlights > 0 {
 			nameStyle = nameStyle.Bold(true)
 		}
+		// The first nine rooms show the digit that opens them with Alt.
+		digit := "  "
+		if n, ok := l.position(r.ID); ok && n < 9 {
+			digit = fmt.Sprintf("%d ", n+1)
+		}
 		cw := textWidth(counts)
-		used := drawText(screen, x, y+i, w-cw, marker, style.Foreground(tcell.ColorGray))
+		used := drawText(screen, x, y+i, w-cw, digit, style.Foreground(tcell.ColorTeal))
+		used += drawText(screen, x+used, y+i, w-cw-used, marker, style.Foreground(tcell.ColorGray))
 		drawText(screen, x+used, y+i, w-cw-used, roomLabel(r), nameStyle)
 		if counts != "" {
 			cs := style.Foreground(tcell.ColorYellow)
