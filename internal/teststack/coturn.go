@@ -17,7 +17,7 @@ func (s *Stack) startCoturn(ctx context.Context) (*turnSettings, error) {
 	if err != nil {
 		return nil, fmt.Errorf("coturn's turnserver is not installed (./scripts/test installs it): %w", err)
 	}
-	port, err := freeTCPUDPPort()
+	port, err := s.freeTCPUDPPort()
 	if err != nil {
 		return nil, err
 	}

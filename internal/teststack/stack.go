@@ -73,6 +73,9 @@ type Stack struct {
 	dendrite *proc
 	coturn   *proc
 
+	portMu    sync.Mutex
+	portLocks []*os.File // see reservePort
+
 	users     atomic.Int64
 	closeOnce sync.Once
 }
@@ -110,16 +113,16 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if s.configPath, err = writeDendriteConfig(ctx, binDir, dir, opts.LogLevel, turn, opts.DendriteConfig); err != nil {
 		return nil, err
 	}
-	if s.httpPort, err = freeTCPPort(); err != nil {
+	if s.httpPort, err = s.freeTCPPort(); err != nil {
 		return nil, err
 	}
-	if s.httpsPort, err = freeTCPPort(); err != nil {
+	if s.httpsPort, err = s.freeTCPPort(); err != nil {
 		return nil, err
 	}
 	target := &url.URL{Scheme: "http", Host: "127.0.0.1:" + strconv.Itoa(s.httpPort)}
 	frontPort := opts.FrontPort
 	if frontPort == 0 {
-		if frontPort, err = freeTCPPort(); err != nil {
+		if frontPort, err = s.freeTCPPort(); err != nil {
 			return nil, err
 		}
 	}
@@ -238,6 +241,7 @@ func (s *Stack) Close() {
 		if s.front != nil {
 			s.front.close()
 		}
+		s.releasePorts()
 		if s.Dir != "" && !s.opts.KeepDir && os.Getenv("TERMATRIX_KEEP_STACK") != "1" {
 			_ = os.RemoveAll(s.Dir)
 		}

@@ -99,3 +99,22 @@ func TestLockFileExcludes(t *testing.T) {
 		t.Fatal("second lock taken while held")
 	}
 }
+
+// TestPortReservedUntilClose: a port one stack picked is never picked by
+// another stack until the first closes, even while nothing listens on it.
+func TestPortReservedUntilClose(t *testing.T) {
+	a, b := &Stack{}, &Stack{}
+	port, err := a.freeTCPPort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.reservePort(port) {
+		b.releasePorts()
+		t.Fatalf("port %d reserved twice", port)
+	}
+	a.releasePorts()
+	if !b.reservePort(port) {
+		t.Fatalf("port %d still reserved after release", port)
+	}
+	b.releasePorts()
+}
