@@ -203,15 +203,17 @@ func TestAddAndRemoveWidget(t *testing.T) {
 	}
 }
 
+// waitFor waits until ok holds; 30 s leaves room for a loaded CI machine
+// (the integration tests use it too).
 func waitFor(t testing.TB, ok func() bool) {
 	t.Helper()
-	for i := 0; i < 400; i++ {
-		if ok() {
-			return
+	deadline := time.Now().Add(30 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out")
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
-	t.Fatal("timed out")
 }
 
 // With lazy-loaded members the store may list only the user; the sync
