@@ -497,7 +497,11 @@ func TestSlashCommands(t *testing.T) {
 	run("/invite not-a-user", "Usage: /invite @user:server")
 	// A usage error keeps the text to fix; clear it.
 	screen.InjectKey(tcell.KeyCtrlU, 'u', tcell.ModCtrl)
-	run("/leave", "Left the room.")
+	uitest.Type(screen, "/leave")
+	enter(screen)
+	uitest.WaitUntil(t, screen, "the leave is told", waitLong, func(s string) bool {
+		return strings.Contains(s, "Left the room.") || strings.Contains(s, "You left Command Room.")
+	})
 	uitest.WaitUntil(t, screen, "the room is gone from the list", waitLong, func(s string) bool { return !strings.Contains(s, "Command Room") })
 	run("/join #"+alias+":localhost", "Joined #"+alias+":localhost.")
 	uitest.WaitFor(t, screen, "Command Room", waitLong)
