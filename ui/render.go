@@ -60,10 +60,13 @@ type ItemState struct {
 	CallAnswer *event.Event
 	CallEnd    *event.Event
 	// Hidden is set on call events told by their invite's line.
-	Hidden   bool
-	Pending  bool
-	Failed   bool
-	RetryKey string // shown with a failed message
+	Hidden bool
+	// SenderName is the sender's display name when the event was sent,
+	// if the timeline knows it; "" means the current name (RenderContext).
+	SenderName string
+	Pending    bool
+	Failed     bool
+	RetryKey   string // shown with a failed message
 	// NotSent is why a failed message can never be sent as it is (e.g. an
 	// encrypted room); it replaces the retry hint.
 	NotSent string
@@ -140,7 +143,12 @@ func (r *renderer) name(u id.UserID) string {
 	return n
 }
 
-func (r *renderer) sender() string { return r.name(r.ev.Sender) }
+func (r *renderer) sender() string {
+	if n := sanitize.Line(r.st.SenderName); n != "" {
+		return n
+	}
+	return r.name(r.ev.Sender)
+}
 
 func (r *renderer) unsupported() []Line {
 	return []Line{prefix(r.ev, r.rc, styleDim, "unsupported event ("+sanitize.Line(r.ev.Type.Type)+")")}

@@ -57,6 +57,9 @@ type TimelineView struct {
 	reachedStart bool
 	loading      bool
 	onReachTop   func()
+
+	// names is each user's name after the newest loaded member event.
+	names map[id.UserID]string
 }
 
 // NewTimelineView makes an empty timeline that follows new events.
@@ -109,6 +112,8 @@ func (t *TimelineView) lookup(e id.EventID) *event.Event {
 // Append adds live events at the bottom. An event already loaded (by ID,
 // or a local echo by transaction ID) is replaced in place.
 func (t *TimelineView) Append(evs ...*event.Event) {
+	var added []*tlItem
+	members := false
 	for _, ev := range evs {
 		if ev == nil {
 			continue
@@ -119,6 +124,13 @@ func (t *TimelineView) Append(evs ...*event.Event) {
 		it := &tlItem{ev: withPrevState(t.lastState, ev)}
 		t.items = append(t.items, it)
 		t.index(it)
+		added = append(added, it)
+		members = members || ev.Type == event.StateMember
+	}
+	if members {
+		t.recomputeNames()
+	} else {
+		t.nameNew(added)
 	}
 }
 
@@ -141,6 +153,7 @@ func (t *TimelineView) Reset(evs []*event.Event) {
 	t.lastState = map[string]*event.Event{}
 	t.callInvites = map[string]*tlItem{}
 	t.callPending = map[string][]*tlItem{}
+	t.names = nil
 	t.reachedStart, t.loading = false, false
 	t.follow, t.anchor, t.anchorSkip = true, 0, 0
 	t.Append(evs...)
@@ -205,6 +218,7 @@ func (t *TimelineView) Prepend(evs []*event.Event, reachedStart bool) {
 	for _, it := range add {
 		t.index(it)
 	}
+	t.recomputeNames()
 }
 
 // ReachedStart says whether the room's first event is loaded.
