@@ -517,7 +517,7 @@ func TestCallICEFailure(t *testing.T) {
 	// ice_failed hangup.
 	var evs []*event.Event
 	got := ""
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(waitTimeout); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		var err error
 		if evs, err = bob.cli.Timeline(r, 50); err != nil {
 			t.Fatal(err)
@@ -577,7 +577,7 @@ func TestInviteWithBrokenOffer(t *testing.T) {
 			Content map[string]any `json:"content"`
 		} `json:"chunk"`
 	}
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(waitTimeout); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		if err := raw.Do(ctx, "GET", "/_matrix/client/v3/rooms/"+roomID+"/messages?dir=b&limit=10", nil, &hangup); err != nil {
 			t.Fatal(err)
 		}
