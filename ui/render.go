@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/termatrix/termatrix/calls/jitsi"
 	"github.com/termatrix/termatrix/sanitize"
 )
 
@@ -627,6 +629,8 @@ func (r *renderer) widget(content obj) []Line {
 		return "Video conference"
 	}
 	switch {
+	case active(content) && isJitsi(content) && r.suspiciousWidget(content) != "":
+		return []Line{prefix(r.ev, r.rc, styleError, "⚠ "+sender+" set up a suspicious conference widget: "+r.suspiciousWidget(content))}
 	case active(content) && isJitsi(content):
 		if active(prev) {
 			return []Line{prefix(r.ev, r.rc, styleCall, kind(content)+" updated by "+sender)}
@@ -644,6 +648,26 @@ func (r *renderer) widget(content obj) []Line {
 	default:
 		return r.stateLine(sender + " removed a widget")
 	}
+}
+
+// suspiciousWidget is why a Jitsi widget fails the calls code's
+// validation (the banner says the same), or "" for a sound one.
+func (r *renderer) suspiciousWidget(content obj) string {
+	raw := r.ev.Content.VeryRaw
+	if len(raw) == 0 {
+		raw, _ = json.Marshal(map[string]any(content))
+	}
+	stateKey := ""
+	if r.ev.StateKey != nil {
+		stateKey = *r.ev.StateKey
+	}
+	if w := jitsi.Parse(stateKey, string(r.ev.Sender), raw); w.Suspicious {
+		if reason := sanitize.Line(w.Reason); reason != "" {
+			return reason
+		}
+		return "it failed validation"
+	}
+	return ""
 }
 
 // safeLink returns the URL rebuilt for display and OSC 8 if it is an

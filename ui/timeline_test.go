@@ -188,7 +188,8 @@ func TestTimelineWidgetEndedWithoutPrevContent(t *testing.T) {
 	tv := NewTimelineView(testContext())
 	key := "w1"
 	start := &event.Event{ID: "$w1", Type: typeWidget, StateKey: &key, Sender: "@alice:hs", Timestamp: 1700000000000,
-		Content: event.Content{Raw: map[string]any{"type": "jitsi", "url": "https://x/jitsi.html"}}}
+		Content: event.Content{Raw: map[string]any{"type": "jitsi", "url": "https://x/jitsi.html",
+			"data": map[string]any{"domain": "meet.example.org", "conferenceId": "JitsiAbc"}}}}
 	end := &event.Event{ID: "$w2", Type: typeWidget, StateKey: &key, Sender: "@alice:hs", Timestamp: 1700000001000,
 		Content: event.Content{Raw: map[string]any{}}}
 	tv.Append(start, end)
