@@ -20,7 +20,7 @@ var commandHelp = []struct{ name, usage, text string }{
 	{"leave", "/leave", "leave the open room (or decline its invite)"},
 	{"invite", "/invite @user:server", "invite a user to the open room"},
 	{"me", "/me text", "send an emote"},
-	{"topic", "/topic [text | --clear]", "show the room topic; with text set it; --clear removes it"},
+	{"topic", "/topic [text | --clear]", "show the topic, set it, or clear it"},
 	{"nick", "/nick name", "set your display name"},
 	{"voice", "/voice", "voice call: 1:1, or a Jitsi conference in groups"},
 	{"video", "/video", "video call: 1:1, or a Jitsi conference in groups"},
