@@ -13,7 +13,13 @@
 //
 // Media: audio is G.711 (PCMU, PCMA) both ways, 20 ms frames, from and to
 // the sources and sinks of package audio; there is no Opus encoder to be
-// had in pure Go, so Opus is not offered. A video call offers a
+// had in pure Go, so by default Opus is not offered. Built with the tag
+// opus (cgo libopus through gopkg.in/hraban/opus.v2: needs pkg-config and
+// libopus-dev; add the tag nolibopusfile to do without libopusfile), Opus
+// is offered first (48 kHz, sent mono in 20 ms frames, encoded from and
+// decoded to package audio's 8 kHz by libopus), the track sends Opus when
+// the peer's SDP lists it, and received packets are decoded by payload
+// type. A video call offers a
 // receive-only VP8 section (no camera source) and reports the remote
 // video's size and frame rate. TURN credentials come from
 // /voip/turnServer before each call; calls.forceRelay makes ICE relay-only.

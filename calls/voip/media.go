@@ -64,7 +64,17 @@ type callMedia struct {
 	restarted   bool
 	closed      bool
 	ready       bool
+	// sendChosen is set once the first remote description has picked
+	// the codec our track sends (see chooseSendCodec).
+	sendChosen bool
 }
+
+// frameEncoder turns one 20 ms frame of package audio's PCM into an RTP
+// payload appended to dst.
+type frameEncoder func(dst []byte, pcm []int16) ([]byte, error)
+
+// frameDecoder turns one RTP payload into PCM appended to dst.
+type frameDecoder func(dst []int16, payload []byte) ([]int16, error)
 
 // setReady and isReady mark an incoming call's media as able to answer
 // (remote offer applied, tracks added). Used on the Manager's loop.
@@ -87,13 +97,14 @@ func (m *callMedia) audioSummary(note string) string {
 	return src.Name() + " → " + snk.Name()
 }
 
-// Codecs: G.711 both ways (we have no Opus encoder), VP8 to receive video.
+// Codecs: Opus first when built with the tag opus (libopus), then G.711
+// both ways; VP8 to receive video.
 func newAPI(cfg mediaConfig) (*webrtc.API, error) {
 	me := &webrtc.MediaEngine{}
-	for _, c := range []webrtc.RTPCodecParameters{
-		{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypePCMU, ClockRate: 8000}, PayloadType: 0},
-		{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypePCMA, ClockRate: 8000}, PayloadType: 8},
-	} {
+	for _, c := range append(opusCodecs(),
+		webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypePCMU, ClockRate: 8000}, PayloadType: 0},
+		webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypePCMA, ClockRate: 8000}, PayloadType: 8},
+	) {
 		if err := me.RegisterCodec(c, webrtc.RTPCodecTypeAudio); err != nil {
 			return nil, fmt.Errorf("register audio codec: %w", err)
 		}
@@ -238,6 +249,9 @@ func (m *callMedia) setRemote(desc SessionDescription) error {
 	if desc.Type == "answer" {
 		typ = webrtc.SDPTypeAnswer
 	}
+	if err := m.chooseSendCodec(desc.SDP); err != nil {
+		return err
+	}
 	if err := m.pc.SetRemoteDescription(webrtc.SessionDescription{Type: typ, SDP: desc.SDP}); err != nil {
 		return fmt.Errorf("set remote %s: %w", desc.Type, err)
 	}
@@ -250,6 +264,56 @@ func (m *callMedia) setRemote(desc SessionDescription) error {
 		m.addCandidate(c)
 	}
 	return nil
+}
+
+// chooseSendCodec picks, from the first remote description (before it is
+// applied, which binds our track), the codec our track sends: Opus when
+// this build has it and the peer's audio section lists it, else PCMU as
+// created. Later descriptions (ICE restarts, hold) keep the choice.
+func (m *callMedia) chooseSendCodec(remoteSDP string) error {
+	if !opusBuilt || m.sendChosen {
+		return nil
+	}
+	m.sendChosen = true
+	if !sdpAudioHasOpus(remoteSDP) {
+		return nil
+	}
+	track, err := webrtc.NewTrackLocalStaticSample(opusCapability(), m.track.ID(), m.streamID)
+	if err != nil {
+		return fmt.Errorf("opus track: %w", err)
+	}
+	if m.sender != nil {
+		// Not sending yet (nothing is bound before a remote description),
+		// so this only swaps the track the answer will bind.
+		if err := m.sender.ReplaceTrack(track); err != nil {
+			return fmt.Errorf("use opus track: %w", err)
+		}
+	}
+	m.track = track
+	return nil
+}
+
+// sdpAudioHasOpus reports whether the SDP's first audio section maps a
+// payload type to opus/48000.
+func sdpAudioHasOpus(sdp string) bool {
+	inAudio := false
+	for _, line := range strings.Split(sdp, "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "m=") {
+			if inAudio {
+				return false
+			}
+			inAudio = strings.HasPrefix(line, "m=audio ")
+			continue
+		}
+		if !inAudio || !strings.HasPrefix(line, "a=rtpmap:") {
+			continue
+		}
+		if _, enc, ok := strings.Cut(line, " "); ok && strings.HasPrefix(strings.ToLower(enc), "opus/48000") {
+			return true
+		}
+	}
+	return false
 }
 
 // makeAnswer answers the applied remote offer.
@@ -382,13 +446,23 @@ func (m *callMedia) openAudio() {
 	m.mu.Unlock()
 }
 
-// sendAudio reads the source every 20 ms and sends it as G.711.
+// sendAudio reads the source every 20 ms and sends it in the track's
+// codec: G.711 µ-law, or Opus when chooseSendCodec picked it.
 func (m *callMedia) sendAudio() {
 	m.mu.Lock()
 	src := m.src
 	m.mu.Unlock()
 	if src == nil {
 		src = audio.Silence{}
+	}
+	encode := frameEncoder(func(dst []byte, pcm []int16) ([]byte, error) { return audio.EncodeULaw(dst, pcm), nil })
+	if strings.EqualFold(m.track.Codec().MimeType, webrtc.MimeTypeOpus) {
+		enc, err := newOpusEncoder()
+		if err != nil {
+			m.logf("voip: call %s: %v", m.callID, err)
+			return
+		}
+		encode = enc
 	}
 	pcm := make([]int16, audio.FrameSamples)
 	var payload []byte
@@ -406,9 +480,14 @@ func (m *callMedia) sendAudio() {
 		if m.muted.Load() {
 			clear(pcm)
 		}
-		// The track is PCMU: it binds to PCMU's payload type whatever
-		// order the peer listed the codecs in. PCMA is for receiving.
-		payload = audio.EncodeULaw(payload[:0], pcm)
+		// The track is PCMU (or Opus): it binds to that codec's payload
+		// type whatever order the peer listed the codecs in. PCMA is for
+		// receiving.
+		var err error
+		if payload, err = encode(payload[:0], pcm); err != nil {
+			m.logf("voip: call %s: %v", m.callID, err)
+			continue
+		}
 		if err := m.track.WriteSample(media.Sample{Data: payload, Duration: 20 * time.Millisecond}); err != nil && !errors.Is(err, context.Canceled) {
 			m.logf("voip: call %s: write audio: %v", m.callID, err)
 			return
@@ -416,7 +495,9 @@ func (m *callMedia) sendAudio() {
 	}
 }
 
-func (m *callMedia) onTrack(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+// onTrack plays remote audio, decoding each packet by its payload type:
+// 0 and 8 are G.711, Opus's (dynamic) type comes from the negotiation.
+func (m *callMedia) onTrack(tr *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 	if tr.Kind() == webrtc.RTPCodecTypeVideo {
 		m.receiveVideo(tr)
 		return
@@ -425,6 +506,8 @@ func (m *callMedia) onTrack(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 	m.codec = codecName(tr.Codec().RTPCodecCapability)
 	m.mu.Unlock()
 	m.ev.infoChanged(m.callID)
+	opusPT := opusPayloadTypes(tr, recv)
+	var opusDec frameDecoder
 	var pcm []int16
 	for {
 		pkt, _, err := tr.ReadRTP()
@@ -437,7 +520,18 @@ func (m *callMedia) onTrack(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		case 8:
 			pcm = audio.DecodeALaw(pcm[:0], pkt.Payload)
 		default:
-			continue
+			if !opusPT[pkt.PayloadType] {
+				continue
+			}
+			if opusDec == nil {
+				if opusDec, err = newOpusDecoder(); err != nil {
+					m.logf("voip: call %s: %v", m.callID, err)
+					return
+				}
+			}
+			if pcm, err = opusDec(pcm[:0], pkt.Payload); err != nil {
+				continue
+			}
 		}
 		m.mu.Lock()
 		snk := m.snk
@@ -448,6 +542,22 @@ func (m *callMedia) onTrack(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 			}
 		}
 	}
+}
+
+// opusPayloadTypes are the payload types negotiated as Opus on a remote
+// audio track (none in a build without Opus: it is never registered).
+func opusPayloadTypes(tr *webrtc.TrackRemote, recv *webrtc.RTPReceiver) map[uint8]bool {
+	pts := map[uint8]bool{}
+	codecs := []webrtc.RTPCodecParameters{tr.Codec()}
+	if recv != nil {
+		codecs = append(codecs, recv.GetParameters().Codecs...)
+	}
+	for _, c := range codecs {
+		if strings.EqualFold(c.MimeType, webrtc.MimeTypeOpus) {
+			pts[uint8(c.PayloadType)] = true
+		}
+	}
+	return pts
 }
 
 // receiveVideo reads remote VP8 and reports its resolution (from key
