@@ -165,8 +165,24 @@ func (u *UI) setBanner(lines []Line) {
 	}
 	u.w.banner.SetLines(lines...)
 	_, _, w, _ := u.w.center.GetRect()
-	u.w.center.ResizeItem(u.w.banner, max(min(u.w.banner.Rows(max(w, 40)), 4), 1), 0)
+	u.w.center.ResizeItem(u.w.banner, bannerRows(u.w.banner.Rows(max(w, 40))), 0)
+	if u.w.banner.fit == nil {
+		// After a resize the banner wraps to more or fewer rows: refit.
+		u.w.banner.fit = func(rows int) {
+			_, _, _, h := u.w.banner.GetInnerRect()
+			if bannerRows(rows) != h {
+				go u.queue(func() {
+					if len(u.w.banner.lines) > 0 {
+						u.w.center.ResizeItem(u.w.banner, bannerRows(u.w.banner.Rows(max(u.w.banner.innerWidth(), 1))), 0)
+					}
+				})
+			}
+		}
+	}
 }
+
+// bannerRows bounds the banner's height.
+func bannerRows(n int) int { return max(min(n, 4), 1) }
 
 func (u *UI) peerName(info calls.CallInfo) string {
 	n := sanitize.Line(info.PeerName)

@@ -15,6 +15,10 @@ type linesView struct {
 	bg      tcell.Style
 	offset  int
 	onClick func(row, col int)
+	// fit, when set on a wrapping view, is told the rows its lines need
+	// at the width it was drawn with, when that differs from its height
+	// (the terminal was resized): the owner resizes it.
+	fit func(rows int)
 }
 
 func newLinesView() *linesView {
@@ -35,6 +39,12 @@ func (v *linesView) SetText(text string, style tcell.Style) *linesView {
 	return v.SetLines(Line{{text, style}})
 }
 
+// innerWidth is the width the view was last laid out with.
+func (v *linesView) innerWidth() int {
+	_, _, w, _ := v.GetInnerRect()
+	return w
+}
+
 // Rows is how many rows the lines take at a width.
 func (v *linesView) Rows(width int) int {
 	if !v.wrap {
@@ -51,6 +61,11 @@ func (v *linesView) Rows(width int) int {
 func (v *linesView) Draw(screen tcell.Screen) {
 	v.Box.DrawForSubclass(screen, v)
 	x, y, w, h := v.GetInnerRect()
+	if v.fit != nil && v.wrap && len(v.lines) > 0 && w > 0 {
+		if need := v.Rows(w); need != h {
+			v.fit(need)
+		}
+	}
 	if v.bg != (tcell.Style{}) {
 		for i := 0; i < h; i++ {
 			fillRow(screen, x, y+i, w, v.bg)
