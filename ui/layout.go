@@ -36,6 +36,7 @@ type widgets struct {
 	footer      *linesView
 	login       *tview.Form
 	loginMsg    *tview.TextView
+	loginCol    *tview.Flex
 	dialogs     int
 }
 

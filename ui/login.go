@@ -21,22 +21,22 @@ func (u *UI) buildLogin() {
 	f.AddButton("Log in", u.submitLogin)
 	f.AddButton("Quit", u.Stop)
 	f.SetBorder(true).SetTitle(" termatrix — log in ")
-	msg := tview.NewTextView().SetDynamicColors(false).SetWrap(true)
-	help := tview.NewTextView().SetDynamicColors(false).SetWrap(true).
-		SetText("User ID like @alice:example.org, or a user name with a homeserver URL. " +
-			"Leave the homeserver empty to discover it from the user ID. Tab moves between fields; Enter on the last field logs in.")
+	msg := tview.NewTextView().SetDynamicColors(false).SetWrap(true).SetWordWrap(true)
+	const helpText = "User ID like @alice:example.org, or a user name with a homeserver URL. " +
+		"Leave the homeserver empty to discover it from the user ID. Tab moves between fields; Enter on the last field logs in."
+	help := tview.NewTextView().SetDynamicColors(false).SetWrap(true).SetWordWrap(true).SetText(helpText)
 	help.SetTextColor(tcell.ColorGray)
 	col := tview.NewFlex().SetDirection(tview.FlexRow).
 		AddItem(nil, 0, 1, false).
 		AddItem(f, 11, 0, true).
-		AddItem(msg, 2, 0, false).
-		AddItem(help, 3, 0, false).
+		AddItem(msg, 0, 0, false).
+		AddItem(help, textRows(helpText, loginWidth), 0, false).
 		AddItem(nil, 0, 1, false)
 	page := tview.NewFlex().
 		AddItem(nil, 0, 1, false).
-		AddItem(col, 64, 0, true).
+		AddItem(col, loginWidth, 0, true).
 		AddItem(nil, 0, 1, false)
-	u.w.login, u.w.loginMsg = f, msg
+	u.w.login, u.w.loginMsg, u.w.loginCol = f, msg, col
 	// Enter in the password field logs in.
 	f.GetFormItemByLabel("Password").(*tview.InputField).SetDoneFunc(func(k tcell.Key) {
 		if k == tcell.KeyEnter {
@@ -46,9 +46,32 @@ func (u *UI) buildLogin() {
 	u.pages.AddPage("login", page, true, false)
 }
 
+// loginWidth is the width of the login form and the texts under it.
+const loginWidth = 64
+
+// textRows is how many rows text takes when word-wrapped to width.
+func textRows(text string, width int) int {
+	n := 0
+	for _, l := range strings.Split(text, "\n") {
+		n += max(len(tview.WordWrap(tview.Escape(l), width)), 1)
+	}
+	return n
+}
+
+// setLoginMsg shows a message under the login form, all of it: the row
+// it takes grows with the text (with a blank row before the help).
+func (u *UI) setLoginMsg(msg string) {
+	u.w.loginMsg.SetText(msg)
+	rows := 0
+	if msg != "" {
+		rows = textRows(msg, loginWidth) + 1
+	}
+	u.w.loginCol.ResizeItem(u.w.loginMsg, rows, 0)
+}
+
 // showLogin shows the login form with a message.
 func (u *UI) showLogin(msg string) {
-	u.w.loginMsg.SetText(msg)
+	u.setLoginMsg(msg)
 	u.pages.SwitchToPage("login")
 	u.w.login.SetFocus(0)
 	u.app.SetFocus(u.w.login)
@@ -73,15 +96,15 @@ func (u *UI) submitLogin() {
 		DeviceName: "termatrix",
 	}
 	if p.User == "" || p.Password == "" {
-		u.w.loginMsg.SetText("Enter a user ID and a password.")
+		u.setLoginMsg("Enter a user ID and a password.")
 		return
 	}
 	if !strings.HasPrefix(p.User, "@") && p.Homeserver == "" {
-		u.w.loginMsg.SetText("With a bare user name, give the homeserver URL too.")
+		u.setLoginMsg("With a bare user name, give the homeserver URL too.")
 		return
 	}
 	u.s.loggingIn = true
-	u.w.loginMsg.SetText("Logging in…")
+	u.setLoginMsg("Logging in…")
 	login := u.opts.Login
 	go func() {
 		ctx, cancel := context.WithTimeout(u.ctx, 2*time.Minute)
@@ -90,7 +113,11 @@ func (u *UI) submitLogin() {
 		u.queue(func() {
 			u.s.loggingIn = false
 			if err != nil {
-				u.w.loginMsg.SetText("Login failed: " + sanitize.Line(err.Error()))
+				text := "Login failed: " + sanitize.Line(err.Error())
+				if p.Homeserver == "" {
+					text += "\nIf the homeserver was not found from the user ID, enter its URL under Homeserver."
+				}
+				u.setLoginMsg(text)
 				// Clear the password and put the cursor back in it.
 				if in, ok := u.w.login.GetFormItemByLabel("Password").(*tview.InputField); ok {
 					in.SetText("")
