@@ -68,7 +68,7 @@ func (u *UI) runAction(act Action) {
 	case ActRoomSwitcher:
 		u.showSwitcher()
 	case ActVoice, ActVideo, ActAnswer, ActReject, ActHangup, ActMute, ActJoin, ActEndConference:
-		u.callAction(act)
+		u.guardedCallAction(act)
 	case ActToggleMembers:
 		u.s.showMembers = !u.s.showMembers
 		u.refreshMembers()
@@ -120,6 +120,31 @@ func (u *UI) runAction(act Action) {
 			}, func() { u.say(false, "Declined the invite to %s.", roomLabel(r)) })
 		}
 	}
+}
+
+// widgetsEvent is the state event type of room widgets (conferences).
+var widgetsEvent = event.Type{Type: "im.vector.modular.widgets", Class: event.StateEventType}
+
+// mayEndConference says whether the user's power level lets them remove
+// the open room's conference widget, which ends it for everyone.
+func (u *UI) mayEndConference(room id.RoomID) bool {
+	return u.s.client == nil || room == "" || u.s.client.CanSendState(room, widgetsEvent)
+}
+
+// guardedCallAction is callAction, but ending a conference for everyone
+// is refused at once, without asking first, when the user may not.
+func (u *UI) guardedCallAction(act Action) {
+	room := u.s.current
+	ending := act == ActEndConference || (act == ActHangup && u.s.call == nil)
+	if ending && u.conference(room) != nil && !u.mayEndConference(room) {
+		if act == ActHangup {
+			u.say(false, "No call of yours here. Only members allowed to change widgets can end the room's conference for everyone.")
+		} else {
+			u.say(true, "You cannot end this conference for everyone: that needs the power to change widgets in this room.")
+		}
+		return
+	}
+	u.callAction(act)
 }
 
 // composerKey handles Enter (send) and Tab (complete) in the composer.
@@ -383,7 +408,7 @@ func (u *UI) runCommand(cmd Command) bool {
 	case "reject":
 		u.callAction(ActReject)
 	case "hangup":
-		u.callAction(ActHangup)
+		u.guardedCallAction(ActHangup)
 	case "mute":
 		u.callAction(ActMute)
 	case "jitsi", "widgets", "widget", "addwidget", "removewidget":
