@@ -38,7 +38,19 @@ type widgets struct {
 	loginMsg    *tview.TextView
 	loginCol    *tview.Flex
 	dialogs     int
+
+	// The status message shown and since when, so that it expires:
+	// statusTTL[0] for notes, statusTTL[1] for errors.
+	statusMsg   string
+	statusMsgAt time.Time
+	statusTTL   [2]time.Duration
 }
+
+// How long a status message stays when nothing replaces it.
+const (
+	statusNoteTTL  = 15 * time.Second
+	statusErrorTTL = 60 * time.Second
+)
 
 // timelineSlot shows the open room's timeline, or a placeholder.
 type timelineSlot struct {
@@ -307,9 +319,21 @@ func (u *UI) markRead() {
 		return
 	}
 	u.s.lastRead[roomID] = last
-	u.bg("Read receipt", func(ctx context.Context, c *matrix.Client) error {
-		return c.MarkRead(ctx, roomID, last)
-	}, nil)
+	// A failed receipt is not worth a status error (it names a room ID and
+	// says nothing the sync status does not): forget it, so the next
+	// chance to mark the room read sends it again.
+	c, ctx := u.s.client, u.s.sessionCtx
+	go func() {
+		cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		defer cancel()
+		if err := c.MarkRead(cctx, roomID, last); err != nil {
+			u.queue(func() {
+				if u.s.lastRead[roomID] == last {
+					delete(u.s.lastRead, roomID)
+				}
+			})
+		}
+	}()
 }
 
 // refreshAll redraws every part that depends on the open room.
@@ -432,6 +456,7 @@ func (u *UI) refreshStatus() {
 		}
 		line = append(line, Segment{txt, bg.Foreground(tcell.ColorRed)})
 	}
+	u.expireMessage()
 	if u.s.message != "" {
 		ms := bg
 		if u.s.messageErr {
@@ -440,6 +465,34 @@ func (u *UI) refreshStatus() {
 		line = append(line, Segment{" │ ", bg}, Segment{u.s.message, ms})
 	}
 	u.w.status.SetLines(line)
+}
+
+// expireMessage drops the status message once it has been shown for its
+// time: a note or an error that nothing replaced does not stay for good.
+func (u *UI) expireMessage() {
+	msg := u.s.message
+	if msg == "" {
+		u.w.statusMsg = ""
+		return
+	}
+	ttl := u.w.statusTTL[0]
+	if u.s.messageErr {
+		ttl = u.w.statusTTL[1]
+	}
+	if ttl <= 0 {
+		ttl = statusNoteTTL
+		if u.s.messageErr {
+			ttl = statusErrorTTL
+		}
+	}
+	if msg != u.w.statusMsg {
+		u.w.statusMsg, u.w.statusMsgAt = msg, time.Now()
+		time.AfterFunc(ttl, func() { u.queue(u.refreshStatus) })
+		return
+	}
+	if time.Since(u.w.statusMsgAt) >= ttl {
+		u.s.message, u.s.messageErr, u.w.statusMsg = "", false, ""
+	}
 }
 
 // refreshFooter lists the key bindings.
