@@ -145,7 +145,7 @@ func TestFailingBrowserIsReported(t *testing.T) {
 
 func TestLongRunningBrowserCountsAsLaunched(t *testing.T) {
 	script := filepath.Join(t.TempDir(), "b.sh")
-	if err := os.WriteFile(script, []byte("#!/bin/sh\nsleep 2\n"), 0o755); err != nil {
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nsleep 5\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	s := New(Options{Setting: script, Env: envOf(nil), Grace: 100 * time.Millisecond})
@@ -153,7 +153,9 @@ func TestLongRunningBrowserCountsAsLaunched(t *testing.T) {
 	if err := s.Open(context.Background(), testURL); err != nil {
 		t.Fatal(err)
 	}
-	if d := time.Since(start); d > time.Second {
+	// Well under the script's 5 s: it was not waited for (and a loaded
+	// machine may take a while to start it).
+	if d := time.Since(start); d > 3*time.Second {
 		t.Errorf("waited %v for a running browser", d)
 	}
 }
