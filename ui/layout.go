@@ -44,6 +44,9 @@ type widgets struct {
 	statusMsg   string
 	statusMsgAt time.Time
 	statusTTL   [2]time.Duration
+
+	footerSpans [][]footerSpan // the keys in each footer row, for clicks
+	footerWidth int            // the width the footer was last refitted at
 }
 
 // How long a status message stays when nothing replaces it.
@@ -145,6 +148,18 @@ func (u *UI) build() {
 	w.status.bg = tcell.StyleDefault.Background(tcell.ColorDarkSlateGray).Foreground(tcell.ColorWhite)
 	w.footer = newLinesView()
 	w.footer.onClick = u.footerClick
+	// At another width the footer is laid out again; when that changes
+	// its height, the next draw shows it.
+	w.footer.SetDrawFunc(func(_ tcell.Screen, x, y, width, height int) (int, int, int, int) {
+		if width != w.footerWidth {
+			w.footerWidth = width
+			u.refreshFooter()
+			if len(w.footerSpans) != height {
+				go u.queue(func() {})
+			}
+		}
+		return x, y, width, height
+	})
 	w.root = tview.NewFlex().SetDirection(tview.FlexRow).
 		AddItem(w.body, 0, 1, true).
 		AddItem(w.status, 1, 0, false).
@@ -495,34 +510,68 @@ func (u *UI) expireMessage() {
 	}
 }
 
-// refreshFooter lists the key bindings.
+// footerMaxRows is the most rows the footer takes; keys that do not fit
+// are left out whole (F1 help lists them all).
+const footerMaxRows = 2
+
+// footerSpan is the columns of one key in a footer row.
+type footerSpan struct {
+	from, to int
+	act      Action
+}
+
+// refreshFooter lists the key bindings, laid out whole item by item on
+// up to footerMaxRows rows of the footer's width: an item is never cut.
 func (u *UI) refreshFooter() {
+	width := u.w.footerWidth
+	if width <= 0 {
+		width = 160 // not drawn yet: the first draw lays it out again
+	}
+	var lines []Line
+	var spans [][]footerSpan
 	var line Line
-	for i, kv := range u.keys.Help() {
-		if i > 0 {
+	var rowSpans []footerSpan
+	x := 0
+	for _, a := range actionHelp {
+		key := u.keys.Name(a.act)
+		if key == "" {
+			continue
+		}
+		w := textWidth(key) + 1 + textWidth(a.text)
+		start := x
+		if x > 0 {
+			start += 2
+		}
+		if x > 0 && start+w > width {
+			if len(lines)+1 == footerMaxRows {
+				break
+			}
+			lines, spans = append(lines, line), append(spans, rowSpans)
+			line, rowSpans, start = Line{{"  ", styleText}}, nil, 2
+		} else if x > 0 {
 			line = append(line, Segment{"  ", styleText})
 		}
-		line = append(line, Segment{kv[0], styleText.Bold(true).Foreground(tcell.ColorTeal)}, Segment{" " + kv[1], styleDim})
+		line = append(line, Segment{key, styleText.Bold(true).Foreground(tcell.ColorTeal)}, Segment{" " + a.text, styleDim})
+		rowSpans = append(rowSpans, footerSpan{start, start + w, a.act})
+		x = start + w
 	}
-	u.w.footer.SetLines(line)
+	if len(line) > 0 {
+		lines, spans = append(lines, line), append(spans, rowSpans)
+	}
+	u.w.footer.SetLines(lines...)
+	u.w.footerSpans = spans
+	u.w.root.ResizeItem(u.w.footer, max(len(lines), 1), 0)
 }
 
 // footerClick runs the action whose key is clicked in the footer.
-func (u *UI) footerClick(_, col int) {
-	x := 0
-	for i, kv := range u.keys.Help() {
-		if i > 0 {
-			x += 2
-		}
-		width := textWidth(kv[0]) + 1 + textWidth(kv[1])
-		if col >= x && col < x+width {
-			for _, a := range actionHelp {
-				if a.text == kv[1] {
-					u.runAction(a.act)
-				}
-			}
+func (u *UI) footerClick(row, col int) {
+	if row < 0 || row >= len(u.w.footerSpans) {
+		return
+	}
+	for _, sp := range u.w.footerSpans[row] {
+		if col >= sp.from && col < sp.to {
+			u.runAction(sp.act)
 			return
 		}
-		x += width
 	}
 }
