@@ -52,7 +52,17 @@ func TestComposerShowsWrappedAndPastedText(t *testing.T) {
 		}
 	}
 
-	// Send it away (no room is open: the text stays), clear, and paste.
+	// Deleting back to one row shrinks the composer again.
+	n := len(strings.Join(words, " ")) - len("word0 word1")
+	for i := 0; i < n; i++ {
+		screen.InjectKey(tcell.KeyBackspace2, 0, tcell.ModNone)
+	}
+	uitest.WaitUntil(t, screen, "the composer shrinks to one row", 5*time.Second, func(string) bool {
+		rows := composerRows(t, u, screen)
+		return len(rows) == 1 && rows[0] == "word0 word1"
+	})
+
+	// Clear, and paste.
 	u.queue(func() { u.w.composer.SetText("", true) })
 	uitest.WaitFor(t, screen, "Type a message", 5*time.Second)
 	screen.PostEvent(tcell.NewEventPaste(true))
