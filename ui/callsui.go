@@ -150,7 +150,7 @@ func (u *UI) refreshBanner() {
 		line = Line{{kind + " started by " + by + " on " + sanitize.Line(conf.Domain), bg.Bold(true)},
 			{" — press " + u.keys.Name(ActJoin) + " to join", bg}}
 	}
-	if k := u.keys.Name(ActEndConference); k != "" {
+	if k := u.keys.Name(ActEndConference); k != "" && u.mayEndConference(u.s.current) {
 		line = append(line, Segment{", " + k + " to end it for everyone", bg})
 	}
 	u.setBanner(append(lines, line))
@@ -350,7 +350,7 @@ func (u *UI) showHelp() {
 		lines = append(lines, Line{{fmt.Sprintf("  %-12s", kv[0]), styleCode}, {kv[1], styleText}})
 	}
 	lines = append(lines,
-		Line{{"  Alt+1…9     ", styleCode}, {"open the first rooms", styleText}},
+		Line{{"  Alt+1…9     ", styleCode}, {"open the room with that digit in the list", styleText}},
 		Line{{"  Enter       ", styleCode}, {"send", styleText}},
 		Line{{"  Tab         ", styleCode}, {"complete a member name", styleText}},
 		Line{{"  //text      ", styleCode}, {"send a message starting with /", styleText}})

@@ -36,7 +36,9 @@ func TestEndConferenceNeedsWidgetPower(t *testing.T) {
 
 	screen := loginUI(t, st, alice)
 	uitest.WaitFor(t, screen, "Power Room", waitLong)
-	uitest.WaitFor(t, screen, "to join", waitLong)
+	if text := uitest.WaitFor(t, screen, "to join", waitLong); strings.Contains(text, "to end it for everyone") {
+		t.Fatalf("the banner offers to end the conference to a member who may not:\n%s", text)
+	}
 	screen.InjectKey(tcell.KeyRune, 'e', tcell.ModAlt)
 	text := uitest.WaitFor(t, screen, "You cannot end this conference for everyone", waitLong)
 	if strings.Contains(text, "for everyone?") {
@@ -55,7 +57,7 @@ func TestEndConferenceNeedsWidgetPower(t *testing.T) {
 
 	// The creator is asked.
 	cscreen := loginUI(t, st, carol)
-	uitest.WaitFor(t, cscreen, "to join", waitLong)
+	uitest.WaitFor(t, cscreen, "to end it for everyone", waitLong)
 	cscreen.InjectKey(tcell.KeyRune, 'e', tcell.ModAlt)
 	uitest.WaitFor(t, cscreen, "End conference", waitLong)
 }
