@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -63,24 +64,39 @@ func TestLinkDialogFitsSmallTerminals(t *testing.T) {
 			u.handleCallEvent(calls.ShowLink{RoomID: "!r", Title: "Jitsi conference JitsiXrdgbfnyumbwnzrtttrxnuil on jitsi.riot.im",
 				URL: longJitsiLink, Reason: "running over SSH: nothing is opened on the remote host"})
 		})
-		text := uitest.WaitFor(t, screen, "Open this link", 5*time.Second)
-		time.Sleep(50 * time.Millisecond)
-		text = uitest.Text(screen)
-		if got := urlFromRows(text); got != longJitsiLink {
-			t.Fatalf("%v: the URL rows give %q, want the link whole:\n%s", size, got, text)
-		}
-		shown := qrRowsShown(text, qr)
 		tall := size[1] >= len(qr)+20
-		switch {
-		case tall && shown != len(qr):
-			t.Fatalf("%v: %d of %d QR rows shown:\n%s", size, shown, len(qr), text)
-		case !tall && shown != 0:
-			t.Fatalf("%v: a cut QR code (%d of %d rows):\n%s", size, shown, len(qr), text)
-		case !tall && !strings.Contains(text, "press v to show it"):
-			t.Fatalf("%v: no way to the QR code offered:\n%s", size, text)
+		problem := func(text string) string {
+			if !strings.Contains(text, "Open this link") {
+				return "no link dialog"
+			}
+			if got := urlFromRows(text); got != longJitsiLink {
+				return fmt.Sprintf("the URL rows give %q, want the link whole", got)
+			}
+			shown := qrRowsShown(text, qr)
+			switch {
+			case tall && shown != len(qr):
+				return fmt.Sprintf("%d of %d QR rows shown", shown, len(qr))
+			case !tall && shown != 0:
+				return fmt.Sprintf("a cut QR code (%d of %d rows)", shown, len(qr))
+			case !tall && !strings.Contains(text, "press v to show it"):
+				return "no way to the QR code offered"
+			}
+			if !strings.Contains(text, "c copy link") || !strings.Contains(text, "running over SSH") {
+				return "hint or reason missing"
+			}
+			return ""
 		}
-		if !strings.Contains(text, "c copy link") || !strings.Contains(text, "running over SSH") {
-			t.Fatalf("%v: hint or reason missing:\n%s", size, text)
+		// The resize may be drawn after the dialog: wait (rather than sleep
+		// a fixed time) for the dialog as laid out for this size.
+		text, why := uitest.Text(screen), ""
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			text = uitest.Text(screen)
+			if why = problem(text); why == "" || time.Now().After(deadline) {
+				break
+			}
+		}
+		if why != "" {
+			t.Fatalf("%v: %s:\n%s", size, why, text)
 		}
 		screen.InjectKey(tcell.KeyRune, 'v', tcell.ModNone)
 		text = uitest.WaitFor(t, screen, "v or Esc", 5*time.Second)

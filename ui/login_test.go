@@ -45,20 +45,31 @@ func TestLoginFormShowsWholeHelpAndError(t *testing.T) {
 	screen.InjectKey(tcell.KeyTab, 0, tcell.ModNone)
 	uitest.Type(screen, "secret")
 	screen.InjectKey(tcell.KeyEnter, 0, tcell.ModNone)
-	text = uitest.WaitFor(t, screen, "Login failed", 5*time.Second)
-	time.Sleep(100 * time.Millisecond)
-	text = uitest.Text(screen)
-	// Join the wrapped rows of the texts under the form (the column starts at 8).
-	var under []string
-	for _, row := range strings.Split(text, "\n") {
-		if len(row) > 8 {
-			under = append(under, strings.TrimSpace(row[8:]))
+	// Join the wrapped rows of the texts under the form (the column starts
+	// at 8). Wait for all of them: the error may be drawn before the rows
+	// are wrapped again, later on a loaded machine than a fixed sleep.
+	wants := []string{"connect: connection refused", "enter its URL under Homeserver.", "Enter on the last field logs in."}
+	missing := func(text string) []string {
+		var under []string
+		for _, row := range strings.Split(text, "\n") {
+			if len(row) > 8 {
+				under = append(under, strings.TrimSpace(row[8:]))
+			}
 		}
+		all := strings.Join(under, " ")
+		var out []string
+		for _, want := range wants {
+			if !strings.Contains(all, want) {
+				out = append(out, want)
+			}
+		}
+		return out
 	}
-	all := strings.Join(under, " ")
-	for _, want := range []string{"connect: connection refused", "enter its URL under Homeserver.", "Enter on the last field logs in."} {
-		if !strings.Contains(all, want) {
-			t.Errorf("%q not shown:\n%s", want, text)
-		}
+	text = uitest.WaitFor(t, screen, "Login failed", 5*time.Second)
+	for deadline := time.Now().Add(5 * time.Second); len(missing(text)) > 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		text = uitest.Text(screen)
+	}
+	for _, want := range missing(text) {
+		t.Errorf("%q not shown:\n%s", want, text)
 	}
 }
