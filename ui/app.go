@@ -366,7 +366,12 @@ func (u *UI) handleUpdate(up matrix.Update) {
 	case matrix.RoomLeft:
 		u.roomLeft(up)
 	case matrix.LoggedOut:
-		if c := u.s.client; up.Err != nil && c != nil && u.opts.SessionEnded != nil {
+		if up.Err == nil {
+			// Our own /logout: logout() shows the form once the session
+			// file and the store are gone, not before.
+			return
+		}
+		if c := u.s.client; c != nil && u.opts.SessionEnded != nil {
 			go u.opts.SessionEnded(c)
 		}
 		u.loggedOut(up.Err)
