@@ -2,6 +2,7 @@ package matrix
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -325,6 +326,13 @@ func (c *Client) applyJoined(ctx context.Context, tx queryer, roomID id.RoomID, 
 	// Only highlights and DMs notify.
 	ru.notify = slices.DeleteFunc(ru.notify, func(n Notify) bool { return !n.Highlight && !n.DM })
 
+	if ok, err := readsLatest(ctx, tx, roomID, hi, jr.Ephemeral.Events, me); err != nil {
+		return nil, err
+	} else if ok {
+		// Our own receipt is on the newest event: nothing is unread,
+		// whatever count the server computed before it saw the receipt.
+		row.Unread, row.Highlights = 0, 0
+	}
 	for _, ev := range jr.Ephemeral.Events {
 		if ev == nil || ev.Type.Type != event.EphemeralEventTyping.Type {
 			continue
@@ -524,4 +532,39 @@ func (c *Client) roomsWith(changed map[id.RoomID]*roomRow, removed ...id.RoomID)
 		delete(rooms, k)
 	}
 	return rooms
+}
+
+// readsLatest says whether the ephemeral events carry a read receipt of
+// me's on the room's newest stored event (sequence hi). Homeservers count
+// notifications apart from receipts (Dendrite does so asynchronously), so
+// the count in the very sync that brings the receipt can still be stale.
+func readsLatest(ctx context.Context, q queryer, roomID id.RoomID, hi int64, ephemeral []*event.Event, me id.UserID) (bool, error) {
+	var read []id.EventID
+	for _, ev := range ephemeral {
+		if ev == nil || ev.Type.Type != event.EphemeralEventReceipt.Type {
+			continue
+		}
+		var receipts map[id.EventID]map[string]map[id.UserID]json.RawMessage
+		if json.Unmarshal(ev.Content.VeryRaw, &receipts) != nil {
+			continue
+		}
+		for evID, byType := range receipts {
+			for _, t := range []string{"m.read", "m.read.private"} {
+				if _, ok := byType[t][me]; ok {
+					read = append(read, evID)
+				}
+			}
+		}
+	}
+	if len(read) == 0 {
+		return false, nil
+	}
+	var latest id.EventID
+	err := q.QueryRowContext(ctx, `SELECT event_id FROM tm_timeline WHERE room_id = ? AND seq = ?`, roomID, hi).Scan(&latest)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	} else if err != nil {
+		return false, fmt.Errorf("reading the newest event of %s: %w", roomID, err)
+	}
+	return slices.Contains(read, latest), nil
 }

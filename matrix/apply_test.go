@@ -331,3 +331,42 @@ func TestLoadHistoryServesStoredEventsFirst(t *testing.T) {
 		t.Error("LoadHistory beyond the store succeeded offline")
 	}
 }
+
+// TestApplyOwnReceiptOnNewestClearsUnread: a sync that carries our own
+// read receipt on the newest event clears the room's counts, even when the
+// server's count in that same sync is still stale.
+func TestApplyOwnReceiptOnNewestClearsUnread(t *testing.T) {
+	c, _ := openTemp(t, offlineSession(), Options{})
+	other := id.UserID("@bob:localhost")
+	me := offlineSession().UserID
+	state := []*event.Event{
+		mkEvent(t, "m.room.create", sk(""), other, "$c", 1, map[string]any{}),
+		memberEvent(t, other, "join", "Bob", 2),
+		memberEvent(t, me, "join", "Me", 3),
+	}
+	resp := joinedSync("s1", testRoom, state, []*event.Event{msgEvent(t, other, "$1", 10, "one"), msgEvent(t, other, "$2", 11, "two")}, "p0", false)
+	resp.Rooms.Join[testRoom].UnreadNotifications = &mautrix.UnreadNotificationCounts{NotificationCount: 2, HighlightCount: 1}
+	apply(t, c, resp)
+	if r, _ := c.Room(testRoom); r.Unread != 2 || r.Highlights != 1 {
+		t.Fatalf("counts before the receipt: %+v", r)
+	}
+	receipt := func(evID string) *event.Event {
+		return mkEvent(t, "m.receipt", nil, "", "", 0, map[string]any{evID: map[string]any{"m.read": map[string]any{string(me): map[string]any{"ts": 12}}}})
+	}
+	// A receipt on an older event leaves the server's count alone.
+	resp = joinedSync("s2", testRoom, nil, nil, "", false)
+	resp.Rooms.Join[testRoom].Ephemeral.Events = []*event.Event{receipt("$1")}
+	resp.Rooms.Join[testRoom].UnreadNotifications = &mautrix.UnreadNotificationCounts{NotificationCount: 1}
+	apply(t, c, resp)
+	if r, _ := c.Room(testRoom); r.Unread != 1 {
+		t.Fatalf("a receipt on an older event cleared the count: %+v", r)
+	}
+	// On the newest, with a stale count: cleared.
+	resp = joinedSync("s3", testRoom, nil, nil, "", false)
+	resp.Rooms.Join[testRoom].Ephemeral.Events = []*event.Event{receipt("$2")}
+	resp.Rooms.Join[testRoom].UnreadNotifications = &mautrix.UnreadNotificationCounts{NotificationCount: 1, HighlightCount: 1}
+	apply(t, c, resp)
+	if r, _ := c.Room(testRoom); r.Unread != 0 || r.Highlights != 0 {
+		t.Fatalf("counts after our receipt on the newest event: %+v", r)
+	}
+}
