@@ -92,6 +92,7 @@ type state struct {
 	names       map[id.RoomID]map[id.UserID]string
 	conferences map[id.RoomID]*calls.Conference
 	call        *calls.CallInfo
+	ignoredCall string // the CallID of a ringing call the user ignored
 	typing      map[id.RoomID][]id.UserID
 	sync        matrix.StatusChanged
 	syncAt      time.Time
@@ -433,7 +434,7 @@ func (u *UI) handleCallEvent(ev calls.Event) {
 		info := ev.Call
 		prev := u.s.call
 		if info.State == calls.CallEnded {
-			u.s.call = nil
+			u.s.call, u.s.ignoredCall = nil, ""
 			reason := sanitize.Line(info.EndReason)
 			if reason == "" {
 				reason = "call ended"
@@ -441,7 +442,8 @@ func (u *UI) handleCallEvent(ev calls.Event) {
 			u.say(false, "Call with %s ended: %s", u.peerName(info), reason)
 		} else {
 			u.s.call = &info
-			if info.State == calls.CallRinging && (prev == nil || prev.CallID != info.CallID || prev.State != calls.CallRinging) {
+			if info.State == calls.CallRinging && info.CallID != u.s.ignoredCall &&
+				(prev == nil || prev.CallID != info.CallID || prev.State != calls.CallRinging) {
 				u.bell()
 				kind := "voice"
 				if info.Video {

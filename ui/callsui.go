@@ -90,6 +90,24 @@ func (u *UI) callAction(act Action) {
 	}
 }
 
+// ignoreCall silences the ringing call: no bell and no call panel for it
+// any more, and nothing is sent, so it rings on at the caller's side until it
+// times out there. It can still be answered or rejected while it rings.
+func (u *UI) ignoreCall() {
+	c := u.s.call
+	if c == nil || c.State != calls.CallRinging {
+		u.say(false, "No call is ringing.")
+		return
+	}
+	u.s.ignoredCall = c.CallID
+	msg := "Ignored the call from " + u.peerName(*c) + "; it rings on for them"
+	if k := u.keys.Name(ActAnswer); k != "" {
+		msg += ", and " + k + " or /answer still answers it"
+	}
+	u.say(false, "%s.", msg)
+	u.refreshCallPanel()
+}
+
 // confirmEnd asks before removing the room's conference for everyone.
 func (u *UI) confirmEnd() {
 	room := u.s.current
@@ -195,7 +213,7 @@ func (u *UI) peerName(info calls.CallInfo) string {
 // refreshCallPanel shows the 1:1 call, whatever room is open.
 func (u *UI) refreshCallPanel() {
 	c := u.s.call
-	if c == nil {
+	if c == nil || c.State == calls.CallRinging && c.CallID == u.s.ignoredCall {
 		u.w.callPanel.SetLines()
 		u.w.center.ResizeItem(u.w.callPanel, 0, 0)
 		return
@@ -216,8 +234,11 @@ func (u *UI) refreshCallPanel() {
 	var lines []Line
 	switch c.State {
 	case calls.CallRinging:
-		lines = append(lines, Line{{"☎ Incoming " + kind + " call from " + peer + where, bg.Bold(true)},
-			{" — " + k(ActAnswer) + " answer, " + k(ActReject) + " reject (or ignore)", bg}})
+		hint := " — " + k(ActAnswer) + " answer, " + k(ActReject) + " reject"
+		if k(ActIgnore) != "" {
+			hint += ", " + k(ActIgnore) + " ignore"
+		}
+		lines = append(lines, Line{{"☎ Incoming " + kind + " call from " + peer + where, bg.Bold(true)}, {hint, bg}})
 	case calls.CallInviting:
 		lines = append(lines, Line{{"☎ Calling " + peer + " (" + kind + ")" + where + "… ringing", bg.Bold(true)},
 			{" — " + k(ActHangup) + " hang up", bg}})

@@ -26,6 +26,7 @@ var commandHelp = []struct{ name, usage, text string }{
 	{"video", "/video", "video call: 1:1, or a Jitsi conference in groups"},
 	{"answer", "/answer", "answer the ringing call"},
 	{"reject", "/reject", "reject the ringing call"},
+	{"ignore", "/ignore", "silence the ringing call; the caller is told nothing"},
 	{"hangup", "/hangup", "hang up the 1:1 call, or end the conference for all"},
 	{"mute", "/mute", "mute or unmute the microphone"},
 	{"jitsi", "/jitsi [refresh]", "Jitsi server for new conferences; refresh re-reads it"},

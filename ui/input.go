@@ -69,6 +69,8 @@ func (u *UI) runAction(act Action) {
 		u.showSwitcher()
 	case ActVoice, ActVideo, ActAnswer, ActReject, ActHangup, ActMute, ActJoin, ActEndConference:
 		u.guardedCallAction(act)
+	case ActIgnore:
+		u.ignoreCall()
 	case ActToggleMembers:
 		u.s.showMembers = !u.s.showMembers
 		u.refreshMembers()
@@ -407,6 +409,8 @@ func (u *UI) runCommand(cmd Command) bool {
 		u.callAction(ActAnswer)
 	case "reject":
 		u.callAction(ActReject)
+	case "ignore":
+		u.ignoreCall()
 	case "hangup":
 		u.guardedCallAction(ActHangup)
 	case "mute":

@@ -18,6 +18,7 @@ const (
 	ActVideo         Action = "video"
 	ActAnswer        Action = "answer"
 	ActReject        Action = "reject"
+	ActIgnore        Action = "ignore"
 	ActHangup        Action = "hangup"
 	ActMute          Action = "mute"
 	ActJoin          Action = "join"
@@ -52,6 +53,7 @@ var actionHelp = []struct {
 	{ActJoin, "join conference"},
 	{ActEndConference, "end conference"},
 	{ActToggleMembers, "members"},
+	{ActIgnore, "ignore call"},
 	{ActNewline, "newline"},
 	{ActScrollUp, "scroll up"},
 	{ActScrollDown, "scroll down"},
