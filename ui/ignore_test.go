@@ -25,6 +25,10 @@ func (s *beepScreen) Beep() error {
 	return nil
 }
 
+// Lock and Unlock pass on the screen's lock, which uitest reads under.
+func (s *beepScreen) Lock()   { s.SimulationScreen.(interface{ Lock() }).Lock() }
+func (s *beepScreen) Unlock() { s.SimulationScreen.(interface{ Unlock() }).Unlock() }
+
 // recordingOneToOne is a 1:1 call manager that only records what the
 // calls controller asks of it, so a test sees whatever would reach the peer.
 type recordingOneToOne struct {
