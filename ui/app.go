@@ -26,7 +26,7 @@ import (
 	"github.com/termatrix/termatrix/sanitize"
 )
 
-// maxBatch is the most client updates applied in one redraw.
+// maxBatch is the most updates or call events applied in one redraw.
 const maxBatch = 64
 
 // Options builds a UI.
@@ -184,62 +184,24 @@ func (u *UI) attach(c *matrix.Client, ctl *calls.Controller) {
 	u.s.unsub = append(u.s.unsub, stop)
 	ctx := u.s.sessionCtx
 	u.wg.Add(1)
-	go func() {
-		defer u.wg.Done()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case up, ok := <-updates:
-				if !ok {
-					return
-				}
-				// Apply what else is already waiting in the same redraw.
-				batch := []matrix.Update{up}
-			more:
-				for len(batch) < maxBatch {
-					select {
-					case next, ok := <-updates:
-						if !ok {
-							break more
-						}
-						batch = append(batch, next)
-					default:
-						break more
-					}
-				}
-				u.queue(func() {
-					for _, up := range batch {
-						if u.s.client == c {
-							u.handleUpdate(up)
-						}
-					}
-				})
+	go forward(u, ctx, updates, func(batch []matrix.Update) {
+		for _, up := range batch {
+			if u.s.client == c {
+				u.handleUpdate(up)
 			}
 		}
-	}()
+	})
 	if ctl != nil {
 		events, stopCalls := ctl.Subscribe()
 		u.s.unsub = append(u.s.unsub, stopCalls)
 		u.wg.Add(1)
-		go func() {
-			defer u.wg.Done()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case ev, ok := <-events:
-					if !ok {
-						return
-					}
-					u.queue(func() {
-						if u.s.calls == ctl {
-							u.handleCallEvent(ev)
-						}
-					})
+		go forward(u, ctx, events, func(batch []calls.Event) {
+			for _, ev := range batch {
+				if u.s.calls == ctl {
+					u.handleCallEvent(ev)
 				}
 			}
-		}()
+		})
 	}
 	u.wg.Add(1)
 	go u.tick(ctx)
@@ -490,4 +452,35 @@ func (u *UI) bg(what string, f func(ctx context.Context, c *matrix.Client) error
 			u.queue(done)
 		}
 	}()
+}
+
+// forward applies what arrives on ch on the UI goroutine until ctx ends or
+// ch closes, handing apply everything already waiting (up to maxBatch) so
+// that a burst costs one redraw. The caller has done u.wg.Add(1).
+func forward[T any](u *UI, ctx context.Context, ch <-chan T, apply func([]T)) {
+	defer u.wg.Done()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case v, ok := <-ch:
+			if !ok {
+				return
+			}
+			batch := []T{v}
+		more:
+			for len(batch) < maxBatch {
+				select {
+				case next, ok := <-ch:
+					if !ok {
+						break more
+					}
+					batch = append(batch, next)
+				default:
+					break more
+				}
+			}
+			u.queue(func() { apply(batch) })
+		}
+	}
 }
