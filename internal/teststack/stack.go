@@ -176,12 +176,33 @@ func (s *Stack) CoturnLogPath() string { return filepath.Join(s.Dir, "coturn.log
 
 // StartHomeserver starts Dendrite (again) with the same data and internal
 // port, and waits until it answers /_matrix/client/versions.
+//
+// Dendrite v0.13.8 can crash while it starts on a data dir whose internal
+// queue still holds room events (its federation consumer replays them
+// before the room server is wired up: a nil pointer in
+// QueryMembershipsForRoom). A start that dies that way, before or just after
+// answering, is tried again, as a supervisor would.
 func (s *Stack) StartHomeserver(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.dendrite != nil && !s.dendrite.exited() {
 		return errors.New("homeserver already running")
 	}
+	start := time.Now()
+	defer func() { s.DendriteStartup = time.Since(start) }()
+	const attempts = 3
+	var err error
+	for i := 0; i < attempts; i++ {
+		if err = s.startDendriteOnce(ctx); err == nil || ctx.Err() != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("dendrite did not stay up in %d starts: %w", attempts, err)
+}
+
+// startDendriteOnce starts Dendrite, waits until it answers, and checks
+// that it is still running a moment later.
+func (s *Stack) startDendriteOnce(ctx context.Context) error {
 	p, err := startProc("dendrite", s.Dir, s.DendriteLogPath(), filepath.Join(s.binDir, "dendrite"),
 		"-config", s.configPath,
 		"-http-bind-address", "127.0.0.1:"+strconv.Itoa(s.httpPort),
@@ -191,11 +212,17 @@ func (s *Stack) StartHomeserver(ctx context.Context) error {
 		return err
 	}
 	s.dendrite = p
-	start := time.Now()
-	defer func() { s.DendriteStartup = time.Since(start) }()
 	if err := waitHTTP(ctx, s.HomeserverURL()+"/_matrix/client/versions", p, s.opts.StartTimeout); err != nil {
 		p.stop(time.Second)
 		return err
+	}
+	select {
+	case <-time.After(300 * time.Millisecond):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if p.exited() {
+		return fmt.Errorf("dendrite exited right after starting; last log lines:\n%s", logTail(s.DendriteLogPath(), 40))
 	}
 	return nil
 }
