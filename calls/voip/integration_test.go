@@ -145,6 +145,16 @@ func state(s calls.CallState) func(calls.CallInfo) bool {
 }
 
 // room makes a room with a and b joined and waits until both clients see it.
+// ring has caller call callee in room r and returns the call as the
+// callee sees it ringing.
+func ring(t *testing.T, caller, callee *peer, r id.RoomID, video bool) calls.CallInfo {
+	t.Helper()
+	if err := caller.mgr.PlaceCall(r, id.UserID(callee.user.UserID), video); err != nil {
+		t.Fatal(err)
+	}
+	return callee.wait(t, "ringing", state(calls.CallRinging))
+}
+
 func room(t testing.TB, a, b *peer) id.RoomID {
 	t.Helper()
 	ctx := context.Background()
@@ -318,10 +328,7 @@ func TestCallRejected(t *testing.T) {
 	alice := newPeer(t, st, "alice", peerOpts{})
 	bob := newPeer(t, st, "bob", peerOpts{})
 	r := room(t, alice, bob)
-	if err := alice.mgr.PlaceCall(r, id.UserID(bob.user.UserID), false); err != nil {
-		t.Fatal(err)
-	}
-	bob.wait(t, "ringing", state(calls.CallRinging))
+	ring(t, alice, bob, r, false)
 	if err := bob.mgr.Reject(r); err != nil {
 		t.Fatal(err)
 	}
@@ -336,10 +343,7 @@ func TestCallNoAnswer(t *testing.T) {
 	alice := newPeer(t, st, "alice", peerOpts{lifetimeMs: 5000})
 	bob := newPeer(t, st, "bob", peerOpts{})
 	r := room(t, alice, bob)
-	if err := alice.mgr.PlaceCall(r, id.UserID(bob.user.UserID), false); err != nil {
-		t.Fatal(err)
-	}
-	bob.wait(t, "ringing", state(calls.CallRinging))
+	ring(t, alice, bob, r, false)
 	end := alice.wait(t, "ended", state(calls.CallEnded))
 	if end.EndReason != "no answer" {
 		t.Fatalf("caller's end reason %q", end.EndReason)
@@ -357,10 +361,7 @@ func TestCallBusy(t *testing.T) {
 	carol := newPeer(t, st, "carol", peerOpts{})
 	r := room(t, alice, bob)
 	r2 := room(t, carol, bob)
-	if err := alice.mgr.PlaceCall(r, id.UserID(bob.user.UserID), false); err != nil {
-		t.Fatal(err)
-	}
-	bob.wait(t, "ringing", state(calls.CallRinging))
+	ring(t, alice, bob, r, false)
 	if err := carol.mgr.PlaceCall(r2, id.UserID(bob.user.UserID), false); err != nil {
 		t.Fatal(err)
 	}
@@ -378,10 +379,7 @@ func TestVideoCallAndPeerLeaves(t *testing.T) {
 	alice := newPeer(t, st, "alice", peerOpts{})
 	bob := newPeer(t, st, "bob", peerOpts{})
 	r := room(t, alice, bob)
-	if err := alice.mgr.PlaceCall(r, id.UserID(bob.user.UserID), true); err != nil {
-		t.Fatal(err)
-	}
-	ring := bob.wait(t, "ringing", state(calls.CallRinging))
+	ring := ring(t, alice, bob, r, true)
 	if !ring.Video {
 		t.Fatal("the invite's offer carries no video")
 	}
@@ -413,10 +411,7 @@ func TestCallWithoutTURNGoesDirect(t *testing.T) {
 	alice := newPeer(t, st, "alice", peerOpts{tone: "tone:440", direct: true})
 	bob := newPeer(t, st, "bob", peerOpts{direct: true})
 	r := room(t, alice, bob)
-	if err := alice.mgr.PlaceCall(r, id.UserID(bob.user.UserID), false); err != nil {
-		t.Fatal(err)
-	}
-	bob.wait(t, "ringing", state(calls.CallRinging))
+	ring(t, alice, bob, r, false)
 	if err := bob.mgr.Answer(r); err != nil {
 		t.Fatal(err)
 	}
@@ -436,10 +431,7 @@ func TestCallWithMissingDevice(t *testing.T) {
 	alice := newPeer(t, st, "alice", peerOpts{tone: "device:no-such-microphone"})
 	bob := newPeer(t, st, "bob", peerOpts{})
 	r := room(t, alice, bob)
-	if err := alice.mgr.PlaceCall(r, id.UserID(bob.user.UserID), false); err != nil {
-		t.Fatal(err)
-	}
-	bob.wait(t, "ringing", state(calls.CallRinging))
+	ring(t, alice, bob, r, false)
 	if err := bob.mgr.Answer(r); err != nil {
 		t.Fatal(err)
 	}
@@ -501,10 +493,7 @@ func TestCallICEFailure(t *testing.T) {
 	alice := newPeer(t, st, "alice", peerOpts{iceFailed: 2 * time.Second})
 	bob := newPeer(t, st, "bob", peerOpts{iceFailed: 2 * time.Second})
 	r := room(t, alice, bob)
-	if err := alice.mgr.PlaceCall(r, id.UserID(bob.user.UserID), false); err != nil {
-		t.Fatal(err)
-	}
-	bob.wait(t, "ringing", state(calls.CallRinging))
+	ring(t, alice, bob, r, false)
 	if err := bob.mgr.Answer(r); err != nil {
 		t.Fatal(err)
 	}

@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"maunium.net/go/mautrix/id"
-
 	"github.com/termatrix/termatrix/calls"
 	"github.com/termatrix/termatrix/internal/elementpeer"
 )
@@ -30,10 +28,7 @@ func TestOpusRelayCallToneBothWays(t *testing.T) {
 	bob := newPeer(t, st, "opusbob", peerOpts{tone: "tone:1000"})
 	r := room(t, alice, bob)
 
-	if err := alice.mgr.PlaceCall(r, id.UserID(bob.user.UserID), false); err != nil {
-		t.Fatal(err)
-	}
-	bob.wait(t, "ringing", state(calls.CallRinging))
+	ring(t, alice, bob, r, false)
 	if err := bob.mgr.Answer(r); err != nil {
 		t.Fatal(err)
 	}
