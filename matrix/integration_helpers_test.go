@@ -93,10 +93,23 @@ func (l *live) waitEvent(t *testing.T, roomID id.RoomID, what string, ok func(*e
 // waitRoom waits until the room list has a room matching ok.
 func (l *live) waitRoom(t *testing.T, roomID id.RoomID, what string, ok func(Room) bool) Room {
 	t.Helper()
+	return l.waitRoomNudged(t, roomID, what, ok, nil)
+}
+
+// waitRoomNudged is waitRoom, calling nudge (if set) every 2 s meanwhile:
+// Dendrite updates notification counts after it has served the event, so a
+// new count reaches clients only with the next sync that includes the room.
+func (l *live) waitRoomNudged(t *testing.T, roomID id.RoomID, what string, ok func(Room) bool, nudge func()) Room {
+	t.Helper()
 	deadline := time.Now().Add(waitTimeout)
+	lastNudge := time.Now()
 	for time.Now().Before(deadline) {
 		if r, found := l.Room(roomID); found && ok(r) {
 			return r
+		}
+		if nudge != nil && time.Since(lastNudge) > 2*time.Second {
+			nudge()
+			lastNudge = time.Now()
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

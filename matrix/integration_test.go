@@ -626,7 +626,10 @@ func TestCallsWidgetsNotifyTyping(t *testing.T) {
 	if err := a.SetTyping(ctx, roomID, true); err != nil {
 		t.Error(err)
 	}
-	a.waitRoom(t, roomID, "unread counted", func(r Room) bool { return r.Unread > 0 })
+	a.waitRoomNudged(t, roomID, "unread counted", func(r Room) bool { return r.Unread > 0 }, func() {
+		_ = bob.Do(ctx, http.MethodPut, "/_matrix/client/v3/rooms/"+rid+"/typing/"+bob.UserID,
+			map[string]any{"typing": false}, nil)
+	})
 	if err := a.MarkRead(ctx, roomID, id.EventID(dm)); err != nil {
 		t.Error(err)
 	}
