@@ -3,6 +3,7 @@ package ui_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -391,9 +392,22 @@ func TestUnreadCountClearsWhenRoomIsRead(t *testing.T) {
 		}
 		return ""
 	}
+	// Dendrite counts notifications after it has served the events, so the
+	// count arrives with the next sync that includes the room: nudge one.
+	lastNudge := time.Now()
 	uitest.WaitUntil(t, screen, other+" shows an unread count", waitLong, func(s string) bool {
 		r := strings.TrimSpace(rowOf(s, other))
-		return r != "" && r[len(r)-1] >= '1' && r[len(r)-1] <= '9'
+		if r != "" && r[len(r)-1] >= '1' && r[len(r)-1] <= '9' {
+			return true
+		}
+		if time.Since(lastNudge) > 2*time.Second {
+			lastNudge = time.Now()
+			go func() {
+				_ = bob.Do(context.Background(), http.MethodPut, "/_matrix/client/v3/rooms/"+ids[other]+"/typing/"+bob.UserID,
+					map[string]any{"typing": false}, nil)
+			}()
+		}
+		return false
 	})
 	// Opening it sends a read receipt; the server's count drops to zero.
 	screen.InjectKey(tcell.KeyCtrlK, 'k', tcell.ModCtrl)
