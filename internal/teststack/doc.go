@@ -27,7 +27,9 @@
 // Tests sharing a stack must use distinct user names: MustRegister and
 // UniqueLocalpart add a suffix that is unique within the stack.
 //
-// Users are registered with RegisterUser or MustRegister. A User's small
+// Users are registered with RegisterUser or MustRegister; Login (or
+// MustLogin) logs the same account in again as a new device, for tests
+// that need a second session of one user. A User's small
 // plain-HTTP methods (CreateRoom, SendMessage, SendState, Invite, Join,
 // Messages, WaitForEvent, Do) act as "another user" without termatrix's own
 // client. Dendrite applies events to /sync and /messages asynchronously,

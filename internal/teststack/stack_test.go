@@ -362,3 +362,33 @@ func TestSyncTokenSurvivesRestart(t *testing.T) {
 		t.Fatalf("syncs across the restart gave messages %v, want %s then %s once each", got, oldID, newID)
 	}
 }
+
+// TestLoginSecondDevice logs a registered user in again: a second device
+// with its own token, while the first stays valid.
+func TestLoginSecondDevice(t *testing.T) {
+	st := shared.Get(t)
+	ctx := testCtx(t)
+	u := st.MustRegister(t, "twice")
+	u2, err := st.Login(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u2.UserID != u.UserID || u2.DeviceID == u.DeviceID || u2.AccessToken == u.AccessToken || u2.Password != u.Password {
+		t.Fatalf("second login %q/%q, want %s on a new device (first %q)", u2.UserID, u2.DeviceID, u.UserID, u.DeviceID)
+	}
+	for _, x := range []User{u, u2} {
+		var who struct {
+			UserID   string `json:"user_id"`
+			DeviceID string `json:"device_id"`
+		}
+		if err := x.Do(ctx, http.MethodGet, "/_matrix/client/v3/account/whoami", nil, &who); err != nil {
+			t.Fatal(err)
+		}
+		if who.UserID != x.UserID || who.DeviceID != x.DeviceID {
+			t.Errorf("whoami %+v, want %s/%s", who, x.UserID, x.DeviceID)
+		}
+	}
+	if _, err := st.Login(ctx, User{UserID: u.UserID, Password: "wrong-password-123"}); err == nil {
+		t.Error("login with a wrong password succeeded")
+	}
+}

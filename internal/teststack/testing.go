@@ -105,3 +105,15 @@ func (s *Stack) MustRegister(tb testing.TB, prefix string) User {
 	}
 	return u
 }
+
+// MustLogin is Login failing the test on error.
+func (s *Stack) MustLogin(tb testing.TB, u User) User {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	nu, err := s.Login(ctx, u)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return nu
+}

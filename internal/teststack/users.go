@@ -73,6 +73,40 @@ func (s *Stack) RegisterUser(ctx context.Context, localpart, password string) (U
 	}, nil
 }
 
+// Login logs u's account in again with its password (m.login.password)
+// and returns it as a new device: same UserID and Password, a new DeviceID
+// and AccessToken. u's own device stays logged in. Tests use it for "a
+// second session of the same user".
+func (s *Stack) Login(ctx context.Context, u User) (User, error) {
+	if u.Password == "" {
+		return User{}, fmt.Errorf("logging %s in again: the User has no password", u.UserID)
+	}
+	body := map[string]any{
+		"type":                        "m.login.password",
+		"identifier":                  map[string]any{"type": "m.id.user", "user": u.UserID},
+		"password":                    u.Password,
+		"initial_device_display_name": "teststack",
+	}
+	var resp struct {
+		UserID      string `json:"user_id"`
+		AccessToken string `json:"access_token"`
+		DeviceID    string `json:"device_id"`
+	}
+	if err := doJSON(ctx, http.MethodPost, s.BaseURL+"/_matrix/client/v3/login", "", body, &resp); err != nil {
+		return User{}, fmt.Errorf("logging %s in again: %w", u.UserID, err)
+	}
+	if resp.AccessToken == "" || resp.DeviceID == "" {
+		return User{}, fmt.Errorf("logging %s in again: the answer lacks a device or token", u.UserID)
+	}
+	return User{
+		UserID:        resp.UserID,
+		AccessToken:   resp.AccessToken,
+		DeviceID:      resp.DeviceID,
+		Password:      u.Password,
+		HomeserverURL: s.BaseURL,
+	}, nil
+}
+
 // Do sends a JSON request to path (e.g. "/_matrix/client/v3/sync?timeout=0")
 // as u and decodes the JSON answer into out (if non-nil). A Matrix error
 // answer is returned as *APIError.
