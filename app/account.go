@@ -170,8 +170,16 @@ func (ss *Sessions) LoginOrResume(ctx context.Context, p matrix.LoginParams, pas
 	return a, false, err
 }
 
-// Start starts an account from a session.
+// Start starts an account from a session. A saved session from before
+// termatrix encrypted gets its pickle key here, and is saved again.
 func (ss *Sessions) Start(ctx context.Context, s *matrix.Session) (*Account, error) {
+	if s.EnsurePickleKey() {
+		if _, err := os.Stat(ss.Profile.SessionFile); err == nil {
+			if err := matrix.SaveSession(ss.Profile.SessionFile, s); err != nil {
+				return nil, err
+			}
+		}
+	}
 	a, err := StartAccount(ctx, s, ss.Profile.DataDir, ss.Profile.DBFile, ss.Config)
 	if err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"go.mau.fi/util/dbutil"
 	"slices"
 	"strings"
 	"time"
@@ -50,6 +51,11 @@ func (c *Client) applyAndPublish(ctx context.Context, resp *mautrix.RespSync, si
 		return err
 	}
 	c.hub.Publish(ups...)
+	// Events stored earlier whose keys came in this sync.
+	if err := c.retryUndecryptableLocked(ctx); err != nil {
+		c.log.Warn().Err(err).Msg("decrypting events whose keys arrived")
+	}
+	c.requestMissingKeys(ups)
 	return nil
 }
 
@@ -68,101 +74,32 @@ func (c *Client) applySyncLocked(ctx context.Context, resp *mautrix.RespSync, si
 	c.mu.RUnlock()
 
 	initial := since == ""
-	tx, err := c.db.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("applying sync: %w", err)
-	}
-	committed := false
-	defer func() {
-		if !committed {
-			_ = tx.Rollback()
-		}
-	}()
-
 	directChanged := false
-	for _, ev := range resp.AccountData.Events {
-		if ev == nil || ev.Type.Type != event.AccountDataDirectChats.Type {
-			continue
-		}
-		raw := []byte(ev.Content.VeryRaw)
-		if len(raw) == 0 {
-			raw = []byte("{}")
-		}
-		if err := putAccountData(ctx, tx, ev.Type.Type, raw); err != nil {
-			return nil, fmt.Errorf("applying sync: %w", err)
-		}
-		direct, directChanged = parseDirect(raw), true
-	}
-
 	changed := make(map[id.RoomID]*roomRow)
 	var removed []id.RoomID
 	var left []Update
 	perRoom := make(map[id.RoomID]*roomUpdates)
-
-	for _, roomID := range sortedKeys(resp.Rooms.Join) {
-		jr := resp.Rooms.Join[roomID]
-		if jr == nil {
-			continue
-		}
-		ru := &roomUpdates{}
-		row, err := c.applyJoined(ctx, tx, roomID, jr, oldRooms[roomID], initial, direct, ru)
+	err := c.writeTxn(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var err error
+		direct, directChanged, err = c.applyAccountData(ctx, tx, resp, direct)
 		if err != nil {
-			return nil, fmt.Errorf("applying sync of %s: %w", roomID, err)
+			return err
 		}
-		changed[roomID] = row
-		perRoom[roomID] = ru
-	}
-	for _, roomID := range sortedKeys(resp.Rooms.Invite) {
-		ir := resp.Rooms.Invite[roomID]
-		if ir == nil {
-			continue
-		}
-		if old := oldRooms[roomID]; old != nil && old.Membership == event.MembershipJoin {
-			continue // a stale invite for a room we are in
-		}
-		ru := &roomUpdates{}
-		row, err := c.applyInvited(ctx, tx, roomID, ir, oldRooms[roomID], ru)
+		left, removed, err = c.applyRooms(ctx, tx, resp, oldRooms, initial, direct, changed, perRoom)
 		if err != nil {
-			return nil, fmt.Errorf("applying invite to %s: %w", roomID, err)
+			return err
 		}
-		changed[roomID] = row
-		perRoom[roomID] = ru
+		if err := setSyncValue(ctx, tx, "next_batch", resp.NextBatch); err != nil {
+			return fmt.Errorf("applying sync: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		if errors.Is(err, dbutil.ErrTxnCommit) {
+			return nil, fmt.Errorf("applying sync: committing: %w", err)
+		}
+		return nil, err
 	}
-	for _, roomID := range sortedKeys(resp.Rooms.Leave) {
-		if _, joined := resp.Rooms.Join[roomID]; joined {
-			continue
-		}
-		was := changed[roomID]
-		if was == nil {
-			was = oldRooms[roomID]
-		}
-		if was == nil {
-			continue
-		}
-		rl := roomLeft(was, resp.Rooms.Leave[roomID], c.sess.UserID)
-		if rl.By != "" {
-			// Read before the room's state is forgotten.
-			name, _, err := stateString(ctx, tx, roomID, event.StateMember.Type, string(rl.By), "displayname")
-			if err != nil {
-				return nil, fmt.Errorf("applying sync: %w", err)
-			}
-			rl.ByName = memberName(memberInfo{DisplayName: name}, rl.By)
-		}
-		left = append(left, rl)
-		if err := deleteRoom(ctx, tx, roomID); err != nil {
-			return nil, fmt.Errorf("applying sync: %w", err)
-		}
-		delete(changed, roomID)
-		delete(perRoom, roomID)
-		removed = append(removed, roomID)
-	}
-	if err := setSyncValue(ctx, tx, "next_batch", resp.NextBatch); err != nil {
-		return nil, fmt.Errorf("applying sync: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("applying sync: committing: %w", err)
-	}
-	committed = true
 
 	c.mu.Lock()
 	rooms := c.roomsWith(changed, removed...)
@@ -208,6 +145,94 @@ func (c *Client) applySyncLocked(ctx context.Context, resp *mautrix.RespSync, si
 	return ups, nil
 }
 
+// applyAccountData stores the sync's m.direct, returning the DM set and
+// whether it changed.
+func (c *Client) applyAccountData(ctx context.Context, tx queryer, resp *mautrix.RespSync,
+	direct map[id.RoomID]bool) (_ map[id.RoomID]bool, changed bool, _ error) {
+	for _, ev := range resp.AccountData.Events {
+		if ev == nil || ev.Type.Type != event.AccountDataDirectChats.Type {
+			continue
+		}
+		raw := []byte(ev.Content.VeryRaw)
+		if len(raw) == 0 {
+			raw = []byte("{}")
+		}
+		if err := putAccountData(ctx, tx, ev.Type.Type, raw); err != nil {
+			return nil, false, fmt.Errorf("applying sync: %w", err)
+		}
+		direct, changed = parseDirect(raw), true
+	}
+
+	return direct, changed, nil
+}
+
+// applyRooms stores the sync's joined, invited and left rooms, filling
+// changed and perRoom, and returns the RoomLeft updates and the rooms
+// removed.
+func (c *Client) applyRooms(ctx context.Context, tx queryer, resp *mautrix.RespSync, oldRooms map[id.RoomID]*roomRow,
+	initial bool, direct map[id.RoomID]bool, changed map[id.RoomID]*roomRow,
+	perRoom map[id.RoomID]*roomUpdates) (left []Update, removed []id.RoomID, _ error) {
+
+	for _, roomID := range sortedKeys(resp.Rooms.Join) {
+		jr := resp.Rooms.Join[roomID]
+		if jr == nil {
+			continue
+		}
+		ru := &roomUpdates{}
+		row, err := c.applyJoined(ctx, tx, roomID, jr, oldRooms[roomID], initial, direct, ru)
+		if err != nil {
+			return nil, nil, fmt.Errorf("applying sync of %s: %w", roomID, err)
+		}
+		changed[roomID] = row
+		perRoom[roomID] = ru
+	}
+	for _, roomID := range sortedKeys(resp.Rooms.Invite) {
+		ir := resp.Rooms.Invite[roomID]
+		if ir == nil {
+			continue
+		}
+		if old := oldRooms[roomID]; old != nil && old.Membership == event.MembershipJoin {
+			continue // a stale invite for a room we are in
+		}
+		ru := &roomUpdates{}
+		row, err := c.applyInvited(ctx, tx, roomID, ir, oldRooms[roomID], ru)
+		if err != nil {
+			return nil, nil, fmt.Errorf("applying invite to %s: %w", roomID, err)
+		}
+		changed[roomID] = row
+		perRoom[roomID] = ru
+	}
+	for _, roomID := range sortedKeys(resp.Rooms.Leave) {
+		if _, joined := resp.Rooms.Join[roomID]; joined {
+			continue
+		}
+		was := changed[roomID]
+		if was == nil {
+			was = oldRooms[roomID]
+		}
+		if was == nil {
+			continue
+		}
+		rl := roomLeft(was, resp.Rooms.Leave[roomID], c.sess.UserID)
+		if rl.By != "" {
+			// Read before the room's state is forgotten.
+			name, _, err := stateString(ctx, tx, roomID, event.StateMember.Type, string(rl.By), "displayname")
+			if err != nil {
+				return nil, nil, fmt.Errorf("applying sync: %w", err)
+			}
+			rl.ByName = memberName(memberInfo{DisplayName: name}, rl.By)
+		}
+		left = append(left, rl)
+		if err := deleteRoom(ctx, tx, roomID); err != nil {
+			return nil, nil, fmt.Errorf("applying sync: %w", err)
+		}
+		delete(changed, roomID)
+		delete(perRoom, roomID)
+		removed = append(removed, roomID)
+	}
+	return left, removed, nil
+}
+
 // applyJoined stores one joined room's part of a sync response.
 func (c *Client) applyJoined(ctx context.Context, tx queryer, roomID id.RoomID, jr *mautrix.SyncJoinedRoom,
 	old *roomRow, initial bool, direct map[id.RoomID]bool, ru *roomUpdates) (*roomRow, error) {
@@ -243,6 +268,9 @@ func (c *Client) applyJoined(ctx context.Context, tx queryer, roomID id.RoomID, 
 			continue
 		}
 		prepareEvent(ev, roomID)
+		if err := c.rotateOnStateChange(ctx, tx, ev); err != nil {
+			return nil, err
+		}
 		if err := putState(ctx, tx, ev); err != nil {
 			return nil, err
 		}
@@ -283,6 +311,16 @@ func (c *Client) applyJoined(ctx context.Context, tx queryer, roomID id.RoomID, 
 		prepareEvent(ev, roomID)
 		if err := fillPrevContent(ctx, tx, roomID, ev); err != nil {
 			return nil, err
+		}
+		if ev.StateKey != nil {
+			if err := c.rotateOnStateChange(ctx, tx, ev); err != nil {
+				return nil, err
+			}
+		} else if ev.Type.Type == event.EventEncrypted.Type {
+			// Decrypted before anything reads it: the store, the
+			// timeline, notifications and the calls code see the
+			// event it carries.
+			ev = c.decrypt(ctx, ev)
 		}
 		token := ""
 		if i == 0 {

@@ -45,6 +45,10 @@ type Client struct {
 	cli  *mautrix.Client
 	db   *sql.DB
 	hub  pubsub.Hub[Update]
+	// crypto is end-to-end encryption over the same database.
+	crypto *cryptoCore
+	// keysShared is set once this device's keys are on the server.
+	keysShared atomic.Bool
 
 	// life ends at Close; background work (sends, fetches) uses it.
 	life     context.Context
@@ -82,13 +86,19 @@ type Client struct {
 }
 
 // Open opens the account's store at dbPath and prepares (but does not start)
-// syncing. Rooms and timelines are readable from the store at once. A
+// syncing. Rooms and timelines are readable from the store at once, and
+// this device's encryption keys are loaded from it (created on the first
+// open). The session must hold a pickle key (Login gives one; see
+// Session.EnsurePickleKey for sessions saved before). A
 // store belongs to one session (homeserver, user and device): a store left
 // by any other session is deleted and started afresh, so the first sync is
 // an initial one and nothing of the other session shows.
 func Open(ctx context.Context, s *Session, dbPath string, opts Options) (*Client, error) {
 	if err := s.validate(); err != nil {
 		return nil, fmt.Errorf("opening client: %w", err)
+	}
+	if s.PickleKey == "" {
+		return nil, errors.New("opening client: the session has no pickle key (Session.EnsurePickleKey, then save it)")
 	}
 	if opts.TimelineLimit <= 0 {
 		opts.TimelineLimit = DefaultTimelineLimit
@@ -124,6 +134,10 @@ func Open(ctx context.Context, s *Session, dbPath string, opts Options) (*Client
 	}
 	c.life, c.stopLife = context.WithCancel(context.Background())
 	if err := c.load(ctx); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	if err := c.initCrypto(ctx); err != nil {
 		_ = db.Close()
 		return nil, err
 	}

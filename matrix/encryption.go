@@ -5,44 +5,43 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maunium.net/go/mautrix"
 	"time"
 
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 )
 
-// ErrEncryptedRoom is the error of a send refused because the room is end-to-
-// end encrypted (it has m.room.encryption state) and termatrix cannot encrypt
-// yet. Nothing reaches the server: sending cleartext into a room everyone
-// believes private would leak it (message bodies, and the SDP and ICE
-// candidates of m.call.* signalling).
-var ErrEncryptedRoom = errors.New("this room is end-to-end encrypted and termatrix cannot encrypt yet: nothing was sent")
+// ErrEncryptedRoom is the error of a send refused because the room is
+// end-to-end encrypted (it has m.room.encryption state) and the event could
+// not be encrypted (no room key could be shared, the crypto store failed).
+// Nothing reaches the server then: cleartext never goes into a room
+// everyone believes private (message bodies, and the SDP and ICE candidates
+// of m.call.* signalling).
+var ErrEncryptedRoom = errors.New("this room is end-to-end encrypted and the message could not be encrypted: nothing was sent")
 
 // encryptionCheckTimeout bounds asking the server about a room's encryption.
 const encryptionCheckTimeout = 15 * time.Second
 
-// clearOK says whether a message event of type t may go out unencrypted
+// clearOK says whether a message event of type t goes out unencrypted
 // even in an encrypted room: redactions are never encrypted, and an
 // m.room.encrypted event is ciphertext already.
 func clearOK(t event.Type) bool {
 	return t.Type == event.EventRedaction.Type || t.Type == event.EventEncrypted.Type
 }
 
-// refuseEncrypted returns ErrEncryptedRoom when roomID is encrypted. A room
-// the store knows is judged by its stored state (sync keeps it current; a
+// roomEncrypted says whether roomID is end-to-end encrypted. A room the
+// store knows is judged by its stored state (sync keeps it current; a
 // room cannot turn encryption off again). For a room not synced yet (just
 // joined, or a client that never ran) the server is asked for the room's
-// m.room.encryption state; if that cannot be answered, the send is refused
-// too rather than risking cleartext.
-func (c *Client) refuseEncrypted(ctx context.Context, roomID id.RoomID) error {
+// m.room.encryption state; if that cannot be answered, the error says so
+// and the caller must not send, rather than risk cleartext.
+func (c *Client) roomEncrypted(ctx context.Context, roomID id.RoomID) (bool, error) {
 	c.mu.RLock()
 	row := c.rooms[roomID]
 	c.mu.RUnlock()
 	if row != nil && row.Membership == event.MembershipJoin {
-		if row.Encrypted {
-			return ErrEncryptedRoom
-		}
-		return nil
+		return row.Encrypted, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, encryptionCheckTimeout)
 	defer cancel()
@@ -50,10 +49,34 @@ func (c *Client) refuseEncrypted(ctx context.Context, roomID id.RoomID) error {
 	err := c.cli.StateEvent(ctx, roomID, event.StateEncryption, "", &content)
 	switch {
 	case err == nil:
-		return ErrEncryptedRoom
+		return true, nil
 	case respErrCode(err) == "M_NOT_FOUND":
-		return nil
+		return false, nil
 	default:
-		return fmt.Errorf("checking whether %s is encrypted: %w", roomID, c.scrub(err))
+		return false, fmt.Errorf("checking whether %s is encrypted: %w", roomID, c.scrub(err))
 	}
+}
+
+// sendMessage sends a message event, encrypted when the room is: the one
+// path every message event takes to the server.
+func (c *Client) sendMessage(ctx context.Context, roomID id.RoomID, t event.Type, content any, txnID string) (id.EventID, error) {
+	t.Class = event.MessageEventType
+	if !clearOK(t) {
+		enc, err := c.roomEncrypted(ctx, roomID)
+		if err != nil {
+			return "", err
+		}
+		if enc {
+			encrypted, err := c.encrypt(ctx, roomID, t, content)
+			if err != nil {
+				return "", err
+			}
+			t, content = event.EventEncrypted, encrypted
+		}
+	}
+	resp, err := c.cli.SendMessageEvent(ctx, roomID, t, content, mautrix.ReqSendEvent{TransactionID: txnID, DontEncrypt: true})
+	if err != nil {
+		return "", c.scrub(err)
+	}
+	return resp.EventID, nil
 }

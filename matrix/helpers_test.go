@@ -81,7 +81,7 @@ func (r *recorder) waitAfter(t testing.TB, start int, timeout time.Duration, wha
 
 // offlineSession is a session whose homeserver nothing listens on.
 func offlineSession() *Session {
-	return &Session{Homeserver: "http://127.0.0.1:9", UserID: "@me:localhost", DeviceID: "DEV", AccessToken: "secret-token-xyz"}
+	return &Session{Homeserver: "http://127.0.0.1:9", UserID: "@me:localhost", DeviceID: "DEV", AccessToken: "secret-token-xyz", PickleKey: "cGlja2xlLWtleS1mb3ItdGVzdHM"}
 }
 
 // openTemp opens a client on a fresh store in a temp dir.

@@ -126,6 +126,14 @@ func (c *Client) storeHistory(ctx context.Context, roomID id.RoomID, token strin
 		c.hub.Publish(HistoryLoaded{RoomID: roomID})
 		return nil
 	}
+	// Decrypt first: the crypto store writes on its own (nothing else
+	// writes meanwhile, writeMu is held).
+	for i, ev := range resp.Chunk {
+		if ev != nil && ev.Type.Type == event.EventEncrypted.Type {
+			prepareEvent(ev, roomID)
+			resp.Chunk[i] = c.decrypt(ctx, ev)
+		}
+	}
 	tx, err := c.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("storing history of %s: %w", roomID, err)

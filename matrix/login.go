@@ -99,12 +99,14 @@ func login(ctx context.Context, p LoginParams) (*Session, error) {
 	if resp.AccessToken == "" || resp.UserID == "" {
 		return nil, fmt.Errorf("login to %s: the homeserver's answer has no user ID or token", cli.HomeserverURL)
 	}
-	return &Session{
+	s := &Session{
 		Homeserver:  cli.HomeserverURL.String(),
 		UserID:      resp.UserID,
 		DeviceID:    resp.DeviceID,
 		AccessToken: resp.AccessToken,
-	}, nil
+	}
+	s.EnsurePickleKey()
+	return s, nil
 }
 
 // localpartOrID sends the full user ID when given, so servers that host

@@ -60,6 +60,15 @@ CREATE TABLE tm_account_data (
 	content TEXT NOT NULL
 );
 `,
+	// 1 → 2: end-to-end encryption. e2ee holds what decrypting an event
+	// found (trust, sending device, or why it failed: see e2eeMeta);
+	// utd_session is the Megolm session an undecryptable event waits
+	// for, so the event is decrypted in place when the key arrives.
+	`
+ALTER TABLE tm_timeline ADD COLUMN e2ee TEXT;
+ALTER TABLE tm_timeline ADD COLUMN utd_session TEXT;
+CREATE INDEX tm_timeline_utd ON tm_timeline (utd_session) WHERE utd_session IS NOT NULL;
+`,
 }
 
 // schemaVersion is the version this code writes.

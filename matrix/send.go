@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/format"
 	"maunium.net/go/mautrix/id"
@@ -73,8 +72,8 @@ func mentionedUsers(text string, sender id.UserID) []id.UserID {
 // SendText sends a message (Markdown becomes formatted_body; emote for /me)
 // in the background and returns its transaction ID. A LocalEcho is published
 // at once and an EchoResolved when the server answers. In an end-to-end
-// encrypted room nothing is sent: the EchoResolved carries
-// ErrEncryptedRoom (and so does every Retry of it). The echo is never
+// encrypted room the message is encrypted; if it cannot be, nothing is sent
+// and the EchoResolved carries an error matching ErrEncryptedRoom. The echo is never
 // stored: the real event arrives through sync (with
 // unsigned.transaction_id set to the returned ID) and is stored once.
 func (c *Client) SendText(roomID id.RoomID, markdown string, emote bool) string {
@@ -106,16 +105,12 @@ func (c *Client) SendText(roomID id.RoomID, markdown string, emote bool) string 
 func (c *Client) sendPending(ctx context.Context, txnID string, p *pendingSend) {
 	ctx, cancel := context.WithTimeout(ctx, sendTimeout)
 	defer cancel()
-	if err := c.refuseEncrypted(ctx, p.roomID); err != nil {
-		c.finishSend(txnID, p, "", err)
-		return
-	}
-	resp, err := c.cli.SendMessageEvent(ctx, p.roomID, p.evType, p.content, mautrix.ReqSendEvent{TransactionID: txnID})
+	eventID, err := c.sendMessage(ctx, p.roomID, p.evType, p.content, txnID)
 	if err != nil {
-		c.finishSend(txnID, p, "", fmt.Errorf("sending message: %w", c.scrub(err)))
+		c.finishSend(txnID, p, "", fmt.Errorf("sending message: %w", err))
 		return
 	}
-	c.finishSend(txnID, p, resp.EventID, nil)
+	c.finishSend(txnID, p, eventID, nil)
 }
 
 // finishSend records a send's outcome and publishes EchoResolved.
@@ -155,24 +150,19 @@ func (c *Client) Retry(roomID id.RoomID, txnID string) error {
 	return nil
 }
 
-// SendEvent sends a message event of any type (m.call.*, ...). In an end-
-// to-end encrypted room it sends nothing and returns an error matching
-// ErrEncryptedRoom (redactions and m.room.encrypted ciphertext excepted).
+// SendEvent sends a message event of any type (m.call.*, ...), encrypted
+// in an end-to-end encrypted room (redactions and m.room.encrypted
+// ciphertext excepted). If it cannot be encrypted there, nothing is sent
+// and the error matches ErrEncryptedRoom.
 func (c *Client) SendEvent(ctx context.Context, roomID id.RoomID, t event.Type, content any) (id.EventID, error) {
 	if c.closed.Load() {
 		return "", ErrClosed
 	}
-	t.Class = event.MessageEventType
-	if !clearOK(t) {
-		if err := c.refuseEncrypted(ctx, roomID); err != nil {
-			return "", fmt.Errorf("sending %s to %s: %w", t.Type, roomID, err)
-		}
-	}
-	resp, err := c.cli.SendMessageEvent(ctx, roomID, t, content, mautrix.ReqSendEvent{TransactionID: c.newTxnID()})
+	eventID, err := c.sendMessage(ctx, roomID, t, content, c.newTxnID())
 	if err != nil {
-		return "", fmt.Errorf("sending %s to %s: %w", t.Type, roomID, c.scrub(err))
+		return "", fmt.Errorf("sending %s to %s: %w", t.Type, roomID, err)
 	}
-	return resp.EventID, nil
+	return eventID, nil
 }
 
 // SendState sends a state event (widgets, topic...). State events are

@@ -1,6 +1,8 @@
 package matrix
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +21,26 @@ type Session struct {
 	UserID      id.UserID   `json:"user_id"`
 	DeviceID    id.DeviceID `json:"device_id"`
 	AccessToken string      `json:"access_token"`
+	// PickleKey encrypts this device's Olm account and Megolm sessions in
+	// the store (base64 of 32 random bytes). It is a secret like the
+	// token: kept only in the 0600 session file, never shown.
+	PickleKey string `json:"pickle_key,omitempty"`
+}
+
+// EnsurePickleKey gives the session a new random pickle key when it has
+// none (a session saved before termatrix encrypted) and reports whether
+// it did: the caller must then save the session, or the next start could
+// not read the store's encryption keys.
+func (s *Session) EnsurePickleKey() bool {
+	if s.PickleKey != "" {
+		return false
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic("reading random bytes: " + err.Error())
+	}
+	s.PickleKey = base64.RawStdEncoding.EncodeToString(b)
+	return true
 }
 
 // String describes the session without its token.

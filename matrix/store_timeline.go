@@ -47,13 +47,29 @@ func insertTimeline(ctx context.Context, q queryer, ev *event.Event, seq int64, 
 	if token != "" {
 		tok = token
 	}
-	res, err := q.ExecContext(ctx, `INSERT OR IGNORE INTO tm_timeline (room_id, seq, event_id, ts, token, event)
-		VALUES (?, ?, ?, ?, ?, ?)`, ev.RoomID, seq, ev.ID, ev.Timestamp, tok, data)
+	meta, utd := metaOf(ev)
+	res, err := q.ExecContext(ctx, `INSERT OR IGNORE INTO tm_timeline (room_id, seq, event_id, ts, token, event, e2ee, utd_session)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, ev.RoomID, seq, ev.ID, ev.Timestamp, tok, data, meta, utd)
 	if err != nil {
 		return false, fmt.Errorf("storing event %s: %w", ev.ID, err)
 	}
 	n, _ := res.RowsAffected()
 	return n > 0, nil
+}
+
+// updateTimelineEvent replaces a stored event by a new form of it (the
+// decrypted event, or a new reason it cannot be decrypted).
+func updateTimelineEvent(ctx context.Context, q queryer, roomID id.RoomID, seq int64, ev *event.Event) error {
+	data, err := encodeEvent(ev)
+	if err != nil {
+		return err
+	}
+	meta, utd := metaOf(ev)
+	if _, err := q.ExecContext(ctx, `UPDATE tm_timeline SET event = ?, e2ee = ?, utd_session = ? WHERE room_id = ? AND seq = ?`,
+		data, meta, utd, roomID, seq); err != nil {
+		return fmt.Errorf("updating event %s: %w", ev.ID, err)
+	}
+	return nil
 }
 
 // hasTimelineEvent says whether a room's stored timeline holds an event.
@@ -119,8 +135,8 @@ const noSeq = int64(1) << 62
 // seq below before, oldest first, and the lowest seq returned (before when
 // none).
 func loadTimeline(ctx context.Context, q queryer, roomID id.RoomID, before int64, limit int) ([]*event.Event, int64, error) {
-	rows, err := q.QueryContext(ctx, `SELECT seq, event FROM (
-		SELECT seq, event FROM tm_timeline WHERE room_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?
+	rows, err := q.QueryContext(ctx, `SELECT seq, event, e2ee FROM (
+		SELECT seq, event, e2ee FROM tm_timeline WHERE room_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?
 	) ORDER BY seq ASC`, roomID, before, limit)
 	if err != nil {
 		return nil, before, fmt.Errorf("loading timeline of %s: %w", roomID, err)
@@ -130,8 +146,8 @@ func loadTimeline(ctx context.Context, q queryer, roomID id.RoomID, before int64
 	lowest := before
 	for rows.Next() {
 		var seq int64
-		var data []byte
-		if err := rows.Scan(&seq, &data); err != nil {
+		var data, meta []byte
+		if err := rows.Scan(&seq, &data, &meta); err != nil {
 			return nil, before, fmt.Errorf("loading timeline of %s: %w", roomID, err)
 		}
 		lowest = min(lowest, seq)
@@ -139,6 +155,7 @@ func loadTimeline(ctx context.Context, q queryer, roomID id.RoomID, before int64
 		if err != nil {
 			continue
 		}
+		applyMeta(ev, meta)
 		out = append(out, ev)
 	}
 	if err := rows.Err(); err != nil {

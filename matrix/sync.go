@@ -156,6 +156,11 @@ func (c *Client) syncOnce(ctx context.Context, filterID *string, longPoll bool) 
 		}
 		*filterID = resp.FilterID
 	}
+	if !c.keysShared.Load() {
+		if err := c.uploadDeviceKeys(ctx); err != nil {
+			return err
+		}
+	}
 	c.mu.RLock()
 	since := c.since
 	c.mu.RUnlock()
@@ -180,6 +185,12 @@ func (c *Client) syncOnce(ctx context.Context, filterID *string, longPoll bool) 
 	if resp == nil || resp.NextBatch == "" {
 		return errors.New("syncing: the homeserver sent no next_batch")
 	}
+	// To-device events first (room keys, withheld notices, secrets), then
+	// device-list changes and one-time-key counts: the network work this
+	// needs happens here, outside the store transaction, and the keys
+	// are stored before the timeline that needs them is decrypted.
+	c.crypto.mach.ProcessSyncResponse(ctx, resp, since)
+	c.noteWithheld(resp)
 	return c.applyAndPublish(ctx, resp, since)
 }
 

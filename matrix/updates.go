@@ -153,6 +153,16 @@ type RoomLeft struct {
 	Reason string    // the reason given, if any
 }
 
+// EventsDecrypted carries stored events of a room in a new form: events
+// shown as undecryptable that could now be decrypted (their key arrived
+// late: to-device, from key backup, an import), or whose reason changed
+// (the key was withheld). Replace the events with the same IDs in place;
+// never append them.
+type EventsDecrypted struct {
+	RoomID id.RoomID
+	Events []*event.Event
+}
+
 // LoggedOut says the session ended (by /logout, or the server dropped it).
 type LoggedOut struct{ Err error }
 
@@ -168,3 +178,4 @@ func (CallSignal) isUpdate()       {}
 func (Notify) isUpdate()           {}
 func (RoomLeft) isUpdate()         {}
 func (LoggedOut) isUpdate()        {}
+func (EventsDecrypted) isUpdate()  {}

@@ -3,7 +3,7 @@
 // to log in with termatrix and runs until interrupted (Ctrl+C), when it
 // tears everything down.
 //
-//	go run ./cmd/teststack
+//	go run -tags goolm ./cmd/teststack
 //
 // With --install-only it only builds and caches the Dendrite binaries.
 package main
@@ -140,7 +140,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		if i > 0 {
 			profile = " --profile " + strings.TrimPrefix(strings.SplitN(a.user.UserID, ":", 2)[0], "@")
 		}
-		fmt.Fprintf(out, "  go run . --homeserver %s --user %s --password-file %s%s\n", st.BaseURL, a.user.UserID, a.passFile, profile)
+		fmt.Fprintf(out, "  go run -tags goolm . --homeserver %s --user %s --password-file %s%s\n", st.BaseURL, a.user.UserID, a.passFile, profile)
 	}
 	fmt.Fprintln(out, "\nPress Ctrl+C to stop the stack (its data is deleted).")
 	<-ctx.Done()

@@ -57,7 +57,7 @@ func TestPrintedLoginWorks(t *testing.T) {
 		}
 	}
 	text := out.String()
-	re := regexp.MustCompile(`go run \. --homeserver (\S+) --user (@carol:localhost) --password-file (\S+)\n`)
+	re := regexp.MustCompile(`go run -tags goolm \. --homeserver (\S+) --user (@carol:localhost) --password-file (\S+)\n`)
 	m := re.FindStringSubmatch(text)
 	if m == nil {
 		t.Fatalf("no login line for carol in:\n%s", text)

@@ -1,0 +1,92 @@
+package matrix
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/termatrix/termatrix/matrix/e2ee"
+)
+
+// keyRequestTimeout bounds sending one room key request.
+const keyRequestTimeout = 30 * time.Second
+
+// uploadDeviceKeys publishes this device's identity and one-time keys the
+// first time it syncs (the account is new), so others can encrypt for it.
+func (c *Client) uploadDeviceKeys(ctx context.Context) error {
+	mach := c.crypto.mach
+	if !mach.GetAccount().Shared {
+		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err := mach.ShareKeys(rctx, -1)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("uploading this device's encryption keys: %w", c.scrub(err))
+		}
+	}
+	c.keysShared.Store(true)
+	return nil
+}
+
+// noteWithheld notes the sessions a sync's to-device m.room_key.withheld
+// events name, so stored events waiting for them say why the key will not
+// come.
+func (c *Client) noteWithheld(resp *mautrix.RespSync) {
+	for _, ev := range resp.ToDevice.Events {
+		if ev == nil {
+			continue
+		}
+		if ev.Type.Type != event.ToDeviceRoomKeyWithheld.Type && ev.Type.Type != event.ToDeviceOrgMatrixRoomKeyWithheld.Type {
+			continue
+		}
+		if w, ok := ev.Content.Parsed.(*event.RoomKeyWithheldEventContent); ok && w.SessionID != "" {
+			c.crypto.noteReceived(w.SessionID)
+		}
+	}
+}
+
+// requestMissingKeys asks this user's other devices for the keys of
+// events in the published updates that wait for one, once per session.
+// Element's devices answer requests from devices their user verified.
+func (c *Client) requestMissingKeys(ups []Update) {
+	type want struct {
+		roomID    id.RoomID
+		senderKey id.SenderKey
+		sessionID id.SessionID
+	}
+	var wants []want
+	cc := c.crypto
+	cc.requestedMu.Lock()
+	for _, u := range ups {
+		ta, ok := u.(TimelineAppended)
+		if !ok {
+			continue
+		}
+		for _, ev := range ta.Events {
+			ud, ok := ev.Content.Parsed.(*Undecryptable)
+			if !ok || ud.Failure.Kind != e2ee.Waiting || ud.Failure.SessionID == "" || cc.requested[ud.Failure.SessionID] {
+				continue
+			}
+			cc.requested[ud.Failure.SessionID] = true
+			wants = append(wants, want{ta.RoomID, ud.Failure.SenderKey, ud.Failure.SessionID})
+		}
+	}
+	cc.requestedMu.Unlock()
+	if len(wants) == 0 {
+		return
+	}
+	c.goBackground(func(ctx context.Context) {
+		for _, w := range wants {
+			rctx, cancel := context.WithTimeout(ctx, keyRequestTimeout)
+			err := cc.mach.SendRoomKeyRequest(rctx, w.roomID, w.senderKey, w.sessionID, "",
+				map[id.UserID][]id.DeviceID{c.sess.UserID: {"*"}})
+			cancel()
+			if err != nil {
+				c.log.Debug().Err(c.scrub(err)).Stringer("session_id", w.sessionID).Msg("requesting a room key")
+			}
+		}
+	})
+}
