@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"go.mau.fi/util/dbutil"
 	"maunium.net/go/mautrix/crypto"
@@ -33,6 +34,9 @@ type cryptoCore struct {
 	// since the stored undecryptable events were last retried.
 	receivedMu sync.Mutex
 	received   map[id.SessionID]bool
+
+	// uploading is set while keys are being uploaded to the key backup.
+	uploading atomic.Bool
 
 	// requested remembers sessions a key request went out for.
 	requestedMu sync.Mutex
@@ -126,7 +130,7 @@ type Undecryptable struct {
 
 // e2eeMeta is what the store keeps about an event that came encrypted.
 type e2eeMeta struct {
-	Trust     id.TrustState `json:"trust,omitempty"`
+	Trust     int           `json:"trust,omitempty"` // an id.TrustState
 	Device    id.DeviceID   `json:"device,omitempty"`
 	Forwarded bool          `json:"forwarded,omitempty"`
 	Failure   *e2ee.Failure `json:"utd,omitempty"`
@@ -145,7 +149,7 @@ func metaOf(ev *event.Event) (meta, utdSession any) {
 	if !ev.Mautrix.WasEncrypted {
 		return nil, nil
 	}
-	m := e2eeMeta{Trust: ev.Mautrix.TrustState, Forwarded: ev.Mautrix.ForwardedKeys}
+	m := e2eeMeta{Trust: int(ev.Mautrix.TrustState), Forwarded: ev.Mautrix.ForwardedKeys}
 	if ev.Mautrix.TrustSource != nil {
 		m.Device = ev.Mautrix.TrustSource.DeviceID
 	}
@@ -171,7 +175,7 @@ func applyMeta(ev *event.Event, meta []byte) {
 		return
 	}
 	ev.Mautrix.WasEncrypted = true
-	ev.Mautrix.TrustState = m.Trust
+	ev.Mautrix.TrustState = id.TrustState(m.Trust)
 	ev.Mautrix.ForwardedKeys = m.Forwarded
 	if m.Device != "" {
 		ev.Mautrix.TrustSource = &id.Device{UserID: ev.Sender, DeviceID: m.Device}
@@ -223,6 +227,8 @@ func (c *Client) retryUndecryptableLocked(ctx context.Context) error {
 	if len(sessions) == 0 || c.closed.Load() {
 		return nil
 	}
+	// New keys: the key backup should have them too.
+	c.scheduleBackupUpload()
 	type found struct {
 		roomID id.RoomID
 		seq    int64

@@ -43,6 +43,7 @@ func (c *Client) shareRoomKey(ctx context.Context, roomID id.RoomID) error {
 	if err := c.crypto.mach.ShareGroupSession(ctx, roomID, users); err != nil {
 		return fmt.Errorf("sharing the room key: %w", err)
 	}
+	c.scheduleBackupUpload()
 	return nil
 }
 

@@ -87,7 +87,28 @@ func (c *Client) encryptionRecipients(ctx context.Context, roomID id.RoomID) ([]
 	c.mu.RLock()
 	row := c.rooms[roomID]
 	c.mu.RUnlock()
-	if row != nil && !row.MembersLoaded {
+	if row == nil || row.Membership != event.MembershipJoin {
+		// Not synced yet (just joined): ask the server.
+		resp, err := c.cli.Members(ctx, roomID)
+		if err != nil {
+			return nil, fmt.Errorf("fetching members of %s: %w", roomID, c.scrub(err))
+		}
+		var out []id.UserID
+		for _, ev := range resp.Chunk {
+			if ev == nil || ev.StateKey == nil {
+				continue
+			}
+			var mc struct {
+				Membership event.Membership `json:"membership"`
+			}
+			_ = json.Unmarshal(ev.Content.VeryRaw, &mc)
+			if mc.Membership == event.MembershipJoin || mc.Membership == event.MembershipInvite {
+				out = append(out, id.UserID(*ev.StateKey))
+			}
+		}
+		return out, nil
+	}
+	if !row.MembersLoaded {
 		if err := c.loadAllMembers(ctx, roomID); err != nil {
 			return nil, err
 		}

@@ -163,19 +163,35 @@ type EventsDecrypted struct {
 	Events []*event.Event
 }
 
+// VerificationChanged says this session's verification changed (it was
+// verified with the recovery key or emoji), or reports it at start.
+type VerificationChanged struct{ Verification Verification }
+
+// BackupProgress reports restoring the server-side key backup: Restoring
+// at the start, then Done with the number of keys, or Err.
+type BackupProgress struct {
+	Restoring bool
+	Done      bool
+	Keys      int
+	Version   string
+	Err       error
+}
+
 // LoggedOut says the session ended (by /logout, or the server dropped it).
 type LoggedOut struct{ Err error }
 
-func (StatusChanged) isUpdate()    {}
-func (RoomsChanged) isUpdate()     {}
-func (TimelineAppended) isUpdate() {}
-func (HistoryLoaded) isUpdate()    {}
-func (TypingChanged) isUpdate()    {}
-func (LocalEcho) isUpdate()        {}
-func (EchoResolved) isUpdate()     {}
-func (StateChanged) isUpdate()     {}
-func (CallSignal) isUpdate()       {}
-func (Notify) isUpdate()           {}
-func (RoomLeft) isUpdate()         {}
-func (LoggedOut) isUpdate()        {}
-func (EventsDecrypted) isUpdate()  {}
+func (StatusChanged) isUpdate()       {}
+func (RoomsChanged) isUpdate()        {}
+func (TimelineAppended) isUpdate()    {}
+func (HistoryLoaded) isUpdate()       {}
+func (TypingChanged) isUpdate()       {}
+func (LocalEcho) isUpdate()           {}
+func (EchoResolved) isUpdate()        {}
+func (StateChanged) isUpdate()        {}
+func (CallSignal) isUpdate()          {}
+func (Notify) isUpdate()              {}
+func (RoomLeft) isUpdate()            {}
+func (LoggedOut) isUpdate()           {}
+func (EventsDecrypted) isUpdate()     {}
+func (VerificationChanged) isUpdate() {}
+func (BackupProgress) isUpdate()      {}
