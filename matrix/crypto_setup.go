@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"time"
 
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/crypto/backup"
@@ -92,4 +93,57 @@ func (c *Client) scheduleBackupUpload() {
 	}) {
 		c.crypto.uploading.Store(false)
 	}
+}
+
+// Device is one of the account's sessions, for /devices.
+type Device struct {
+	ID       id.DeviceID
+	Name     string // remote data: sanitize before display
+	LastSeen time.Time
+	// Verified: signed by the account's self-signing key.
+	Verified bool
+	// Current: this session.
+	Current bool
+}
+
+// OwnDevices lists the account's sessions with their verification state.
+func (c *Client) OwnDevices(ctx context.Context) ([]Device, error) {
+	resp, err := c.cli.GetDevicesInfo(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing sessions: %w", c.scrub(err))
+	}
+	mach := c.crypto.mach
+	keys, err := mach.FetchKeys(ctx, []id.UserID{c.sess.UserID}, true)
+	if err != nil {
+		return nil, fmt.Errorf("listing sessions: %w", c.scrub(err))
+	}
+	own := keys[c.sess.UserID]
+	if own == nil {
+		own, _ = c.crypto.store.GetDevices(ctx, c.sess.UserID)
+	}
+	out := make([]Device, 0, len(resp.Devices))
+	for _, d := range resp.Devices {
+		dev := Device{ID: d.DeviceID, Name: d.DisplayName, Current: d.DeviceID == c.sess.DeviceID}
+		if d.LastSeenTS > 0 {
+			dev.LastSeen = time.UnixMilli(d.LastSeenTS)
+		}
+		if k := own[d.DeviceID]; k != nil {
+			dev.Verified = mach.IsDeviceTrusted(ctx, k)
+		}
+		out = append(out, dev)
+	}
+	return out, nil
+}
+
+// publishVerification tells subscribers whether this session is verified
+// (after the first sync, so the account's keys are known).
+func (c *Client) publishVerification(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	v, err := c.VerificationStatus(ctx)
+	if err != nil {
+		c.log.Debug().Err(err).Msg("checking verification")
+		return
+	}
+	c.hub.Publish(VerificationChanged{Verification: v})
 }

@@ -95,6 +95,7 @@ func (c *Client) Run(ctx context.Context) error {
 	var filterID string
 	failures := 0
 	synced := false
+	verificationAnnounced := false
 	for {
 		if ctx.Err() != nil {
 			c.publishStatus(StatusChanged{State: StateOffline})
@@ -108,6 +109,10 @@ func (c *Client) Run(ctx context.Context) error {
 			if !synced {
 				synced = true
 				c.publishStatus(StatusChanged{State: StateSynced})
+				if !verificationAnnounced {
+					verificationAnnounced = true
+					c.goBackground(c.publishVerification)
+				}
 			}
 			continue
 		}
