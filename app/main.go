@@ -12,6 +12,7 @@ import (
 
 	"github.com/termatrix/termatrix/config"
 	"github.com/termatrix/termatrix/matrix"
+	"github.com/termatrix/termatrix/matrix/e2ee"
 	"github.com/termatrix/termatrix/ui"
 )
 
@@ -24,9 +25,12 @@ type Flags struct {
 	Homeserver   string
 	User         string
 	PasswordFile string
-	Profile      string
-	ConfigPath   string
-	Version      bool
+	// RecoveryKeyFile verifies the session with the recovery key (or
+	// passphrase) in this file at start, for headless use.
+	RecoveryKeyFile string
+	Profile         string
+	ConfigPath      string
+	Version         bool
 }
 
 // ParseFlags parses the command line. --help prints every flag to out and
@@ -38,6 +42,7 @@ func ParseFlags(args []string, out io.Writer) (Flags, error) {
 	fs.StringVar(&f.Homeserver, "homeserver", "", "homeserver base URL for --user login (default: discovered from the user ID)")
 	fs.StringVar(&f.User, "user", "", "log in non-interactively as this user ID (@alice:example.org) or user name")
 	fs.StringVar(&f.PasswordFile, "password-file", "", "read the password for --user from this file (or set "+PasswordEnv+")")
+	fs.StringVar(&f.RecoveryKeyFile, "recovery-key-file", "", "verify this session at start with the recovery key (or passphrase) in this file (mode 0600), restoring the key backup")
 	fs.StringVar(&f.Profile, "profile", matrix.DefaultProfile, "keep this account's session and store apart under this name")
 	fs.StringVar(&f.ConfigPath, "config", "", "config file (default: $XDG_CONFIG_HOME/termatrix/config.json)")
 	fs.BoolVar(&f.Version, "version", false, "print the version and exit")
@@ -53,8 +58,8 @@ func ParseFlags(args []string, out io.Writer) (Flags, error) {
 	if fs.NArg() > 0 {
 		return Flags{}, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
 	}
-	if f.User == "" && (f.PasswordFile != "" || f.Homeserver != "") {
-		return Flags{}, errors.New("--homeserver and --password-file need --user")
+	if f.User == "" && (f.PasswordFile != "" || f.Homeserver != "" || f.RecoveryKeyFile != "") {
+		return Flags{}, errors.New("--homeserver, --password-file and --recovery-key-file need --user")
 	}
 	return f, nil
 }
@@ -140,10 +145,22 @@ func run(f Flags, defaults []byte, getenv func(string) string) error {
 	var acct *Account
 	switch {
 	case f.User != "":
+		var recoveryKey string
+		if f.RecoveryKeyFile != "" {
+			// Read before logging in: a bad file stops here.
+			if recoveryKey, err = e2ee.ReadRecoveryKeyFile(f.RecoveryKeyFile); err != nil {
+				return err
+			}
+		}
 		acct, _, err = ss.LoginOrResume(ctx, matrix.LoginParams{Homeserver: f.Homeserver, User: f.User, DeviceName: "termatrix"},
 			func() (string, error) { return f.password(getenv) })
 		if err != nil {
 			return err
+		}
+		if recoveryKey != "" {
+			if err := VerifySession(ctx, acct.Client, recoveryKey); err != nil {
+				return err
+			}
 		}
 	default:
 		acct, err = ss.Resume(ctx)
@@ -160,4 +177,17 @@ func run(f Flags, defaults []byte, getenv func(string) string) error {
 		return err
 	}
 	return u.Run()
+}
+
+// VerifySession verifies a started account's session with a recovery key
+// or passphrase unless it is verified already; the key backup is then
+// restored in the background.
+func VerifySession(ctx context.Context, c *matrix.Client, recoveryKey string) error {
+	if st, err := c.VerificationStatus(ctx); err == nil && st.Verified {
+		return nil
+	}
+	if err := c.VerifyWithRecoveryKey(ctx, recoveryKey); err != nil {
+		return fmt.Errorf("verifying this session with --recovery-key-file: %w", err)
+	}
+	return nil
 }

@@ -78,6 +78,10 @@ func (c *Client) secretStorageKey(ctx context.Context, keyOrPassphrase string) (
 // backup's key, then restores the key backup in the background (progress
 // in BackupProgress updates) and keeps uploading new keys to it.
 func (c *Client) VerifyWithRecoveryKey(ctx context.Context, keyOrPassphrase string) error {
+	// The device's own keys must be on the server to be signed.
+	if err := c.uploadDeviceKeys(ctx); err != nil {
+		return err
+	}
 	key, err := c.secretStorageKey(ctx, keyOrPassphrase)
 	if err != nil {
 		return err
