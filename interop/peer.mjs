@@ -1,13 +1,14 @@
-// Driver for one Element call peer: matrix-js-sdk in headless Chromium (Debian's /usr/bin/chromium through
+// Driver for one Element peer: matrix-js-sdk in headless Chromium (Debian's /usr/bin/chromium through
 // playwright-core). It speaks JSON lines: commands on stdin ({"id":1,"cmd":"start",...}), and on stdout
 // replies ({"id":1,"ok":true,"result":{...}} or {"id":1,"ok":false,"error":"..."}) and events from the page
 // ({"event":"state","state":"connected",...}). Diagnostics go to stderr. Stdin closing, a "close" command,
 // SIGTERM or SIGINT shut Chromium down and remove the profile directory.
 //
-// Commands: start {baseUrl,userId,accessToken,deviceId,forceTURN,autoAnswer}, placeCall {roomId,video},
-// autoAnswer {on}, answer, hangup, reject, stats, peakFrequency {ms}, hold {on}, restartIce, close. With --profile-dir DIR, Chromium's
-// profile goes to DIR (which the caller then removes); otherwise to a fresh temporary directory removed on exit.
-// With --fake-audio-file WAV, the fake microphone plays that file in a loop instead of beeping.
+// Commands: start {baseUrl,userId,accessToken,deviceId,forceTURN,autoAnswer,crypto,password,recoveryKey,
+// fastKeyBackup}, placeCall {roomId,video}, autoAnswer {on}, answer, hangup, reject, stats, peakFrequency {ms},
+// hold {on}, restartIce, close; and the room and E2EE commands in pageCommands below. With --profile-dir DIR,
+// Chromium's profile goes to DIR (which the caller then removes); otherwise to a fresh temporary directory
+// removed on exit. With --fake-audio-file WAV, the fake microphone plays that file in a loop instead of beeping.
 
 import { createServer } from "node:http";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -19,6 +20,8 @@ import { chromium } from "playwright-core";
 import { ensureBuilt } from "./build.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
+// The Rust crypto WASM: the bundle fetches it from new URL("./pkg/matrix_sdk_crypto_wasm_bg.wasm", import.meta.url).
+const wasmPath = join(here, "node_modules", "@matrix-org", "matrix-sdk-crypto-wasm", "pkg", "matrix_sdk_crypto_wasm_bg.wasm");
 const chromiumPath = process.env.TERMATRIX_CHROMIUM || "/usr/bin/chromium";
 
 const chromiumArgs = [
@@ -53,6 +56,7 @@ function log(...args) {
 async function serve(bundlePath) {
   const index = readFileSync(join(here, "src", "index.html"));
   const bundle = readFileSync(bundlePath);
+  let wasm = null;
   server = createServer((req, res) => {
     const path = new URL(req.url, "http://127.0.0.1").pathname;
     if (path === "/" || path === "/index.html") {
@@ -64,6 +68,11 @@ async function serve(bundlePath) {
     } else if (path === "/page.js") {
       res.writeHead(200, { "content-type": "text/javascript; charset=utf-8" });
       res.end(bundle);
+    } else if (path === "/pkg/matrix_sdk_crypto_wasm_bg.wasm") {
+      // Read on first use only: peers without crypto never load it. application/wasm for instantiateStreaming.
+      wasm ??= readFileSync(wasmPath);
+      res.writeHead(200, { "content-type": "application/wasm" });
+      res.end(wasm);
     } else {
       res.writeHead(404, { "content-type": "text/plain" });
       res.end("not found");
@@ -123,7 +132,36 @@ async function callPage(method, args) {
   return page.evaluate(([m, a]) => window.peer[m](...a), [method, args]);
 }
 
+// Commands that call the page method of the same name with these message fields as arguments.
+const pageCommands = {
+  createEncryptedDM: ["userId"],
+  enableEncryption: ["roomId"],
+  joinRoom: ["room"],
+  sendText: ["roomId", "body"],
+  messages: ["roomId"],
+  callEvents: ["roomId"],
+  bootstrapCrossSigning: [],
+  setOnlySignedDevices: ["on"],
+  deviceVerification: ["userId", "deviceId"],
+  userVerified: ["userId"],
+  restoreKeyBackup: [],
+  backupInfo: [],
+  exportKeys: ["passphrase", "rounds"],
+  importKeys: ["text", "passphrase"],
+  acceptVerification: [],
+  startSas: [],
+  confirmSas: [],
+  mismatchSas: [],
+  cancelVerification: [],
+  requestOwnVerification: [],
+  requestDeviceVerification: ["userId", "deviceId"],
+  requestVerificationDM: ["userId", "roomId"],
+};
+
 async function handle(msg) {
+  if (Object.hasOwn(pageCommands, msg.cmd)) {
+    return callPage(msg.cmd, pageCommands[msg.cmd].map((k) => msg[k] ?? null));
+  }
   switch (msg.cmd) {
     case "start": {
       if (!page) await launch();
@@ -134,6 +172,10 @@ async function handle(msg) {
         deviceId: msg.deviceId,
         forceTURN: !!msg.forceTURN,
         autoAnswer: !!msg.autoAnswer,
+        crypto: !!msg.crypto,
+        password: msg.password ?? "",
+        recoveryKey: msg.recoveryKey ?? "",
+        fastKeyBackup: !!msg.fastKeyBackup,
       };
       return callPage("start", [opts]);
     }

@@ -1,6 +1,7 @@
-// The browser half of the Element call peer: matrix-js-sdk's legacy 1:1 calls (MatrixCall), the stack Element
-// Web uses, driven by peer.mjs through window.peer. Events go back through window.__peerEvent, a binding the
-// driver installs before the page loads.
+// The browser half of the Element peer: matrix-js-sdk's legacy 1:1 calls (MatrixCall), the stack Element Web
+// uses, and, with `crypto` on, its Rust end-to-end encryption (crypto.js) and rooms/timelines (rooms.js), driven
+// by peer.mjs through window.peer. Events go back through window.__peerEvent, a binding the driver installs
+// before the page loads.
 
 import {
   createClient,
@@ -8,37 +9,21 @@ import {
   CallEvent,
   SyncState,
 } from "matrix-js-sdk";
+import { E2EE, SecretKeys, initCrypto, waitOwnKeysUploaded } from "./crypto.js";
+import { Rooms } from "./rooms.js";
+import { emit, until } from "./util.js";
 
 // matrix-js-sdk's CallErrorCode values (the enum is not exported from the package root).
 const UserHangup = "user_hangup";
 const UserBusy = "user_busy";
-
-/** Forwards one event to the driver; `t` is the wall clock in ms, comparable across processes. */
-function emit(ev) {
-  ev.t = Date.now();
-  try {
-    window.__peerEvent(JSON.stringify(ev));
-  } catch (e) {
-    console.error("peer event lost", e);
-  }
-}
-
-/** Resolves when fn() is truthy, polling every `every` ms, or rejects after `ms`. */
-async function until(fn, ms, what, every = 50) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, every));
-  }
-}
 
 class Peer {
   constructor() {
     this.client = null;
     this.call = null;
     this.opts = {};
+    this.e2ee = null;
+    this.rooms = null;
   }
 
   /**
@@ -49,6 +34,7 @@ class Peer {
   async start(opts) {
     if (this.client) throw new Error("already started");
     this.opts = opts;
+    const secretKeys = new SecretKeys(opts.recoveryKey);
     const client = createClient({
       baseUrl: opts.baseUrl,
       userId: opts.userId,
@@ -58,8 +44,16 @@ class Peer {
       fallbackICEServerAllowed: false,
       iceCandidatePoolSize: opts.iceCandidatePoolSize ?? 20,
       timelineSupport: false,
+      cryptoCallbacks: opts.crypto ? secretKeys.callbacks() : undefined,
     });
     this.client = client;
+    let cryptoVersion = "";
+    if (opts.crypto) {
+      const crypto = await initCrypto(client, opts);
+      cryptoVersion = crypto.getVersion();
+      this.e2ee = new E2EE(client, opts, secretKeys);
+    }
+    this.rooms = new Rooms(client, this.e2ee);
 
     let turn = null;
     let turnError = null;
@@ -91,7 +85,8 @@ class Peer {
       await until(() => turn || turnError, timeout, "TURN credentials (ClientEvent.TurnServers)");
       if (!turn) throw new Error(`no TURN credentials: ${turnError}`);
     }
-    return { turnServers: (turn ?? []).map((s) => ({ urls: s.urls })) };
+    if (opts.crypto) await waitOwnKeysUploaded(client, timeout);
+    return { turnServers: (turn ?? []).map((s) => ({ urls: s.urls })), cryptoVersion };
   }
 
   /** Places a voice (or video) call in roomId and resolves with its call ID once the invite is out. */
@@ -344,6 +339,89 @@ class Peer {
   mustClient() {
     if (!this.client) throw new Error("not started");
     return this.client;
+  }
+
+  mustE2EE() {
+    if (!this.e2ee) throw new Error("crypto is off (start with crypto: true)");
+    return this.e2ee;
+  }
+
+  mustRooms() {
+    if (!this.rooms) throw new Error("not started");
+    return this.rooms;
+  }
+
+  // Rooms and messages (with or without crypto).
+  createEncryptedDM(userId) {
+    return this.mustRooms().createEncryptedDM(userId);
+  }
+  enableEncryption(roomId) {
+    return this.mustRooms().enableEncryption(roomId);
+  }
+  joinRoom(room) {
+    return this.mustRooms().joinRoom(room);
+  }
+  sendText(roomId, body) {
+    return this.mustRooms().sendText(roomId, body);
+  }
+  messages(roomId) {
+    return this.mustRooms().messages(roomId);
+  }
+  callEvents(roomId) {
+    return this.mustRooms().callEvents(roomId);
+  }
+
+  // End-to-end encryption.
+  bootstrapCrossSigning() {
+    return this.mustE2EE().bootstrap();
+  }
+  setOnlySignedDevices(on) {
+    this.mustE2EE().setOnlySignedDevices(on);
+    return {};
+  }
+  deviceVerification(userId, deviceId) {
+    return this.mustE2EE().deviceVerification(userId, deviceId);
+  }
+  userVerified(userId) {
+    return this.mustE2EE().userVerified(userId);
+  }
+  restoreKeyBackup() {
+    return this.mustE2EE().restoreKeyBackup();
+  }
+  backupInfo() {
+    return this.mustE2EE().backupInfo();
+  }
+  exportKeys(passphrase, rounds) {
+    return this.mustE2EE().exportKeys(passphrase, rounds);
+  }
+  importKeys(text, passphrase) {
+    return this.mustE2EE().importKeys(text, passphrase);
+  }
+
+  // Verification: one request at a time.
+  acceptVerification() {
+    return this.mustE2EE().verifications.accept();
+  }
+  startSas() {
+    return this.mustE2EE().verifications.startSas();
+  }
+  confirmSas() {
+    return this.mustE2EE().verifications.confirmSas();
+  }
+  mismatchSas() {
+    return this.mustE2EE().verifications.mismatchSas();
+  }
+  cancelVerification() {
+    return this.mustE2EE().verifications.cancel();
+  }
+  requestOwnVerification() {
+    return this.mustE2EE().verifications.requestOwn();
+  }
+  requestDeviceVerification(userId, deviceId) {
+    return this.mustE2EE().verifications.requestDevice(userId, deviceId);
+  }
+  requestVerificationDM(userId, roomId) {
+    return this.mustE2EE().verifications.requestDM(userId, roomId);
   }
 
   mustCall() {
