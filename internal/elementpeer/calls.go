@@ -18,7 +18,11 @@ const (
 
 // Event is something the page reported: "incoming" (an invite rang), "state"
 // (the call's CallState changed), "hangup" (the call ended, with matrix-js-sdk's
-// reason), "error", "busy" (a second call was refused) or "crash".
+// reason), "error", "busy" (a second call was refused) or "crash"; and for
+// verification (verify.go) "verification.request" (an incoming request),
+// "verification.phase", "verification.sas" (the emoji to compare),
+// "verification.done", "verification.cancel" (Code, Sender who cancelled,
+// Reason) and "verification.busy" (a second request was cancelled).
 type Event struct {
 	Event     string `json:"event"`
 	CallID    string `json:"callId"`
@@ -31,6 +35,17 @@ type Event struct {
 	Sender    string `json:"sender"`
 	RoomID    string `json:"roomId"`
 	Video     bool   `json:"video"`
+	// VID is the page's ID of a verification request; TxnID the request's
+	// transaction ID (the request event's ID for in-room requests).
+	VID      string     `json:"vid"`
+	TxnID    string     `json:"txnId"`
+	UserID   string     `json:"userId"`
+	DeviceID string     `json:"deviceId"`
+	Self     bool       `json:"self"`
+	Phase    string     `json:"phase"`
+	Code     string     `json:"code"`
+	Emoji    [][]string `json:"emoji"`
+	Decimal  []int      `json:"decimal"`
 	// T is the browser's wall clock when the event happened, in ms since
 	// the Unix epoch.
 	T int64 `json:"t"`

@@ -34,8 +34,24 @@ type Options struct {
 	// loop (Chromium's --use-file-for-fake-audio-capture) instead of its
 	// beeps; WriteToneWAV makes one.
 	FakeAudioFile string
+	// Crypto turns on matrix-js-sdk's Rust end-to-end encryption
+	// (initRustCrypto, in memory) before the client starts, as Element Web
+	// does; Start then also waits until the server lists the device's keys.
+	// The E2EE methods (crypto.go, verify.go) need it.
+	Crypto bool
+	// Password is the account's password, for user-interactive auth
+	// (BootstrapCrossSigning: Dendrite always asks for m.login.password).
+	// Like the access token, it never reaches the logs.
+	Password string
+	// RecoveryKey is a recovery key in Element's format (as
+	// BootstrapCrossSigning returns) that answers secret-storage reads, as
+	// a user typing it in: RestoreKeyBackup on a second session needs it.
+	RecoveryKey string
+	// FastKeyBackup drops matrix-js-sdk's random wait of up to 10 s before
+	// each key-backup upload round, so tests need not wait for it.
+	FastKeyBackup bool
 	// Log, if set, receives the driver's and the page's diagnostics (the
-	// access token replaced by "[token]").
+	// access token replaced by "[token]", the password by "[password]").
 	Log io.Writer
 }
 
@@ -45,6 +61,8 @@ type Peer struct {
 	stdin      io.WriteCloser
 	profileDir string
 	token      string
+	password   string
+	crypto     bool
 	logw       io.Writer
 
 	writeMu sync.Mutex
@@ -56,6 +74,8 @@ type Peer struct {
 	changed  chan struct{} // closed and replaced whenever events grow or the driver exits
 	incoming int           // events index up to which "incoming" events were handed out
 	callID   string        // the current call
+	verifs   int           // events index up to which "verification.request" events were handed out
+	vid      string        // the current verification request (the page's id)
 	stderr   tail
 	exited   bool
 	exitErr  error
@@ -95,6 +115,8 @@ func Start(ctx context.Context, opts Options) (_ *Peer, err error) {
 	p := &Peer{
 		profileDir: profile,
 		token:      opts.AccessToken,
+		password:   opts.Password,
+		crypto:     opts.Crypto,
 		logw:       opts.Log,
 		pending:    map[int64]chan reply{},
 		changed:    make(chan struct{}),
@@ -146,6 +168,12 @@ func Start(ctx context.Context, opts Options) (_ *Peer, err error) {
 		"deviceId":    opts.DeviceID,
 		"forceTURN":   opts.ForceTURN,
 		"autoAnswer":  opts.AutoAnswer,
+	}
+	if opts.Crypto {
+		start["crypto"] = true
+		start["password"] = opts.Password
+		start["recoveryKey"] = opts.RecoveryKey
+		start["fastKeyBackup"] = opts.FastKeyBackup
 	}
 	if err := p.do(ctx, "start", start, nil); err != nil {
 		return nil, err
@@ -242,10 +270,13 @@ func (p *Peer) failure(what string, err error) error {
 }
 
 func (p *Peer) redact(s string) string {
-	if p.token == "" {
-		return s
+	if p.token != "" {
+		s = strings.ReplaceAll(s, p.token, "[token]")
 	}
-	return strings.ReplaceAll(s, p.token, "[token]")
+	if p.password != "" {
+		s = strings.ReplaceAll(s, p.password, "[password]")
+	}
+	return s
 }
 
 func (p *Peer) readStderr(r io.Reader, done chan<- struct{}) {
@@ -291,6 +322,9 @@ func (p *Peer) readStdout(r io.Reader, stderrDone <-chan struct{}) {
 		case e.Event != "":
 			if e.Event == "incoming" {
 				p.callID = e.CallID
+			}
+			if e.Event == "verification.request" {
+				p.vid = e.VID
 			}
 			p.events = append(p.events, e)
 			close(p.changed)

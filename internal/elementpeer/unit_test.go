@@ -72,3 +72,14 @@ func TestRedactHidesTheToken(t *testing.T) {
 		t.Fatalf("token left in %q", got)
 	}
 }
+
+func TestRedactHidesThePassword(t *testing.T) {
+	p := &Peer{token: "syt_secret", password: "correct-horse"}
+	got := p.redact(`{"password":"correct-horse","token":"syt_secret"}`)
+	if strings.Contains(got, "correct-horse") || strings.Contains(got, "syt_secret") {
+		t.Fatalf("secret left in %q", got)
+	}
+	if (&Peer{}).redact("nothing to hide") != "nothing to hide" {
+		t.Fatal("redact without secrets changed the text")
+	}
+}
