@@ -2,6 +2,7 @@ package elementpeer_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -48,38 +49,60 @@ func newPair(tb testing.TB) pair {
 	if _, err := ub.Join(ctx, roomID); err != nil {
 		tb.Fatal(err)
 	}
-	var pa, pb *elementpeer.Peer
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); pa = startPeer(tb, st, ua, toneA) }()
-	go func() { defer wg.Done(); pb = startPeer(tb, st, ub, toneB) }()
-	wg.Wait()
-	if pa == nil || pb == nil {
-		tb.FailNow()
-	}
+	ps := startPeers(tb, peerSpec{peerOptions(st, ua), toneA}, peerSpec{peerOptions(st, ub), toneB})
+	pa, pb := ps[0], ps[1]
 	return pair{a: pa, b: pb, ua: ua, ub: ub, roomID: roomID, sends: map[*elementpeer.Peer]float64{pa: toneA, pb: toneB}}
 }
 
-// startPeer is ForTest without Fatal, which must not run off the test's
-// goroutine.
-func startPeer(tb testing.TB, st *teststack.Stack, u teststack.User, toneHz float64) *elementpeer.Peer {
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	wav := filepath.Join(tb.TempDir(), "tone.wav")
-	if err := elementpeer.WriteToneWAV(wav, toneHz, 2*time.Second); err != nil {
+// peerOptions are the options of a forced-TURN peer logged in as u.
+func peerOptions(st *teststack.Stack, u teststack.User) elementpeer.Options {
+	return elementpeer.Options{
+		BaseURL: st.BaseURL, UserID: u.UserID, AccessToken: u.AccessToken, DeviceID: u.DeviceID, ForceTURN: true,
+	}
+}
+
+// startPeerWith starts a peer with opts and, if toneHz is not 0, a fake
+// microphone playing that tone. It reports errors with Error, not Fatal, and
+// returns nil then.
+func startPeerWith(tb testing.TB, opts elementpeer.Options, toneHz float64) *elementpeer.Peer {
+	if toneHz != 0 {
+		wav := filepath.Join(tb.TempDir(), fmt.Sprintf("tone-%.0f.wav", toneHz))
+		if err := elementpeer.WriteToneWAV(wav, toneHz, 2*time.Second); err != nil {
+			tb.Error(err)
+			return nil
+		}
+		opts.FakeAudioFile = wav
+	}
+	p, err := elementpeer.StartForTest(tb, opts)
+	if err != nil {
 		tb.Error(err)
 		return nil
 	}
-	p, err := elementpeer.Start(ctx, elementpeer.Options{
-		BaseURL: st.BaseURL, UserID: u.UserID, AccessToken: u.AccessToken, DeviceID: u.DeviceID, ForceTURN: true,
-		FakeAudioFile: wav,
-	})
-	if err != nil {
-		tb.Errorf("starting the element peer for %s: %v", u.UserID, err)
-		return nil
-	}
-	tb.Cleanup(func() { p.Close() })
 	return p
+}
+
+// peerSpec is one peer for startPeers: its options and its microphone's
+// tone (0 for Chromium's beeps).
+type peerSpec struct {
+	opts elementpeer.Options
+	tone float64
+}
+
+// startPeers starts a peer for every spec at once (Chromium takes a while)
+// and fails the test if any did not start.
+func startPeers(tb testing.TB, specs ...peerSpec) []*elementpeer.Peer {
+	tb.Helper()
+	peers := make([]*elementpeer.Peer, len(specs))
+	var wg sync.WaitGroup
+	for i, sp := range specs {
+		wg.Add(1)
+		go func() { defer wg.Done(); peers[i] = startPeerWith(tb, sp.opts, sp.tone) }()
+	}
+	wg.Wait()
+	if slices.Contains(peers, nil) {
+		tb.FailNow()
+	}
+	return peers
 }
 
 // waitMedia polls getStats() until audio packets and energy have arrived,
