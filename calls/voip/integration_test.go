@@ -54,6 +54,7 @@ func newPeer(t testing.TB, st *teststack.Stack, name string, o peerOpts) *peer {
 	p := &peer{user: u, out: filepath.Join(t.TempDir(), name+".wav")}
 	p.cond = sync.NewCond(&p.mu)
 	sess := &matrix.Session{Homeserver: u.HomeserverURL, UserID: id.UserID(u.UserID), DeviceID: id.DeviceID(u.DeviceID), AccessToken: u.AccessToken}
+	sess.EnsurePickleKey()
 	cli, err := matrix.Open(context.Background(), sess, filepath.Join(t.TempDir(), name+".db"), matrix.Options{})
 	if err != nil {
 		t.Fatalf("open client: %v", err)
