@@ -77,6 +77,15 @@ func shortError(err error) string {
 	return s
 }
 
+// oneLine folds a remote string to one line of at most max bytes.
+func oneLine(s string, max int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > max {
+		s = s[:max] + "…"
+	}
+	return s
+}
+
 // Text is the line shown in the event's place. sender is the sender's
 // name as the caller shows it (already made safe for display). It never
 // contains key material.
@@ -111,12 +120,8 @@ func WithheldText(code event.RoomKeyWithheldCode, reason string) string {
 	case event.RoomKeyWithheldBeeperRedacted:
 		return "the message was deleted"
 	}
-	reason = strings.Join(strings.Fields(reason), " ")
-	if len(reason) > 100 {
-		reason = reason[:100] + "…"
-	}
-	if reason == "" {
-		return "no reason given (" + string(code) + ")"
+	if reason = oneLine(reason, 100); reason == "" {
+		return "no reason given (" + oneLine(string(code), 40) + ")"
 	}
 	return reason
 }
