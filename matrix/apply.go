@@ -51,6 +51,7 @@ func (c *Client) applyAndPublish(ctx context.Context, resp *mautrix.RespSync, si
 		return err
 	}
 	c.hub.Publish(ups...)
+	c.dispatchVerification(ctx, resp.ToDevice.Events, ups, since == "")
 	// Events stored earlier whose keys came in this sync.
 	if err := c.retryUndecryptableLocked(ctx); err != nil {
 		c.log.Warn().Err(err).Msg("decrypting events whose keys arrived")
