@@ -79,6 +79,39 @@ func (c *Client) requestMissingKeys(ups []Update) {
 		return
 	}
 	c.goBackground(func(ctx context.Context) {
+		// The key backup first, where we hold its key: no other device
+		// needs to be online for that.
+		if key := c.backupKey(ctx); key != nil {
+			version := c.crypto.mach.GetAccount().KeyBackupVersion
+			found := false
+			for _, w := range wants {
+				if version == "" {
+					break
+				}
+				rctx, cancel := context.WithTimeout(ctx, keyRequestTimeout)
+				data, err := c.cli.GetKeyBackupForRoomAndSession(rctx, version, w.roomID, w.sessionID)
+				cancel()
+				if err != nil || data == nil {
+					continue
+				}
+				sd, err := data.SessionData.Decrypt(key)
+				if err != nil {
+					continue
+				}
+				if _, err := cc.mach.ImportRoomKeyFromBackup(ctx, version, w.roomID, w.sessionID, sd); err == nil {
+					cc.noteReceived(w.sessionID)
+					found = true
+				}
+			}
+			if found {
+				c.writeMu.Lock()
+				err := c.retryUndecryptableLocked(ctx)
+				c.writeMu.Unlock()
+				if err != nil {
+					c.log.Warn().Err(err).Msg("decrypting events with keys from the backup")
+				}
+			}
+		}
 		for _, w := range wants {
 			rctx, cancel := context.WithTimeout(ctx, keyRequestTimeout)
 			err := cc.mach.SendRoomKeyRequest(rctx, w.roomID, w.senderKey, w.sessionID, "",

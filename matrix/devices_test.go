@@ -1,0 +1,57 @@
+package matrix
+
+import (
+	"testing"
+
+	"maunium.net/go/mautrix/id"
+)
+
+// TestOwnDevices lists, renames and logs out the account's sessions.
+func TestOwnDevices(t *testing.T) {
+	st := stack.Get(t)
+	u := st.MustRegister(t, "devs")
+	ctx := ctxT(t)
+	c := loginLive(t, st, u)
+	other, err := st.Login(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	devs, err := c.OwnDevices(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := map[string]Device{}
+	for _, d := range devs {
+		found[string(d.ID)] = d
+	}
+	if d := found[string(c.DeviceID())]; !d.Current {
+		t.Errorf("this session is not listed as current: %+v", devs)
+	}
+	if d, ok := found[other.DeviceID]; !ok || d.Current || d.Verified {
+		t.Errorf("the other session: %+v (of %+v)", d, devs)
+	}
+	if err := c.RenameDevice(ctx, c.DeviceID(), "my terminal"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.LogoutDevice(ctx, c.DeviceID(), u.Password); err == nil {
+		t.Error("LogoutDevice of this session succeeded")
+	}
+	if err := c.LogoutDevice(ctx, "NOSUCH", "wrong password"); err == nil {
+		t.Error("LogoutDevice with a wrong password succeeded")
+	}
+	if err := c.LogoutDevice(ctx, id.DeviceID(other.DeviceID), u.Password); err != nil {
+		t.Fatalf("LogoutDevice: %v", err)
+	}
+	devs, err = c.OwnDevices(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range devs {
+		if string(d.ID) == other.DeviceID {
+			t.Errorf("the logged-out session is still listed")
+		}
+		if d.Current && d.Name != "my terminal" {
+			t.Errorf("renamed session is called %q", d.Name)
+		}
+	}
+}
