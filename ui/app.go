@@ -104,6 +104,8 @@ type state struct {
 	typingRoom  id.RoomID
 	lastRead    map[id.RoomID]id.EventID
 	loggingIn   bool
+	// verification is this session's, once the client has told it.
+	verification *matrix.Verification
 }
 
 // New builds the UI. A bad key binding in the config is an error.
@@ -276,7 +278,7 @@ func (u *UI) handleUpdate(up matrix.Update) {
 		u.refreshStatus()
 	case matrix.RoomsChanged:
 		u.setRooms(up.Rooms)
-		u.refreshBanner() // the open room may have turned encrypted
+		u.refreshBanner() // who may end the open room's conference can change
 	case matrix.TimelineAppended:
 		if tv := u.s.timelines[up.RoomID]; tv != nil {
 			if up.Reset {
@@ -308,10 +310,7 @@ func (u *UI) handleUpdate(up matrix.Update) {
 		}
 		switch {
 		case errors.Is(up.Err, matrix.ErrEncryptedRoom):
-			if tv := u.s.timelines[up.RoomID]; tv != nil {
-				tv.MarkNotSent(up.TxnID, "the room is encrypted")
-			}
-			u.say(true, "Not sent: %s", msgEncryptedRoom)
+			u.say(true, "Not sent: it could not be encrypted%s — press %s to retry", encryptFailure(up.Err), u.keys.Name(ActRetry))
 		case up.Err != nil:
 			u.say(true, "Sending failed: %s — press %s to retry", sanitize.Line(up.Err.Error()), u.keys.Name(ActRetry))
 		default:
@@ -328,6 +327,8 @@ func (u *UI) handleUpdate(up matrix.Update) {
 		u.notify(up)
 	case matrix.RoomLeft:
 		u.roomLeft(up)
+	case matrix.EventsDecrypted, matrix.VerificationChanged, matrix.BackupProgress:
+		u.e2eeUpdate(up)
 	case matrix.LoggedOut:
 		if up.Err == nil {
 			// Our own /logout: logout() shows the form once the session

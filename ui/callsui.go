@@ -13,9 +13,6 @@ import (
 	"github.com/termatrix/termatrix/sanitize"
 )
 
-// msgEncryptedRoom tells why termatrix sends nothing in an encrypted room.
-const msgEncryptedRoom = "this room is end-to-end encrypted and termatrix cannot encrypt yet, so it sends nothing here."
-
 // callAction forwards a call key or command to the calls controller.
 func (u *UI) callAction(act Action) {
 	ctl := u.s.calls
@@ -33,12 +30,6 @@ func (u *UI) callAction(act Action) {
 		}
 		if r, ok := u.w.roomList.Room(room); ok && r.Membership != "join" {
 			u.say(true, "Join the room before calling.")
-			return
-		}
-		if r, ok := u.w.roomList.Room(room); ok && r.Encrypted && r.JoinedMembers <= 2 {
-			// A 1:1 call's signalling (SDP, candidates) would go out in
-			// the clear; the core refuses it, say so before trying.
-			u.say(true, "No call: %s", "1:1 calls need encrypted signalling here, and "+msgEncryptedRoom)
 			return
 		}
 		if act == ActVoice {
@@ -116,40 +107,22 @@ func (u *UI) confirmEnd() {
 		return
 	}
 	ctl := u.s.calls
-	d := newDialog("End conference", []Line{
+	u.confirm("End conference", []Line{
 		plain("End the video conference on "+sanitize.Line(conf.Domain)+" for everyone in this room?", styleText),
 		{},
 		plain("This removes the room's Jitsi widget. Press y to end it, n or Esc to keep it.", styleDim),
-	}, "y end for everyone · n cancel")
-	d.maxW = 70
-	d.onKey = func(ev *tcell.EventKey) bool {
-		if ev.Key() == tcell.KeyRune && (ev.Rune() == 'y' || ev.Rune() == 'Y') {
-			ctl.EndConference(room)
-			u.say(false, "Ending the conference…")
-			d.close()
-			return true
-		}
-		if ev.Key() == tcell.KeyRune && (ev.Rune() == 'n' || ev.Rune() == 'N') {
-			d.close()
-			return true
-		}
-		return ev.Key() == tcell.KeyEnter // Enter does not confirm by accident
-	}
-	u.showDialog("confirm", d)
+	}, "y end for everyone · n cancel", func() {
+		ctl.EndConference(room)
+		u.say(false, "Ending the conference…")
+	})
 }
 
-// refreshBanner shows the open room's conference, if any, and warns that
-// nothing can be sent in an encrypted room.
+// refreshBanner shows the open room's conference, if any.
 func (u *UI) refreshBanner() {
 	bg := u.w.banner.bg
-	var lines []Line
-	if r, ok := u.w.roomList.Room(u.s.current); ok && r.Encrypted && r.Membership == "join" {
-		lines = append(lines, Line{{"⚠ Encrypted room:", bg.Foreground(tcell.ColorYellow).Bold(true)},
-			{" " + msgEncryptedRoom, bg}})
-	}
 	conf := u.conference(u.s.current)
 	if conf == nil {
-		u.setBanner(lines)
+		u.setBanner(nil)
 		return
 	}
 	by := sanitize.Line(conf.CreatorName)
@@ -171,7 +144,7 @@ func (u *UI) refreshBanner() {
 	if k := u.keys.Name(ActEndConference); k != "" && u.mayEndConference(u.s.current) {
 		line = append(line, Segment{", " + k + " to end it for everyone", bg})
 	}
-	u.setBanner(append(lines, line))
+	u.setBanner([]Line{line})
 }
 
 // setBanner shows lines in the banner row(s), or hides it.
@@ -344,8 +317,10 @@ func (u *UI) copyToClipboard(text string) error {
 	return fmt.Errorf("no terminal to copy to")
 }
 
-// showDialog puts a dialog over the main view until it closes.
-func (u *UI) showDialog(name string, d *dialog) {
+// showDialog puts a dialog (or a prompt) over the main view until it
+// closes.
+func (u *UI) showDialog(name string, m modal) {
+	d := m.base()
 	u.w.dialogs++
 	page := fmt.Sprintf("%s-%d", name, u.w.dialogs)
 	prevFocus := u.app.GetFocus()
@@ -355,8 +330,8 @@ func (u *UI) showDialog(name string, d *dialog) {
 			u.app.SetFocus(prevFocus)
 		}
 	}
-	u.pages.AddPage(page, d, true, true)
-	u.app.SetFocus(d)
+	u.pages.AddPage(page, m, true, true)
+	u.app.SetFocus(m)
 }
 
 // showHelp lists the commands and keys.

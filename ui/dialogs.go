@@ -32,7 +32,22 @@ type dialog struct {
 
 	hasFigure  bool // a figure is among the lines
 	figureOnly bool // v: the figure fills the screen
+
+	// tail is where the last row of the lines was drawn (x, y, width),
+	// ok false when it was not: a prompt puts its field there.
+	tail struct {
+		x, y, w int
+		ok      bool
+	}
 }
+
+// modal is what showDialog shows: a dialog, or a primitive built on one.
+type modal interface {
+	tview.Primitive
+	base() *dialog
+}
+
+func (d *dialog) base() *dialog { return d }
 
 // dialogRow is one row of a dialog: wide rows span the screen.
 type dialogRow struct {
@@ -125,6 +140,7 @@ func (d *dialog) Draw(screen tcell.Screen) {
 		hint = strings.TrimSuffix(hint, " · Esc close") + " · v QR code only · Esc close"
 	}
 	h := min(len(rows)+4, sh-2)
+	d.tail.ok = false
 	if w < 10 || h < 4 {
 		return
 	}
@@ -178,6 +194,9 @@ func (d *dialog) Draw(screen tcell.Screen) {
 			drawRow(screen, sx, y+2+i, sw, r.r)
 		} else {
 			drawRow(screen, x+2, y+2+i, inner, r.r)
+		}
+		if d.offset+i == len(rows)-1 {
+			d.tail.x, d.tail.y, d.tail.w, d.tail.ok = x+2, y+2+i, inner, true
 		}
 	}
 }

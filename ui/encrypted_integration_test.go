@@ -7,53 +7,83 @@ import (
 
 	"github.com/gdamore/tcell/v2"
 
+	"github.com/termatrix/termatrix/internal/teststack"
 	"github.com/termatrix/termatrix/ui/uitest"
 )
 
-// TestEncryptedRoomSaysNothingIsSent (F29): in an end-to-end encrypted
-// room the header banner warns that termatrix cannot send there, a typed
-// message is marked not sent with the reason, and the voice key of a
-// two-person room says plainly why there is no call.
-func TestEncryptedRoomSaysNothingIsSent(t *testing.T) {
-	st := shared.Get(t)
-	bob := st.MustRegister(t, "ebob")
-	alice, screen := loggedIn(t, st, "ealice")
-	roomID, err := bob.CreateRoom(ctx(t), map[string]any{
-		"name":   "Secret Place",
-		"invite": []string{alice.UserID},
+// encryptedRoom has owner create an end-to-end encrypted room named name
+// and member join it; it returns the room's ID.
+func encryptedRoom(t *testing.T, owner, member teststack.User, name string) string {
+	t.Helper()
+	roomID, err := owner.CreateRoom(ctx(t), map[string]any{
+		"name":   name,
+		"invite": []string{member.UserID},
 		"initial_state": []map[string]any{{"type": "m.room.encryption", "state_key": "",
 			"content": map[string]any{"algorithm": "m.megolm.v1.aes-sha2"}}},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := alice.Join(ctx(t), roomID); err != nil {
+	if _, err := member.Join(ctx(t), roomID); err != nil {
 		t.Fatal(err)
 	}
-	uitest.WaitFor(t, screen, "Secret Place", waitLong)
-	uitest.WaitFor(t, screen, "Encrypted room: this room is end-to-end encrypted and termatrix cannot encrypt yet", waitLong)
+	return roomID
+}
 
-	uitest.Type(screen, "my secret plaintext")
-	screen.InjectKey(tcell.KeyEnter, 0, tcell.ModNone)
-	text := uitest.WaitFor(t, screen, "my secret plaintext (not sent: the room is encrypted)", waitLong)
-	if !strings.Contains(text, "Not sent: this room is end-to-end encrypted") {
-		t.Fatalf("the status line does not say why:\n%s", text)
-	}
-	if strings.Contains(text, "to retry") {
-		t.Fatalf("offers a retry that can never work:\n%s", text)
-	}
-
-	screen.InjectKey(tcell.KeyF5, 0, tcell.ModNone)
-	uitest.WaitFor(t, screen, "No call: 1:1 calls need encrypted signalling here", waitLong)
-
-	time.Sleep(200 * time.Millisecond)
-	msgs, err := bob.Messages(ctx(t), roomID, 50)
+// noCleartextFrom fails the test when sender's non-state events in the
+// room reached the server unencrypted, or any holds secret; it returns how
+// many encrypted events sender sent.
+func noCleartextFrom(t *testing.T, reader teststack.User, roomID, sender, secret string) int {
+	t.Helper()
+	n := 0
+	msgs, err := reader.Messages(ctx(t), roomID, 50)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, m := range msgs {
-		if strings.Contains(string(m.Content), "plaintext") || strings.HasPrefix(m.Type, "m.call.") {
-			t.Fatalf("sent into the encrypted room: %s %s", m.Type, m.Content)
+		if m.Sender == sender && m.StateKey == nil && m.Type != "m.room.encrypted" {
+			t.Errorf("%s sent %s in clear: %s", sender, m.Type, m.Content)
 		}
+		if m.Sender == sender && m.Type == "m.room.encrypted" {
+			n++
+		}
+		if strings.Contains(string(m.Content), secret) {
+			t.Errorf("plaintext on the server: %s %s", m.Type, m.Content)
+		}
+	}
+	return n
+}
+
+// TestEncryptedRoomIsOrdinary: an end-to-end encrypted room is a room like
+// any other: the header marks it, no banner says it is read-only, a
+// message goes out encrypted, and the voice key places a 1:1 call whose
+// signalling is encrypted too.
+func TestEncryptedRoomIsOrdinary(t *testing.T) {
+	st := shared.Get(t)
+	bob := st.MustRegister(t, "ebob")
+	alice, screen := loggedIn(t, st, "ealice")
+	roomID := encryptedRoom(t, bob, alice, "Secret Place")
+	text := uitest.WaitFor(t, screen, "Secret Place 🔒", waitLong)
+	if strings.Contains(text, "cannot encrypt") {
+		t.Fatalf("the old read-only warning is shown:\n%s", text)
+	}
+
+	uitest.Type(screen, "my secret plaintext")
+	enter(screen)
+	uitest.WaitFor(t, screen, "my secret plaintext", waitLong)
+	text = uitest.WaitUntil(t, screen, "the message is sent", waitLong, func(s string) bool { return !strings.Contains(s, "(sending…)") })
+	if strings.Contains(text, "failed to send") || strings.Contains(text, "Not sent") {
+		t.Fatalf("the message was not sent:\n%s", text)
+	}
+
+	screen.InjectKey(tcell.KeyF5, 0, tcell.ModNone)
+	uitest.WaitFor(t, screen, "Calling", waitLong)
+	screen.InjectKey(tcell.KeyF8, 0, tcell.ModNone)
+	uitest.WaitUntil(t, screen, "the call ends", waitLong, func(s string) bool { return !strings.Contains(s, "Calling") })
+
+	time.Sleep(200 * time.Millisecond) // Dendrite serves /messages a moment after /send
+	// The message and at least the call's invite, encrypted.
+	if n := noCleartextFrom(t, bob, roomID, alice.UserID, "my secret plaintext"); n < 2 {
+		t.Errorf("%d encrypted events from alice, want the message and the call's", n)
 	}
 }

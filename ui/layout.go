@@ -231,12 +231,14 @@ func (u *UI) renderContext(roomID id.RoomID) RenderContext {
 		}
 	}
 	var own id.UserID
+	var device id.DeviceID
 	if c != nil {
-		own = c.UserID()
+		own, device = c.UserID(), c.DeviceID()
 	}
 	return RenderContext{
-		Own:  own,
-		OSC8: u.cfg.UI.OSC8Links,
+		Own:       own,
+		OwnDevice: device,
+		OSC8:      u.cfg.UI.OSC8Links,
 		Name: func(uid id.UserID) string {
 			if n, ok := names[uid]; ok {
 				return n
@@ -371,11 +373,12 @@ func (u *UI) refreshHeader() {
 		return
 	}
 	line := Line{{" " + roomLabel(r), u.w.header.bg.Bold(true)}}
+	if r.Encrypted {
+		// Next to the name, so a long topic never cuts it off.
+		line = append(line, Segment{" " + encryptedMark, u.w.header.bg})
+	}
 	if t := sanitize.Line(r.Topic); t != "" {
 		line = append(line, Segment{" — " + t, u.w.header.bg})
-	}
-	if r.Encrypted {
-		line = append(line, Segment{" (encrypted)", u.w.header.bg})
 	}
 	u.w.header.SetLines(line)
 }
@@ -472,7 +475,9 @@ func (u *UI) refreshStatus() {
 		line = append(line, Segment{txt, bg.Foreground(tcell.ColorRed)})
 	}
 	u.expireMessage()
-	if u.s.message != "" {
+	if u.s.message == "" {
+		line = append(line, u.verificationMark(bg)...)
+	} else {
 		ms := bg
 		if u.s.messageErr {
 			ms = bg.Foreground(tcell.ColorRed).Bold(true)

@@ -50,6 +50,9 @@ type RenderContext struct {
 	OSC8 bool
 	// Location is the time zone for timestamps (nil means local time).
 	Location *time.Location
+	// OwnDevice is this session's device: its own encrypted messages get
+	// no trust marker.
+	OwnDevice id.DeviceID
 }
 
 // ItemState is what the timeline knows about an event beyond the event
@@ -69,8 +72,8 @@ type ItemState struct {
 	Pending    bool
 	Failed     bool
 	RetryKey   string // shown with a failed message
-	// NotSent is why a failed message can never be sent as it is (e.g. an
-	// encrypted room); it replaces the retry hint.
+	// NotSent is why a failed message can never be sent as it is; it
+	// replaces the retry hint.
 	NotSent string
 }
 
@@ -190,6 +193,9 @@ func (r *renderer) render() []Line {
 	if r.st.Hidden {
 		return nil
 	}
+	if ev.Type.Type == event.EventEncrypted.Type {
+		return r.undecryptable()
+	}
 	content, ok := contentOf(&ev.Content)
 	if !ok {
 		return r.unsupported()
@@ -197,8 +203,6 @@ func (r *renderer) render() []Line {
 	switch ev.Type.Type {
 	case event.EventMessage.Type, event.EventSticker.Type:
 		return r.message(content)
-	case event.EventEncrypted.Type:
-		return []Line{{timestamp(ev, r.rc), {r.sender(), senderStyle(ev.Sender)}, {": ", styleText}, {"encrypted message (this client cannot decrypt yet)", styleDim}}}
 	case event.EventReaction.Type, event.EventRedaction.Type,
 		event.CallCandidates.Type, event.CallSelectAnswer.Type, event.CallNegotiate.Type,
 		event.StateRoomAvatar.Type, typeWidgetLayout, event.EphemeralEventReceipt.Type:
@@ -352,6 +356,10 @@ func (r *renderer) message(content obj) []Line {
 	if len(bodyLines) == 0 {
 		bodyLines = []Line{{}}
 	}
+	warn, trustNote := r.trustMark()
+	if warn {
+		head = append(head, Segment{"⚠ ", styleUntrusted})
+	}
 	first := append(head, bodyLines[0]...)
 	out = append(out, first)
 	indent := Segment{strings.Repeat(" ", indentWidth), styleText}
@@ -361,6 +369,9 @@ func (r *renderer) message(content obj) []Line {
 	last := len(out) - 1
 	if edited {
 		out[last] = append(out[last], Segment{" (edited)", styleDim})
+	}
+	if trustNote != "" {
+		out[last] = append(out[last], Segment{" (" + trustNote + ")", styleDim})
 	}
 	switch {
 	case r.st.Failed && r.st.NotSent != "":
@@ -421,7 +432,9 @@ func (r *renderer) quote(target id.EventID, body string) Line {
 		return append(line, Segment{"in reply to an earlier message", styleQuote})
 	}
 	text := "…"
-	if c, ok := contentOf(&orig.Content); ok {
+	if orig.Type.Type == event.EventEncrypted.Type {
+		text = "(unable to decrypt)"
+	} else if c, ok := contentOf(&orig.Content); ok {
 		if b, ok := c.str("body"); ok {
 			text = stripReplyFallback(b)
 		}

@@ -86,3 +86,13 @@ func Type(s tcell.SimulationScreen, text string) {
 		s.InjectKey(tcell.KeyRune, r, tcell.ModNone)
 	}
 }
+
+// Row returns the first screen row that holds text, or -1.
+func Row(s tcell.SimulationScreen, text string) int {
+	for y, r := range Dump(s) {
+		if strings.Contains(r, text) {
+			return y
+		}
+	}
+	return -1
+}
