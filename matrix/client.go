@@ -79,7 +79,7 @@ type Client struct {
 	pending map[string]*pendingSend
 	txnSeq  atomic.Uint64
 
-	historyMu map[id.RoomID]*sync.Mutex // guarded by fetchMu
+	historyLocks keyedLocks[id.RoomID] // serialise one room's LoadHistory calls
 
 	fetchMu  sync.Mutex
 	fetching map[string]bool // in-flight background fetches by key
@@ -129,7 +129,6 @@ func Open(ctx context.Context, s *Session, dbPath string, opts Options) (*Client
 		applied:   make(chan struct{}),
 		pending:   make(map[string]*pendingSend),
 		shownFrom: make(map[id.RoomID]int64),
-		historyMu: make(map[id.RoomID]*sync.Mutex),
 		fetching:  make(map[string]bool),
 	}
 	c.life, c.stopLife = context.WithCancel(context.Background())

@@ -27,8 +27,7 @@ type cryptoCore struct {
 
 	// roomLocks serialises encrypting per room, so events of one room go
 	// out in the order they were encrypted and share one session.
-	roomLocksMu sync.Mutex
-	roomLocks   map[id.RoomID]*sync.Mutex
+	roomLocks keyedLocks[id.RoomID]
 
 	// received lists Megolm sessions that arrived (or were withheld)
 	// since the stored undecryptable events were last retried.
@@ -71,7 +70,6 @@ func (c *Client) initCrypto(ctx context.Context) error {
 	}
 	c.crypto = &cryptoCore{
 		xdb: xdb, store: store, mach: mach,
-		roomLocks: make(map[id.RoomID]*sync.Mutex),
 		received:  make(map[id.SessionID]bool),
 		requested: make(map[id.SessionID]bool),
 	}
@@ -96,16 +94,7 @@ func (cc *cryptoCore) takeReceived() []id.SessionID {
 	return out
 }
 
-func (cc *cryptoCore) roomLock(roomID id.RoomID) *sync.Mutex {
-	cc.roomLocksMu.Lock()
-	defer cc.roomLocksMu.Unlock()
-	m := cc.roomLocks[roomID]
-	if m == nil {
-		m = new(sync.Mutex)
-		cc.roomLocks[roomID] = m
-	}
-	return m
-}
+func (cc *cryptoCore) roomLock(roomID id.RoomID) *sync.Mutex { return cc.roomLocks.get(roomID) }
 
 // writeTxn runs f in one write transaction of the store that the crypto
 // store joins: crypto calls made with f's ctx write in the same

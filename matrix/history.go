@@ -3,7 +3,6 @@ package matrix
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	"maunium.net/go/mautrix"
@@ -30,7 +29,7 @@ func (c *Client) LoadHistory(ctx context.Context, roomID id.RoomID, limit int) e
 	if limit <= 0 {
 		limit = syncTimelineLimit
 	}
-	mu := c.roomHistoryLock(roomID)
+	mu := c.historyLocks.get(roomID)
 	mu.Lock()
 	defer mu.Unlock()
 
@@ -203,16 +202,4 @@ func (c *Client) storeHistory(ctx context.Context, roomID id.RoomID, token strin
 	}
 	c.hub.Publish(HistoryLoaded{RoomID: roomID, Events: evs, ReachedStart: reached})
 	return nil
-}
-
-// roomHistoryLock returns the lock serialising one room's LoadHistory calls.
-func (c *Client) roomHistoryLock(roomID id.RoomID) *sync.Mutex {
-	c.fetchMu.Lock()
-	defer c.fetchMu.Unlock()
-	mu := c.historyMu[roomID]
-	if mu == nil {
-		mu = &sync.Mutex{}
-		c.historyMu[roomID] = mu
-	}
-	return mu
 }

@@ -79,28 +79,13 @@ func TestElementEncryptedCalls(t *testing.T) {
 	t.Run("Element calls us in the encrypted DM", func(t *testing.T) {
 		t.Cleanup(r.endAll)
 		from := r.mark()
-		placed, err := r.el.PlaceCall(ctx, string(r.room), false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r.waitAfter(t, from, "ringing", func(c calls.CallInfo) bool {
-			return c.State == calls.CallRinging && c.CallID == placed.CallID
-		})
-		if err := r.us.mgr.Answer(r.room); err != nil {
-			t.Fatal(err)
-		}
-		ours := r.waitAfter(t, from, "connected", func(c calls.CallInfo) bool {
-			return c.CallID == placed.CallID && c.State == calls.CallConnected
-		})
-		if _, err := r.el.WaitState(ctx, elementpeer.StateConnected); err != nil {
-			t.Fatal(err)
-		}
+		_, ours := r.answerElementCall(t, ctx)
 		r.checkMedia(t, ours)
 		if err := r.el.Hangup(ctx); err != nil {
 			t.Fatal(err)
 		}
 		r.waitAfter(t, from, "ended", func(c calls.CallInfo) bool {
-			return c.CallID == placed.CallID && c.State == calls.CallEnded
+			return c.CallID == ours.CallID && c.State == calls.CallEnded
 		})
 	})
 

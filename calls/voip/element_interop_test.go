@@ -182,6 +182,31 @@ func (r *elementRig) connectOurCall(t *testing.T, ctx context.Context) string {
 	return in.CallID
 }
 
+// answerElementCall has Element place a voice call to us, waits for it
+// to ring here, answers it and waits until both sides are connected. It
+// returns our ringing and connected snapshots.
+func (r *elementRig) answerElementCall(t *testing.T, ctx context.Context) (ring, ours calls.CallInfo) {
+	t.Helper()
+	from := r.mark()
+	placed, err := r.el.PlaceCall(ctx, string(r.room), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring = r.waitAfter(t, from, "ringing", func(c calls.CallInfo) bool {
+		return c.State == calls.CallRinging && c.CallID == placed.CallID
+	})
+	if err := r.us.mgr.Answer(r.room); err != nil {
+		t.Fatal(err)
+	}
+	ours = r.waitAfter(t, from, "connected", func(c calls.CallInfo) bool {
+		return c.CallID == placed.CallID && c.State == calls.CallConnected
+	})
+	if _, err := r.el.WaitState(ctx, elementpeer.StateConnected); err != nil {
+		t.Fatal(err)
+	}
+	return ring, ours
+}
+
 // played returns how many samples our sink has written in the current call.
 func (r *elementRig) played(t *testing.T) int {
 	t.Helper()
@@ -273,23 +298,11 @@ func TestElementInterop(t *testing.T) {
 	t.Run("Element calls us, we answer, Element hangs up", func(t *testing.T) {
 		t.Cleanup(r.endAll)
 		from := r.mark()
-		placed, err := r.el.PlaceCall(ctx, string(r.room), false)
-		if err != nil {
-			t.Fatal(err)
+		ring, ours := r.answerElementCall(t, ctx)
+		if !ring.Incoming || ring.PeerID != id.UserID(r.eu.UserID) || ring.Video {
+			t.Fatalf("ringing snapshot %+v, want a voice call from %s", ring, r.eu.UserID)
 		}
-		ring := r.waitAfter(t, from, "ringing", func(c calls.CallInfo) bool { return c.State == calls.CallRinging })
-		if !ring.Incoming || ring.PeerID != id.UserID(r.eu.UserID) || ring.CallID != placed.CallID || ring.Video {
-			t.Fatalf("ringing snapshot %+v, want voice call %s from %s", ring, placed.CallID, r.eu.UserID)
-		}
-		if err := r.us.mgr.Answer(r.room); err != nil {
-			t.Fatal(err)
-		}
-		ours := r.waitAfter(t, from, "connected", func(c calls.CallInfo) bool {
-			return c.CallID == placed.CallID && c.State == calls.CallConnected
-		})
-		if _, err := r.el.WaitState(ctx, elementpeer.StateConnected); err != nil {
-			t.Fatal(err)
-		}
+		placed := struct{ CallID string }{ring.CallID}
 		r.checkMedia(t, ours)
 
 		if err := r.el.Hangup(ctx); err != nil {

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/termatrix/termatrix/calls"
-	"github.com/termatrix/termatrix/internal/elementpeer"
 )
 
 // opusCodec is what CallInfo.Codec says when a call negotiated Opus.
@@ -81,17 +80,8 @@ func TestOpusElementInterop(t *testing.T) {
 	t.Run("Element calls us", func(t *testing.T) {
 		t.Cleanup(r.endAll)
 		from := r.mark()
-		placed, err := r.el.PlaceCall(ctx, string(r.room), false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r.waitAfter(t, from, "ringing", func(c calls.CallInfo) bool { return c.State == calls.CallRinging })
-		if err := r.us.mgr.Answer(r.room); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := r.el.WaitState(ctx, elementpeer.StateConnected); err != nil {
-			t.Fatal(err)
-		}
+		_, ours := r.answerElementCall(t, ctx)
+		placed := struct{ CallID string }{ours.CallID}
 		check(t, placed.CallID)
 		if err := r.el.Hangup(ctx); err != nil {
 			t.Fatal(err)
