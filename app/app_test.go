@@ -34,7 +34,7 @@ func TestHelpListsEveryFlag(t *testing.T) {
 	if !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("--help: %v", err)
 	}
-	for _, f := range []string{"-homeserver", "-user", "-password-file", "-profile", "-config", "-version"} {
+	for _, f := range []string{"-homeserver", "-user", "-password-file", "-recovery-key-file", "-profile", "-config", "-version"} {
 		if !strings.Contains(out.String(), f) {
 			t.Errorf("--help lacks %s:\n%s", f, out.String())
 		}
@@ -55,6 +55,23 @@ func TestFlagErrors(t *testing.T) {
 	}
 	if _, err := ParseFlags([]string{"extra"}, &out); err == nil {
 		t.Error("a stray argument accepted")
+	}
+	if _, err := ParseFlags([]string{"--recovery-key-file", "k"}, &out); err == nil {
+		t.Error("--recovery-key-file without --user accepted")
+	}
+	// A recovery key file others can read stops the start before any login.
+	keyFile := filepath.Join(t.TempDir(), "key")
+	if err := os.WriteFile(keyFile, []byte("EsTc 5rr1"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	args := []string{"--user", "@a:127.0.0.1:9", "--homeserver", "http://127.0.0.1:9", "--recovery-key-file", keyFile,
+		"--profile", "rk-test"}
+	t.Setenv("XDG_DATA_HOME", t.TempDir())
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	t.Setenv(PasswordEnv, "unused")
+	if code := Main(args, defaults(t), "test", &out, &out); code == 0 || !strings.Contains(out.String(), "chmod 600") {
+		t.Errorf("a world-readable recovery key file: exit %d, %q", code, out.String())
 	}
 	f, err := ParseFlags([]string{"--user", "@a:b"}, &out)
 	if err != nil {
