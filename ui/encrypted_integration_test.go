@@ -12,8 +12,9 @@ import (
 )
 
 // encryptedRoom has owner create an end-to-end encrypted room named name
-// and member join it; it returns the room's ID.
-func encryptedRoom(t *testing.T, owner, member teststack.User, name string) string {
+// and member join it, and waits until member's screen shows the room
+// joined; it returns the room's ID.
+func encryptedRoom(t *testing.T, owner, member teststack.User, name string, screen tcell.SimulationScreen) string {
 	t.Helper()
 	roomID, err := owner.CreateRoom(ctx(t), map[string]any{
 		"name":   name,
@@ -27,6 +28,8 @@ func encryptedRoom(t *testing.T, owner, member teststack.User, name string) stri
 	if _, err := member.Join(ctx(t), roomID); err != nil {
 		t.Fatal(err)
 	}
+	local := strings.TrimPrefix(strings.SplitN(member.UserID, ":", 2)[0], "@")
+	uitest.WaitFor(t, screen, local+" joined the room", waitLong)
 	return roomID
 }
 
@@ -62,7 +65,7 @@ func TestEncryptedRoomIsOrdinary(t *testing.T) {
 	st := shared.Get(t)
 	bob := st.MustRegister(t, "ebob")
 	alice, screen := loggedIn(t, st, "ealice")
-	roomID := encryptedRoom(t, bob, alice, "Secret Place")
+	roomID := encryptedRoom(t, bob, alice, "Secret Place", screen)
 	text := uitest.WaitFor(t, screen, "Secret Place 🔒", waitLong)
 	if strings.Contains(text, "cannot encrypt") {
 		t.Fatalf("the old read-only warning is shown:\n%s", text)
@@ -70,20 +73,36 @@ func TestEncryptedRoomIsOrdinary(t *testing.T) {
 
 	uitest.Type(screen, "my secret plaintext")
 	enter(screen)
-	uitest.WaitFor(t, screen, "my secret plaintext", waitLong)
-	text = uitest.WaitUntil(t, screen, "the message is sent", waitLong, func(s string) bool { return !strings.Contains(s, "(sending…)") })
+	local := strings.TrimPrefix(strings.SplitN(alice.UserID, ":", 2)[0], "@")
+	text = uitest.WaitUntil(t, screen, "the message is sent", waitLong, func(s string) bool {
+		return strings.Contains(s, local+": my secret plaintext") && !strings.Contains(s, "(sending…)")
+	})
 	if strings.Contains(text, "failed to send") || strings.Contains(text, "Not sent") {
 		t.Fatalf("the message was not sent:\n%s", text)
 	}
 
 	screen.InjectKey(tcell.KeyF5, 0, tcell.ModNone)
 	uitest.WaitFor(t, screen, "Calling", waitLong)
+	waitEncryptedFrom(t, bob, roomID, alice.UserID, 2) // the message and the call's invite
 	screen.InjectKey(tcell.KeyF8, 0, tcell.ModNone)
 	uitest.WaitUntil(t, screen, "the call ends", waitLong, func(s string) bool { return !strings.Contains(s, "Calling") })
+	waitEncryptedFrom(t, bob, roomID, alice.UserID, 3) // and its hangup
+	noCleartextFrom(t, bob, roomID, alice.UserID, "my secret plaintext")
+}
 
-	time.Sleep(200 * time.Millisecond) // Dendrite serves /messages a moment after /send
-	// The message and at least the call's invite, encrypted.
-	if n := noCleartextFrom(t, bob, roomID, alice.UserID, "my secret plaintext"); n < 2 {
-		t.Errorf("%d encrypted events from alice, want the message and the call's", n)
+// waitEncryptedFrom waits until the server holds n encrypted events from
+// sender in the room (Dendrite serves /messages a moment after /send).
+func waitEncryptedFrom(t *testing.T, reader teststack.User, roomID, sender string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(waitLong)
+	for {
+		got := noCleartextFrom(t, reader, roomID, sender, "\x00")
+		if got >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d encrypted events from %s, want %d", got, sender, n)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -417,6 +417,8 @@ func (u *UI) runCommand(cmd Command) bool {
 		u.callAction(ActMute)
 	case "jitsi", "widgets", "widget", "addwidget", "removewidget":
 		return u.widgetCommand(cmd)
+	case "recovery", "crosssigning", "keys", "devices":
+		return u.e2eeCommand(cmd)
 	default:
 		u.say(true, "Unknown command /%s — nothing was sent. Type /help for the list.", sanitize.Line(cmd.Name))
 		return false

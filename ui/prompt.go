@@ -31,7 +31,7 @@ func newPrompt(title string, lines []Line, label string, masked bool, onSubmit f
 	// The field goes on the row after a blank one below the lines.
 	all := append(append([]Line(nil), lines...), Line{}, plain(" ", styleText))
 	p := &prompt{dialog: newDialog(title, all, "Enter confirm · Esc cancel"), input: in, onSubmit: onSubmit}
-	p.maxW = 76
+	p.maxW = 80 // a recovery key (59 columns) fits the field whole
 	return p
 }
 
