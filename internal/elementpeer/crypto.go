@@ -8,7 +8,7 @@ import (
 )
 
 // pollEvery is how often the Wait helpers below ask the page again.
-const pollEvery = 150 * time.Millisecond
+const pollEvery = 250 * time.Millisecond
 
 // Message is one non-state event of a room's timeline as the peer shows it.
 type Message struct {
@@ -269,8 +269,9 @@ func (p *Peer) SetOnlySignedDevices(ctx context.Context, on bool) error {
 	return p.do(ctx, "setOnlySignedDevices", map[string]any{"on": on}, nil)
 }
 
-// DeviceVerification refreshes userID's device list (if not tracked yet)
-// and returns how the peer trusts deviceID.
+// DeviceVerification fetches userID's device list from the server (an
+// out-of-band /keys/query, not waiting for /sync to report a change) and
+// returns how the peer trusts deviceID.
 func (p *Peer) DeviceVerification(ctx context.Context, userID, deviceID string) (DeviceTrust, error) {
 	if err := p.needCrypto("deviceVerification"); err != nil {
 		return DeviceTrust{}, err
@@ -280,9 +281,10 @@ func (p *Peer) DeviceVerification(ctx context.Context, userID, deviceID string) 
 	return t, err
 }
 
-// WaitDeviceSignedByOwner polls DeviceVerification until deviceID is signed
-// by its owner's self-signing key: Dendrite hands out device-list changes
-// asynchronously, so a fresh signature takes a moment to arrive.
+// WaitDeviceSignedByOwner polls DeviceVerification (each time refreshing
+// the device list) until deviceID is signed by its owner's self-signing key:
+// Dendrite hands out device-list changes asynchronously, so a fresh
+// signature takes a moment to arrive.
 func (p *Peer) WaitDeviceSignedByOwner(ctx context.Context, userID, deviceID string) (DeviceTrust, error) {
 	return p.WaitDeviceTrust(ctx, userID, deviceID, func(t DeviceTrust) bool { return t.SignedByOwner })
 }
@@ -306,7 +308,8 @@ func (p *Peer) WaitDeviceTrust(ctx context.Context, userID, deviceID string, ok 
 }
 
 // UserVerified reports whether the peer has verified userID's cross-signing
-// identity (getUserVerificationStatus(userID).isCrossSigningVerified()).
+// identity (getUserVerificationStatus(userID).isCrossSigningVerified()),
+// after refreshing userID's keys from the server.
 func (p *Peer) UserVerified(ctx context.Context, userID string) (bool, error) {
 	if err := p.needCrypto("userVerified"); err != nil {
 		return false, err

@@ -129,16 +129,34 @@ func (p *Peer) WaitSAS(ctx context.Context) ([]Emoji, error) {
 }
 
 // WaitVerificationDone waits until the current verification is done on this
-// side (phase Done). It fails with ErrVerificationCancelled, the cancel code
-// and reason, if it is cancelled instead.
+// side: the request's phase is Done and, for SAS, the verifier has finished
+// (verify() resolved, so the other side's keys are marked verified). It
+// fails with ErrVerificationCancelled, the cancel code and reason, if it is
+// cancelled instead.
+//
+// The Rust SAS can report the request Done while its verifier never
+// finishes: when the other side's m.key.verification.done overtakes its
+// m.key.verification.mac (two requests in flight at once). WaitVerificationDone
+// then times out saying so.
 func (p *Peer) WaitVerificationDone(ctx context.Context) error {
 	vid, err := p.currentVerification()
 	if err != nil {
 		return err
 	}
+	phase := ""
 	e, err := p.waitEvent(ctx, func(e Event) bool {
+		if e.VID == vid && e.Event == "verification.phase" {
+			phase = e.Phase
+		}
 		return e.VID == vid && (e.Event == "verification.done" || e.Event == "verification.cancel")
 	})
+	if err != nil && ctx.Err() != nil {
+		what := "the request is " + phase
+		if phase == "Done" {
+			what = "the request is Done but its SAS never finished"
+		}
+		return p.failure("waiting for verification "+vid+" to finish ("+what+")", ctx.Err())
+	}
 	if err != nil {
 		return err
 	}

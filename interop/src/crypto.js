@@ -14,6 +14,7 @@ import {
   decodeRecoveryKey,
 } from "matrix-js-sdk/lib/crypto-api/index.js";
 import { RustBackupManager } from "matrix-js-sdk/lib/rust-crypto/backup.js";
+import { UserId } from "@matrix-org/matrix-sdk-crypto-wasm";
 import { decryptKeyFile, encryptKeyFile } from "./keyfile.js";
 import { emit, until, untilAsync } from "./util.js";
 
@@ -140,8 +141,23 @@ export class E2EE {
     this.crypto.setDeviceIsolationMode(on ? new OnlySignedDevicesIsolationMode() : new AllDevicesIsolationMode(false));
   }
 
-  async deviceVerification(userId, deviceId) {
+  /**
+   * Asks the server for userId's current device list now (an out-of-band /keys/query, fed to the Rust machine)
+   * instead of waiting for a device_lists change in /sync, which Dendrite may hold back until the long-poll ends.
+   * Without the internals this needs, it falls back to getUserDeviceInfo(…, true), which downloads untracked
+   * users only.
+   */
+  async refreshDevices(userId) {
+    const machine = this.crypto.olmMachine;
+    const processor = this.crypto.outgoingRequestProcessor;
+    if (typeof machine?.queryKeysForUsers === "function" && processor?.makeOutgoingRequest) {
+      await processor.makeOutgoingRequest(machine.queryKeysForUsers([new UserId(userId)]));
+    }
     await this.crypto.getUserDeviceInfo([userId], true);
+  }
+
+  async deviceVerification(userId, deviceId) {
+    await this.refreshDevices(userId);
     const st = await this.crypto.getDeviceVerificationStatus(userId, deviceId);
     if (!st) return { known: false, signedByOwner: false, crossSigningVerified: false, locallyVerified: false };
     return {
@@ -154,6 +170,7 @@ export class E2EE {
   }
 
   async userVerified(userId) {
+    await this.refreshDevices(userId);
     const st = await this.crypto.getUserVerificationStatus(userId);
     return { crossSigningVerified: st.isCrossSigningVerified(), verified: st.isVerified(), known: st.known };
   }
@@ -286,7 +303,7 @@ class Verifications {
   }
 
   track(req) {
-    const v = { vid: `v${++this.seq}`, req, verifier: null, sas: null, phase: null, ended: false };
+    const v = { vid: `v${++this.seq}`, req, verifier: null, sas: null, phase: null, ended: false, verified: false };
     this.current = v;
     const onChange = () => {
       if (req.verifier) this.hookVerifier(v, req.verifier);
@@ -294,24 +311,34 @@ class Verifications {
         v.phase = req.phase;
         emit({ event: "verification.phase", vid: v.vid, phase: enumName(VerificationPhase, req.phase) });
       }
-      if (v.ended) return;
-      if (req.phase === VerificationPhase.Done) {
-        v.ended = true;
-        emit({ event: "verification.done", vid: v.vid, userId: req.otherUserId, deviceId: req.otherDeviceId ?? "" });
-      } else if (req.phase === VerificationPhase.Cancelled) {
-        v.ended = true;
-        emit({
-          event: "verification.cancel",
-          vid: v.vid,
-          code: req.cancellationCode ?? "",
-          sender: req.cancellingUserId ?? "",
-          reason: v.error ?? "",
-        });
-      }
+      this.checkEnded(v);
     };
     req.on(VerificationRequestEvent.Change, onChange);
     onChange();
     return v;
+  }
+
+  /**
+   * Reports the end of a request once. Done needs the request's phase Done and, if a verifier ran, its verify()
+   * resolved: the Rust SAS can leave the request Done while the SAS itself never completed (and no key was marked
+   * verified), when the other side's m.key.verification.done overtook its m.key.verification.mac.
+   */
+  checkEnded(v) {
+    const req = v.req;
+    if (v.ended) return;
+    if (req.phase === VerificationPhase.Done && (!v.verifier || v.verified)) {
+      v.ended = true;
+      emit({ event: "verification.done", vid: v.vid, userId: req.otherUserId, deviceId: req.otherDeviceId ?? "" });
+    } else if (req.phase === VerificationPhase.Cancelled) {
+      v.ended = true;
+      emit({
+        event: "verification.cancel",
+        vid: v.vid,
+        code: req.cancellationCode ?? "",
+        sender: req.cancellingUserId ?? "",
+        reason: v.error ?? "",
+      });
+    }
   }
 
   hookVerifier(v, verifier) {
@@ -326,9 +353,15 @@ class Verifications {
     verifier.on(VerifierEvent.Cancel, (e) => {
       v.error = String(e?.message ?? e?.getContent?.()?.reason ?? e);
     });
-    verifier.verify().catch((e) => {
-      v.error = String(e?.message ?? e);
-    });
+    verifier.verify().then(
+      () => {
+        v.verified = true;
+        this.checkEnded(v);
+      },
+      (e) => {
+        v.error = String(e?.message ?? e);
+      },
+    );
     const now = verifier.getShowSasCallbacks();
     if (now) onSas(now);
   }
