@@ -18,7 +18,9 @@ type Message struct {
 	// m.room.encrypted while the event cannot be decrypted.
 	Type    string `json:"type"`
 	MsgType string `json:"msgtype"`
-	Body    string `json:"body"`
+	// Body is the content's body; for an event that cannot be decrypted,
+	// matrix-js-sdk's placeholder ("** Unable to decrypt: … **").
+	Body string `json:"body"`
 	// Encrypted is matrix-js-sdk's event.isEncrypted(): the event came (or
 	// went) over the wire as m.room.encrypted.
 	Encrypted bool `json:"encrypted"`

@@ -35,21 +35,26 @@
 //	t, err := alice.WaitDeviceSignedByOwner(ctx, bobID, bobDevice)
 //
 // Messages lists a room's timeline (scrolled back to its creation, each
-// event's decryption attempted) with decryption failures and their reasons;
-// CallEventsEncrypted lists its m.call.* events and whether each was
-// encrypted. Keys: RestoreKeyBackup (from secret storage with the recovery
+// event's decryption attempted) with decryption failures and their reasons
+// (WaitEvent waits for one event, decrypted or not); CallEventsEncrypted
+// lists its m.call.* events and whether each was encrypted. Keys: RestoreKeyBackup (from secret storage with the recovery
 // key), BackupInfo, WaitBackedUp, and ExportKeys/ImportKeys in Element's
 // passphrase-protected key-file format. Trust: DeviceVerification,
-// UserVerified, WaitUserVerified.
+// UserVerified, WaitUserVerified; each asks the server for the user's keys
+// first, since Dendrite may hold a device-list change back from /sync for a
+// whole long-poll.
 //
 // Emoji verification is event-driven, one request at a time per peer (like
 // calls): RequestDeviceVerification, RequestVerificationDM or
 // RequestOwnVerification on one side, WaitVerificationRequest and
 // AcceptVerification on the other, then StartSAS on the requester, WaitSAS
 // on both (the same seven emoji), ConfirmSAS (or MismatchSAS) and
-// WaitVerificationDone. Dendrite hands out to-device messages and
-// device-list changes asynchronously, so the Wait helpers poll or wait for
-// events rather than assume.
+// WaitVerificationDone (which also waits for the SAS itself to finish, not
+// only the request). Confirm a moment apart, as people do: two
+// confirmations within one round trip can race inside the Rust SAS.
+// Dendrite hands out to-device messages and device-list changes
+// asynchronously, so the Wait helpers poll or wait for events rather than
+// assume.
 //
 // The npm packages live in interop/ (package.json and package-lock.json);
 // Start runs `npm ci` there if node_modules is missing and rebuilds the
