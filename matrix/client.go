@@ -132,6 +132,18 @@ func Open(ctx context.Context, s *Session, dbPath string, opts Options) (*Client
 		fetching:  make(map[string]bool),
 	}
 	c.life, c.stopLife = context.WithCancel(context.Background())
+	// A subscriber that comes late (the UI after a start that verified
+	// the session first) still learns the connection state and whether
+	// this session is verified.
+	c.hub.SetSticky(func(u Update) (string, bool) {
+		switch u.(type) {
+		case StatusChanged:
+			return "status", true
+		case VerificationChanged:
+			return "verification", true
+		}
+		return "", false
+	})
 	if err := c.load(ctx); err != nil {
 		_ = db.Close()
 		return nil, err
@@ -162,7 +174,9 @@ func (c *Client) load(ctx context.Context) error {
 }
 
 // Subscribe returns a channel of Updates and a function that ends the
-// subscription. Every subscriber gets every update, in order. Each has an
+// subscription. Every subscriber gets every update, in order, starting
+// with the last StatusChanged and VerificationChanged published before it
+// subscribed (if any). Each has an
 // unbounded queue: a slow subscriber never slows sync and nothing is
 // dropped (its queue grows instead). The channel is closed after the
 // cancel function is called or the Client is closed.

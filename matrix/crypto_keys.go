@@ -123,3 +123,52 @@ func (c *Client) requestMissingKeys(ups []Update) {
 		}
 	})
 }
+
+// trackSenderTimeout bounds fetching the device keys of new senders.
+const trackSenderTimeout = 15 * time.Second
+
+// trackSenders fetches, before the sync is stored, the device keys of
+// senders of encrypted events whose devices this session does not track
+// yet, so decryption (which makes no network request) can tell which
+// device sent each event and whether its owner verified it. It also
+// starts tracking them: later device changes come with the sync.
+func (c *Client) trackSenders(ctx context.Context, resp *mautrix.RespSync) {
+	seen := make(map[id.UserID]bool)
+	var users []id.UserID
+	for _, jr := range resp.Rooms.Join {
+		if jr == nil {
+			continue
+		}
+		for _, ev := range jr.Timeline.Events {
+			if ev != nil && ev.Type.Type == event.EventEncrypted.Type && !seen[ev.Sender] {
+				seen[ev.Sender] = true
+				users = append(users, ev.Sender)
+			}
+		}
+	}
+	if len(users) == 0 {
+		return
+	}
+	tracked, err := c.crypto.store.FilterTrackedUsers(ctx, users)
+	if err != nil {
+		return
+	}
+	known := make(map[id.UserID]bool, len(tracked))
+	for _, u := range tracked {
+		known[u] = true
+	}
+	var missing []id.UserID
+	for _, u := range users {
+		if !known[u] {
+			missing = append(missing, u)
+		}
+	}
+	if len(missing) == 0 {
+		return
+	}
+	rctx, cancel := context.WithTimeout(ctx, trackSenderTimeout)
+	defer cancel()
+	if _, err := c.crypto.mach.FetchKeys(rctx, missing, true); err != nil {
+		c.log.Debug().Err(c.scrub(err)).Msg("fetching the device keys of senders")
+	}
+}

@@ -196,6 +196,7 @@ func (c *Client) syncOnce(ctx context.Context, filterID *string, longPoll bool) 
 	// are stored before the timeline that needs them is decrypted.
 	c.crypto.mach.ProcessSyncResponse(ctx, resp, since)
 	c.noteWithheld(resp)
+	c.trackSenders(ctx, resp)
 	return c.applyAndPublish(ctx, resp, since)
 }
 

@@ -7,13 +7,38 @@
 // publish their typed events through a Hub.
 package pubsub
 
-import "sync"
+import (
+	"sort"
+	"sync"
+)
 
 // Hub is a fan-out of values of type T. The zero value is ready to use.
 type Hub[T any] struct {
 	mu     sync.Mutex
 	subs   map[*subscriber[T]]struct{}
 	closed bool
+
+	// stickyKey, when set, names the kinds of value the hub remembers
+	// (the last of each key) and hands to new subscribers first.
+	stickyKey func(T) (string, bool)
+	sticky    map[string]stickyValue[T]
+	seq       uint64
+}
+
+type stickyValue[T any] struct {
+	v   T
+	seq uint64
+}
+
+// SetSticky makes the hub remember, for each key keyOf gives, the last
+// value published with that key: a new subscriber receives those values
+// first (in the order they were published), then everything published
+// after it subscribed. A status that was published before a subscriber
+// came is then not missed. Call it before publishing.
+func (h *Hub[T]) SetSticky(keyOf func(T) (key string, ok bool)) {
+	h.mu.Lock()
+	h.stickyKey = keyOf
+	h.mu.Unlock()
 }
 
 type subscriber[T any] struct {
@@ -40,6 +65,7 @@ func (h *Hub[T]) Subscribe() (<-chan T, func()) {
 		h.subs = make(map[*subscriber[T]]struct{})
 	}
 	h.subs[s] = struct{}{}
+	s.queue = h.stickyValues()
 	h.mu.Unlock()
 	done := make(chan struct{})
 	go s.pump(done)
@@ -92,6 +118,17 @@ func (h *Hub[T]) Publish(vs ...T) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if h.stickyKey != nil {
+		for _, v := range vs {
+			if key, ok := h.stickyKey(v); ok {
+				if h.sticky == nil {
+					h.sticky = make(map[string]stickyValue[T])
+				}
+				h.seq++
+				h.sticky[key] = stickyValue[T]{v: v, seq: h.seq}
+			}
+		}
+	}
 	for s := range h.subs {
 		s.mu.Lock()
 		if !s.closed {
@@ -100,6 +137,23 @@ func (h *Hub[T]) Publish(vs ...T) {
 		}
 		s.mu.Unlock()
 	}
+}
+
+// stickyValues returns the remembered values in publish order; h.mu is held.
+func (h *Hub[T]) stickyValues() []T {
+	if len(h.sticky) == 0 {
+		return nil
+	}
+	vals := make([]stickyValue[T], 0, len(h.sticky))
+	for _, sv := range h.sticky {
+		vals = append(vals, sv)
+	}
+	sort.Slice(vals, func(i, j int) bool { return vals[i].seq < vals[j].seq })
+	out := make([]T, len(vals))
+	for i, sv := range vals {
+		out[i] = sv.v
+	}
+	return out
 }
 
 // Close ends every subscription once its queued values are delivered;

@@ -1,6 +1,7 @@
 package pubsub
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -58,5 +59,33 @@ func TestPublishWithoutSubscribers(t *testing.T) {
 	h.Publish("x")
 	if v := <-ch; v != "x" {
 		t.Fatalf("got %q", v)
+	}
+}
+
+// TestStickyValuesReachLateSubscribers checks that a subscriber that comes
+// after a status was published still gets the last one of each key first,
+// in publish order, and then what follows.
+func TestStickyValuesReachLateSubscribers(t *testing.T) {
+	var h Hub[string]
+	h.SetSticky(func(v string) (string, bool) {
+		if k, _, ok := strings.Cut(v, "="); ok {
+			return k, true
+		}
+		return "", false
+	})
+	h.Publish("status=connecting", "plain", "verified=no", "status=synced")
+	ch, cancel := h.Subscribe()
+	defer cancel()
+	h.Publish("after")
+	want := []string{"verified=no", "status=synced", "after"}
+	for _, w := range want {
+		select {
+		case got := <-ch:
+			if got != w {
+				t.Fatalf("got %q, want %q", got, w)
+			}
+		case <-time.After(time.Second):
+			t.Fatalf("timed out waiting for %q", w)
+		}
 	}
 }
