@@ -61,7 +61,6 @@ func (c *Client) dispatchVerification(ctx context.Context, toDevice []*event.Eve
 // handleVerificationEvent passes one verification event to the verifier;
 // roomID is set for in-room events. It must not block on the network.
 func (c *Client) handleVerificationEvent(ctx context.Context, ev *event.Event, roomID id.RoomID) {
-	_ = ctx
-	_ = ev
-	_ = roomID
+	_ = ctx // the work runs later, on the verification's own worker
+	c.routeVerification(ev, roomID)
 }

@@ -248,6 +248,14 @@ func (v *Verification) Cancel(code, reason string) Step {
 	return v.fail(code, reason)
 }
 
+// CancelFor is a cancel of this verification for a device that is not
+// (or no longer) part of it, without ending it: the other devices a
+// to-device request went to, once one answered (m.accepted) or declined
+// (m.user).
+func (v *Verification) CancelFor(code, reason string) Message {
+	return v.build(TypeCancel, map[string]any{"code": code, "reason": reason})
+}
+
 // Expire cancels the verification with m.timeout once its deadline has
 // passed.
 func (v *Verification) Expire() Step {
