@@ -89,6 +89,22 @@ func TestElementEncryptedChat(t *testing.T) {
 		return false
 	})
 
+	// alice's Element withholds keys from this unverified session, and
+	// termatrix says so in the message's place.
+	const whileUnverified = "sent while termatrix was not verified"
+	uvID, err := ea.SendText(ctx, rid, whileUnverified)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withheld := waitStored(t, tm, roomID, "the message withheld from an unverified session", func(ev *event.Event) bool {
+		u, ok := ev.Content.Parsed.(*Undecryptable)
+		return ev.ID == id.EventID(uvID) && ok && u.Failure.Kind == e2ee.Withheld
+	})
+	if u := withheld.Content.Parsed.(*Undecryptable); u.Failure.Code != event.RoomKeyWithheldUnverified ||
+		!strings.Contains(u.Failure.Text("alice"), "this session is not verified") {
+		t.Errorf("withheld message: %+v %q", u.Failure, u.Failure.Text("alice"))
+	}
+
 	// The recovery key verifies the session and restores the backup.
 	if err := tm.VerifyWithRecoveryKey(ctx, "not a key"); err == nil {
 		t.Fatal("a wrong recovery key was accepted")
