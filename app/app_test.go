@@ -116,6 +116,15 @@ func TestConfigErrorsStopTheStart(t *testing.T) {
 	if code := Main([]string{"--config", filepath.Join(dir, "missing.json")}, defaults(t), "test", &out, &errOut); code == 0 {
 		t.Fatal("a missing --config file was accepted")
 	}
+	// A value of the wrong form stops the start too, naming the key.
+	badValue := filepath.Join(dir, "value.json")
+	if err := os.WriteFile(badValue, []byte(`{"audio": {"input": "tone:abc"}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	errOut.Reset()
+	if code := Main([]string{"--config", badValue}, defaults(t), "test", &out, &errOut); code == 0 || !strings.Contains(errOut.String(), "audio.input") {
+		t.Fatalf("bad audio.input: exit %d, %q", code, errOut.String())
+	}
 }
 
 func TestLoginSavesAndResumeNeedsNoPassword(t *testing.T) {

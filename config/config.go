@@ -2,7 +2,8 @@
 // binary (the top-level config.json) overlaid with the user's own file.
 //
 // A config error names the file and the line and column, or the unknown key,
-// and no half-loaded config is ever returned.
+// or the key whose value is of the wrong form or out of range (Validate),
+// and no half-loaded or invalid config is ever returned.
 package config
 
 import (
@@ -123,7 +124,28 @@ func Load(defaults []byte, path string, required bool) (*Config, error) {
 	if c.Jitsi.UserPreferredDomain != "" {
 		c.Jitsi.PreferredDomain = c.Jitsi.UserPreferredDomain
 	}
+	if err := c.Validate(); err != nil {
+		// The defaults are valid (a test holds them to it), so a bad value
+		// comes from the user's file.
+		name := "embedded config.json"
+		if c.UserFile != "" {
+			name = c.UserFile
+		}
+		var lines []string
+		for _, e := range unjoin(err) {
+			lines = append(lines, fmt.Sprintf("config %s: %v", name, e))
+		}
+		return nil, errors.New(strings.Join(lines, "\n"))
+	}
 	return &c, nil
+}
+
+// unjoin splits an errors.Join result into its errors.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 func firstNonEmpty(s ...string) string {
