@@ -137,6 +137,17 @@ func run(f Flags, defaults []byte, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
+	// One termatrix per profile: a second one would split the sync's
+	// events (and the crypto store) with the first.
+	name := f.Profile
+	if name == "" {
+		name = matrix.DefaultProfile
+	}
+	lock, err := LockProfile(prof.DataDir, name)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 	ss := &Sessions{Profile: prof, Config: cfg}
 	defer ss.Close()
 
