@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 
 	"github.com/termatrix/termatrix/calls"
@@ -128,15 +129,29 @@ type Sessions struct {
 // Login logs in with a password, starts the account and then saves the
 // session (mode 0600): a session is only saved once its store is open, so
 // a failed start never leaves a session behind that every later start
-// trips over.
+// trips over. Its errors never give the password away.
 func (ss *Sessions) Login(ctx context.Context, p matrix.LoginParams) (*Account, error) {
+	s, err := ss.login(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	return ss.startNew(ctx, s)
+}
+
+// login makes a new session on the server.
+func (ss *Sessions) login(ctx context.Context, p matrix.LoginParams) (*matrix.Session, error) {
 	if p.DeviceName == "" {
 		p.DeviceName = "termatrix"
 	}
 	s, err := matrix.Login(ctx, p)
 	if err != nil {
-		return nil, err
+		return nil, withoutSecrets(err, "logging in", p.Password)
 	}
+	return s, nil
+}
+
+// startNew starts a new session's account and saves the session.
+func (ss *Sessions) startNew(ctx context.Context, s *matrix.Session) (*Account, error) {
 	a, err := ss.Start(ctx, s)
 	if err != nil {
 		return nil, err
@@ -154,10 +169,17 @@ func (ss *Sessions) Login(ctx context.Context, p matrix.LoginParams) (*Account, 
 // when it is that account (on that homeserver, if one is given), so no
 // new device is made on the server; otherwise it logs in with the
 // password password returns (asked for only then).
+//
+// A saved session of another account is logged out on the server before
+// the new one replaces it, so no valid token is left behind that nothing
+// can reach any more. The new login comes first, so a wrong password
+// changes nothing; if the old session cannot be logged out (the server is
+// unreachable), the new one is logged out again and the start is refused,
+// pointing to --profile.
 func (ss *Sessions) LoginOrResume(ctx context.Context, p matrix.LoginParams, password func() (string, error)) (a *Account, resumed bool, err error) {
-	s, err := matrix.LoadSession(ss.Profile.SessionFile)
-	if err == nil && s.Matches(p.Homeserver, p.User) {
-		a, err := ss.Start(ctx, s)
+	old, err := matrix.LoadSession(ss.Profile.SessionFile)
+	if err == nil && old.Matches(p.Homeserver, p.User) {
+		a, err := ss.Start(ctx, old)
 		return a, err == nil, err
 	}
 	if err != nil && !errors.Is(err, matrix.ErrNoSession) {
@@ -166,8 +188,52 @@ func (ss *Sessions) LoginOrResume(ctx context.Context, p matrix.LoginParams, pas
 	if p.Password, err = password(); err != nil {
 		return nil, false, err
 	}
-	a, err = ss.Login(ctx, p)
+	s, err := ss.login(ctx, p)
+	if err != nil {
+		return nil, false, err
+	}
+	if old != nil {
+		if err := ss.replace(ctx, old); err != nil {
+			if lerr := ss.logoutSession(ctx, s); lerr != nil {
+				err = errors.Join(err, fmt.Errorf("and the new session %s could not be logged out either: %w", s.DeviceID, lerr))
+			}
+			return nil, false, err
+		}
+	}
+	a, err = ss.startNew(ctx, s)
 	return a, false, err
+}
+
+// replace logs a saved session of another account out on the server and
+// removes it and its store from the profile.
+func (ss *Sessions) replace(ctx context.Context, old *matrix.Session) error {
+	if err := ss.logoutSession(ctx, old); err != nil {
+		return fmt.Errorf("this profile holds the session of %s, which could not be logged out on the server "+
+			"(%w); nothing was changed: start termatrix as %s and /logout first, or use --profile NAME for the other account",
+			old.UserID, err, old.UserID)
+	}
+	return errors.Join(matrix.RemoveSession(ss.Profile.SessionFile), matrix.RemoveStore(ss.Profile.DBFile))
+}
+
+// logoutSession ends a session on the server. It opens the session on a
+// throwaway store, so the profile's store is never touched by it.
+func (ss *Sessions) logoutSession(ctx context.Context, s *matrix.Session) error {
+	if err := os.MkdirAll(ss.Profile.DataDir, 0o700); err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp(ss.Profile.DataDir, ".logout-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	cp := *s
+	cp.EnsurePickleKey()
+	c, err := matrix.Open(ctx, &cp, filepath.Join(dir, "store.db"), matrix.Options{})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return c.Logout(ctx)
 }
 
 // Start starts an account from a session. A saved session from before

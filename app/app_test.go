@@ -77,10 +77,10 @@ func TestFlagErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.password(func(string) string { return "" }); err == nil {
+	if _, err := f.password(func(string) string { return "" }, nil); err == nil {
 		t.Error("--user without a password source accepted")
 	}
-	if pw, _ := f.password(func(k string) string { return map[string]string{PasswordEnv: "s3cret"}[k] }); pw != "s3cret" {
+	if pw, _ := f.password(func(k string) string { return map[string]string{PasswordEnv: "s3cret"}[k] }, nil); pw != "s3cret" {
 		t.Errorf("password from env: %q", pw)
 	}
 	pwFile := filepath.Join(t.TempDir(), "pw")
@@ -88,7 +88,7 @@ func TestFlagErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.PasswordFile = pwFile
-	if pw, _ := f.password(func(string) string { return "env" }); pw != "from-file" {
+	if pw, _ := f.password(func(string) string { return "env" }, nil); pw != "from-file" {
 		t.Errorf("password from file: %q", pw)
 	}
 }

@@ -64,9 +64,11 @@ func ParseFlags(args []string, out io.Writer) (Flags, error) {
 	return f, nil
 }
 
-// password returns the password for non-interactive login.
-func (f Flags) password(getenv func(string) string) (string, error) {
+// password returns the password for non-interactive login. A password
+// file others can read is warned about on warn.
+func (f Flags) password(getenv func(string) string, warn io.Writer) (string, error) {
 	if f.PasswordFile != "" {
+		warnPasswordFile(f.PasswordFile, warn)
 		data, err := os.ReadFile(f.PasswordFile)
 		if err != nil {
 			return "", fmt.Errorf("reading the password file: %w", err)
@@ -82,6 +84,8 @@ func (f Flags) password(getenv func(string) string) (string, error) {
 // Main runs termatrix with the command line args (without the program
 // name) and the embedded default config; it returns the exit code.
 func Main(args []string, defaults []byte, version string, stdout, stderr io.Writer) int {
+	// Read once, and gone from the environment before anything starts.
+	secrets := takeEnvSecrets()
 	f, err := ParseFlags(args, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -94,7 +98,7 @@ func Main(args []string, defaults []byte, version string, stdout, stderr io.Writ
 		fmt.Fprintln(stdout, "termatrix", version)
 		return 0
 	}
-	if err := run(f, defaults, os.Getenv); err != nil {
+	if err := run(f, defaults, secrets.getenv, stderr); err != nil {
 		fmt.Fprintln(stderr, "termatrix:", err)
 		return 1
 	}
@@ -128,7 +132,7 @@ func configName(cfg *config.Config) string {
 	return "embedded config.json"
 }
 
-func run(f Flags, defaults []byte, getenv func(string) string) error {
+func run(f Flags, defaults []byte, getenv func(string) string, stderr io.Writer) error {
 	cfg, err := LoadConfig(f, defaults)
 	if err != nil {
 		return err
@@ -164,13 +168,14 @@ func run(f Flags, defaults []byte, getenv func(string) string) error {
 			}
 		}
 		acct, _, err = ss.LoginOrResume(ctx, matrix.LoginParams{Homeserver: f.Homeserver, User: f.User, DeviceName: "termatrix"},
-			func() (string, error) { return f.password(getenv) })
+			func() (string, error) { return f.password(getenv, stderr) })
 		if err != nil {
 			return err
 		}
 		if recoveryKey != "" {
 			if err := VerifySession(ctx, acct.Client, recoveryKey); err != nil {
-				return err
+				return withoutSecrets(err, "verifying this session with --recovery-key-file",
+					recoveryKey, strings.ReplaceAll(recoveryKey, " ", ""))
 			}
 		}
 	default:
