@@ -1,6 +1,8 @@
-// Package browser opens URLs for the user: in the system browser through
-// github.com/pkg/browser, through $BROWSER, or through a configured
-// command, and never on a remote host: over SSH, without a display, or
+// Package browser opens URLs for the user: in the system browser (xdg-open
+// and the like on Linux and the BSDs, github.com/pkg/browser elsewhere),
+// through $BROWSER, or through a configured command, each started with an
+// explicit environment without termatrix's secrets (internal/childenv),
+// and never on a remote host: over SSH, without a display, or
 // with "browser": "none" it refuses with a NotLaunchedError so the caller
 // can show the link instead. It also encodes OSC 52 clipboard sequences
 // and draws QR codes as text.
@@ -20,6 +22,8 @@ import (
 	"time"
 
 	pkgbrowser "github.com/pkg/browser"
+
+	"github.com/termatrix/termatrix/internal/childenv"
 )
 
 // Opener opens an https URL for the user. An error that Is ErrNotLaunched
@@ -151,11 +155,33 @@ func (s *System) Open(ctx context.Context, rawURL string) error {
 		}
 		return &NotLaunchedError{Reason: strings.Join(errs, "; ")}
 	}
+	if s.needsDisplay() {
+		return s.openXDG(ctx, rawURL)
+	}
+	// macOS and Windows: pkg/browser's opener takes no environment; it
+	// inherits ours, from which app removed the secrets at start (and
+	// Scrub makes sure).
+	childenv.Scrub()
 	quietPkgBrowser()
 	if err := pkgbrowser.OpenURL(rawURL); err != nil {
 		return &NotLaunchedError{Reason: fmt.Sprintf("the system browser failed: %v", err)}
 	}
 	return nil
+}
+
+// xdgOpeners are the system openers tried in turn on Linux and the BSDs,
+// as pkg/browser tries them.
+var xdgOpeners = []string{"xdg-open", "x-www-browser", "www-browser"}
+
+// openXDG runs the first system opener found, with an explicit environment
+// (ours without secrets), which pkg/browser cannot give it.
+func (s *System) openXDG(ctx context.Context, rawURL string) error {
+	for _, name := range xdgOpeners {
+		if _, err := exec.LookPath(name); err == nil {
+			return s.run(ctx, []string{name, rawURL})
+		}
+	}
+	return &NotLaunchedError{Reason: "the system browser failed: none of " + strings.Join(xdgOpeners, ", ") + " is installed"}
 }
 
 var quietOnce sync.Once
@@ -176,7 +202,13 @@ func (s *System) runCommand(ctx context.Context, command, rawURL string) error {
 	if err != nil {
 		return &NotLaunchedError{Reason: err.Error()}
 	}
-	cmd := exec.Command(argv[0], argv[1:]...)
+	return s.run(ctx, argv)
+}
+
+// run starts argv with an explicit environment, ours without any secret
+// (childenv), and waits up to the grace period for it to fail.
+func (s *System) run(ctx context.Context, argv []string) error {
+	cmd := childenv.Command(argv[0], argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, io.Discard, io.Discard
 	if err := cmd.Start(); err != nil {
 		return &NotLaunchedError{Reason: fmt.Sprintf("could not start %s: %v", argv[0], err)}
