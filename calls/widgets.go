@@ -33,6 +33,13 @@ func (c *Controller) Widgets(roomID id.RoomID) []WidgetInfo {
 					info.Suspicious, info.Reason = true, "not https: it cannot be opened"
 				}
 			}
+			// The host as it will be opened: an international name in
+			// its xn-- form, so a look-alike shows.
+			if clean, err := jitsi.CleanURL(w.URL); err == nil {
+				if u, err := url.Parse(clean); err == nil {
+					info.Host = u.Host
+				}
+			}
 		}
 		out = append(out, info)
 	}

@@ -71,8 +71,8 @@ func JoinURL(wrapperBase string, c Conference, u User, roomName string) (string,
 
 // WidgetURL fills a (non-Jitsi) widget's URL template as Element does:
 // first every data key in order, then the client's own values, which data
-// cannot override. Only an https result with a host and no user info is
-// returned.
+// cannot override. The result is rebuilt by CleanURL: https only, a
+// validated host, no user info, every part percent-encoded.
 func WidgetURL(w Widget, u User) (string, error) {
 	if !w.Active {
 		return "", errors.New("the widget was removed")
@@ -89,7 +89,9 @@ func WidgetURL(w Widget, u User) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return checkHTTPS(filled)
+	// The template and its data come from the room: what goes to the
+	// browser is rebuilt from the parsed, validated parts.
+	return CleanURL(filled)
 }
 
 // spread merges variables as JavaScript's {...data, ...client} does: a
