@@ -233,9 +233,13 @@ func (c *Client) ownRoomEvent(v *verifier, evType, txn string, content json.RawM
 		return
 	}
 	v.mu.Unlock()
+	reason := "answered on another session"
+	if evType == sas.TypeCancel {
+		reason = "cancelled on another session"
+	}
 	c.flowDo(v, f, func(ctx context.Context) {
 		if f.m != nil && f.m.State() == sas.Incoming {
-			c.finishFlow(v, f, false, "answered on another session")
+			c.finishFlow(v, f, false, reason)
 		}
 	})
 }

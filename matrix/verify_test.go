@@ -27,12 +27,19 @@ func waitVerifyUpdate[T Update](t *testing.T, l *live, what string, ok func(T) b
 	}).(T)
 }
 
-func waitRequested(t *testing.T, l *live, from id.UserID) VerificationRequested {
+// waitRequested waits for an incoming request from a user published
+// after the mark (len of the recorder's updates when the request was
+// made): older ones may be from another verification.
+func waitRequested(t *testing.T, l *live, mark int, from id.UserID) VerificationRequested {
 	t.Helper()
-	return waitVerifyUpdate(t, l, "a verification request from "+string(from), func(r VerificationRequested) bool {
-		return r.Incoming && r.UserID == from
-	})
+	return l.rec.waitAfter(t, mark, verifyWait, "a verification request from "+string(from), func(u Update) bool {
+		r, ok := u.(VerificationRequested)
+		return ok && r.Incoming && r.UserID == from
+	}).(VerificationRequested)
 }
+
+// mark is where a recorder's updates stand now.
+func mark(l *live) int { return len(l.rec.all()) }
 
 func waitSAS(t *testing.T, l *live, txn string) VerificationSAS {
 	t.Helper()
@@ -107,7 +114,7 @@ func TestVerifyTermatrixPair(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		req := waitRequested(t, b, a.UserID())
+		req := waitRequested(t, b, 0, a.UserID())
 		if req.TxnID != txn || req.RoomID != roomID || req.DeviceID != a.DeviceID() {
 			t.Fatalf("request %+v, want %s in %s from %s", req, txn, roomID, a.DeviceID())
 		}
@@ -149,7 +156,7 @@ func TestVerifyTermatrixPair(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		req := waitRequested(t, a, a.UserID())
+		req := waitRequested(t, a, 0, a.UserID())
 		if req.TxnID != txn || req.DeviceID != a2.DeviceID() || req.RoomID != "" {
 			t.Fatalf("request %+v", req)
 		}
@@ -174,12 +181,47 @@ func TestVerifyTermatrixPair(t *testing.T) {
 		waitVerified(t, a2)
 	})
 
+	t.Run("users without a DM, to-device", func(t *testing.T) {
+		c := loginVerify(t, st, st.MustRegister(t, "tvcarol"))
+		m := mark(a)
+		txn, err := c.StartVerification(ctx, a.UserID())
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := waitRequested(t, a, m, c.UserID())
+		if req.TxnID != txn || req.RoomID != "" || req.DeviceID != c.DeviceID() {
+			t.Fatalf("request %+v", req)
+		}
+		if err := a.AcceptVerification(txn); err != nil {
+			t.Fatal(err)
+		}
+		if s1, s2 := waitSAS(t, a, txn), waitSAS(t, c, txn); !equalEmoji(s1.Emoji, s2.Emoji) {
+			t.Fatalf("SAS differ: %+v / %+v", s1, s2)
+		}
+		for _, l := range []*live{a, c} {
+			if err := l.ConfirmSAS(txn); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, l := range []*live{a, c} {
+			if e := waitEnded(t, l, txn); !e.Done {
+				t.Fatalf("%s: %+v", l.UserID(), e)
+			}
+		}
+		// c has no cross-signing: a trusts c's device, and c's identity
+		// stays unverified (there is none to sign).
+		if tr, err := a.UserTrust(ctx, c.UserID()); err != nil || tr.Verified {
+			t.Errorf("alice's trust in carol: %+v, %v", tr, err)
+		}
+	})
+
 	t.Run("mismatch", func(t *testing.T) {
+		m := mark(a)
 		txn, err := b.StartVerification(ctx, a.UserID())
 		if err != nil {
 			t.Fatal(err)
 		}
-		waitRequested(t, a, b.UserID())
+		waitRequested(t, a, m, b.UserID())
 		if err := a.AcceptVerification(txn); err != nil {
 			t.Fatal(err)
 		}
