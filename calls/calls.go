@@ -86,6 +86,14 @@ type CallInfo struct {
 	// (the call then goes on without it).
 	Audio     string
 	EndReason string // human text once ended: "no answer", "bob hung up"...
+	// Problem says what is wrong with a connected call right now, e.g.
+	// "connection lost, reconnecting…" while its media is lost; "" when
+	// all is well. State stays CallConnected meanwhile; if the media does
+	// not come back the call ends with an EndReason that says so.
+	Problem string
+	// PeerMuted says the peer has muted its microphone, as its
+	// sdp_stream_metadata tells (Element and termatrix send it).
+	PeerMuted bool
 }
 
 // CallChanged carries a 1:1 call's new snapshot.

@@ -23,6 +23,14 @@
 // receive-only VP8 section (no camera source) and reports the remote
 // video's size and frame rate. TURN credentials come from
 // /voip/turnServer before each call; calls.forceRelay makes ICE relay-only.
+//
+// A dead peer is noticed: when a connected call's ICE goes disconnected
+// (3 s without a packet from the peer), the snapshot's Problem says
+// "connection lost, reconnecting…" (within about 4 s of the loss), the
+// caller restarts ICE after 2 s more, and if the media is not back 20 s
+// after the loss the call is hung up (ice_failed) with TextConnectionLost,
+// on both sides. The peer's mute (its sdp_stream_metadata) is
+// CallInfo.PeerMuted.
 package voip
 
 import (
@@ -112,7 +120,9 @@ type Invite struct {
 	Invitee           string                    `json:"invitee,omitempty"`
 	Offer             SessionDescription        `json:"offer"`
 	SDPStreamMetadata map[string]StreamMetadata `json:"sdp_stream_metadata,omitempty"`
-	Capabilities      map[string]bool           `json:"capabilities,omitempty"`
+	// SDPStreamMetadataUnstable is MSC3077's prefixed key, read only.
+	SDPStreamMetadataUnstable map[string]StreamMetadata `json:"org.matrix.msc3077.sdp_stream_metadata,omitempty"`
+	Capabilities              map[string]bool           `json:"capabilities,omitempty"`
 }
 
 // Candidate is one ICE candidate; Candidate "" is end-of-candidates.
@@ -134,7 +144,9 @@ type Answer struct {
 	Common
 	Answer            SessionDescription        `json:"answer"`
 	SDPStreamMetadata map[string]StreamMetadata `json:"sdp_stream_metadata,omitempty"`
-	Capabilities      map[string]bool           `json:"capabilities,omitempty"`
+	// SDPStreamMetadataUnstable is MSC3077's prefixed key, read only.
+	SDPStreamMetadataUnstable map[string]StreamMetadata `json:"org.matrix.msc3077.sdp_stream_metadata,omitempty"`
+	Capabilities              map[string]bool           `json:"capabilities,omitempty"`
 }
 
 // SelectAnswer is the content of m.call.select_answer.
@@ -154,12 +166,16 @@ type Negotiate struct {
 	Description       SessionDescription        `json:"description"`
 	Lifetime          int64                     `json:"lifetime"`
 	SDPStreamMetadata map[string]StreamMetadata `json:"sdp_stream_metadata,omitempty"`
+	// SDPStreamMetadataUnstable is MSC3077's prefixed key, read only.
+	SDPStreamMetadataUnstable map[string]StreamMetadata `json:"org.matrix.msc3077.sdp_stream_metadata,omitempty"`
 }
 
 // StreamMetadataChanged is the content of m.call.sdp_stream_metadata_changed.
 type StreamMetadataChanged struct {
 	Common
 	SDPStreamMetadata map[string]StreamMetadata `json:"sdp_stream_metadata"`
+	// SDPStreamMetadataUnstable is MSC3077's prefixed key, read only.
+	SDPStreamMetadataUnstable map[string]StreamMetadata `json:"org.matrix.msc3077.sdp_stream_metadata,omitempty"`
 }
 
 // Hangup is the content of m.call.hangup.
@@ -169,8 +185,9 @@ type Hangup struct {
 }
 
 // Parse decodes the content of an m.call.* event of type t into one of
-// *Invite, *Candidates, *Answer, *SelectAnswer, *Reject, *Negotiate or
-// *Hangup, checking the fields each needs. The error names the bad field.
+// *Invite, *Candidates, *Answer, *SelectAnswer, *Reject, *Negotiate,
+// *Hangup or *StreamMetadataChanged, checking the fields each needs. The
+// error names the bad field.
 func Parse(t string, raw []byte) (any, error) {
 	var (
 		out  any
@@ -235,6 +252,15 @@ func Parse(t string, raw []byte) (any, error) {
 	case TypeHangup.Type:
 		v := &Hangup{}
 		out, c = v, &v.Common
+	case TypeStreamMetadataChanged.Type:
+		v := &StreamMetadataChanged{}
+		out, c = v, &v.Common
+		need = func() error {
+			if v.SDPStreamMetadata == nil && v.SDPStreamMetadataUnstable == nil {
+				return errors.New("sdp_stream_metadata is missing")
+			}
+			return nil
+		}
 	default:
 		return nil, fmt.Errorf("%s is not a call event", t)
 	}

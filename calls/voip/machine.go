@@ -52,6 +52,10 @@ type MachineConfig struct {
 	// ConnectTimeout ends a call whose media does not come up after the
 	// answer (hangup ice_failed).
 	ConnectTimeout time.Duration
+	// ReconnectTimeout ends a connected call whose media was lost
+	// (MediaLost) and did not come back within it (hangup ice_failed,
+	// TextConnectionLost); 20 s if zero.
+	ReconnectTimeout time.Duration
 	// NewCallID makes call IDs. Required.
 	NewCallID func() string
 	// Logf reports ignored or malformed events. Optional.
@@ -80,12 +84,20 @@ type Call struct {
 	HangupReason string
 	// ConnectedAt is when media came up.
 	ConnectedAt time.Time
+	// Reconnecting is set while a connected call's media is lost
+	// (MediaLost), since LostAt; it ends with MediaConnected or the call.
+	Reconnecting bool
+	LostAt       time.Time
+	// PeerMuted is the peer's microphone state as its sdp_stream_metadata
+	// says (invite, answer, negotiate, sdp_stream_metadata_changed).
+	PeerMuted bool
 
 	remoteByParty map[string][]Candidate // before the answer is chosen
 	localCands    []Candidate
 	localOut      bool // invite or answer sent: candidates may go out
 	flushAt       time.Time
 	connectBy     time.Time
+	reconnectBy   time.Time
 	endedAt       time.Time
 }
 
@@ -127,6 +139,9 @@ func NewMachine(cfg MachineConfig) *Machine {
 	}
 	if cfg.ConnectTimeout <= 0 {
 		cfg.ConnectTimeout = 45 * time.Second
+	}
+	if cfg.ReconnectTimeout <= 0 {
+		cfg.ReconnectTimeout = 20 * time.Second
 	}
 	if cfg.Logf == nil {
 		cfg.Logf = func(string, ...any) {}
@@ -302,9 +317,13 @@ func (m *Machine) LocalNegotiate(now time.Time, callID string, desc SessionDescr
 	}}}
 }
 
-// MediaConnected marks the call connected.
+// MediaConnected marks the call connected, or a connected call's lost
+// media as back.
 func (m *Machine) MediaConnected(now time.Time, callID string) []Action {
 	c := m.live(callID)
+	if c != nil && c.Phase == PhaseConnected {
+		return m.mediaBack(c)
+	}
 	if c == nil || c.Phase != PhaseConnecting {
 		return nil
 	}
@@ -383,6 +402,8 @@ func (m *Machine) Tick(now time.Time) []Action {
 		acts = append(acts, m.end(now, c, "missed call", "", false)...)
 	case c.Phase == PhaseConnecting && !c.connectBy.IsZero() && !now.Before(c.connectBy):
 		acts = append(acts, m.end(now, c, "connection failed", ReasonICEFailed, true)...)
+	default:
+		acts = append(acts, m.reconnectTick(now, c)...)
 	}
 	return acts
 }
@@ -456,7 +477,7 @@ func (m *Machine) HandleBatch(now time.Time, batch []Signal) []Action {
 	done := map[string]bool{}
 	for _, s := range batch {
 		if !handled[s.Type] {
-			continue // sdp_stream_metadata_changed, asserted_identity, replaces...
+			continue // asserted_identity, replaces...
 		}
 		v, err := Parse(s.Type, s.Content)
 		if err != nil {
@@ -494,6 +515,8 @@ func (m *Machine) HandleBatch(now time.Time, batch []Signal) []Action {
 			acts = append(acts, m.onNegotiate(now, e.s, v)...)
 		case *Hangup:
 			acts = append(acts, m.onHangup(now, e.s, v)...)
+		case *StreamMetadataChanged:
+			acts = append(acts, m.onMetadataChanged(now, e.s, v)...)
 		}
 	}
 	return acts
@@ -503,6 +526,7 @@ func (m *Machine) HandleBatch(now time.Time, batch []Signal) []Action {
 var handled = map[string]bool{
 	TypeInvite.Type: true, TypeCandidates.Type: true, TypeAnswer.Type: true, TypeSelectAnswer.Type: true,
 	TypeReject.Type: true, TypeNegotiate.Type: true, TypeHangup.Type: true,
+	TypeStreamMetadataChanged.Type: true,
 }
 
 func commonOf(v any) Common {
@@ -520,6 +544,8 @@ func commonOf(v any) Common {
 	case *Negotiate:
 		return x.Common
 	case *Hangup:
+		return x.Common
+	case *StreamMetadataChanged:
 		return x.Common
 	}
 	return Common{}
@@ -556,6 +582,7 @@ func (m *Machine) onInvite(now time.Time, s Signal, v *Invite, doneInBatch bool)
 		Phase: PhaseRinging, PeerParty: v.PartyID, PeerChosen: true, PeerLegacy: v.Version.Legacy,
 		Lifetime: m.cfg.Lifetime, Deadline: deadline,
 	}
+	m.setPeerMeta(c, v.SDPStreamMetadata, v.SDPStreamMetadataUnstable)
 	var acts []Action
 	auto := false
 	if a := m.active; a != nil {
@@ -655,6 +682,7 @@ func (m *Machine) onAnswer(now time.Time, s Signal, v *Answer) []Action {
 	c.PeerParty = v.PartyID
 	c.PeerLegacy = v.Version.Legacy
 	c.Phase = PhaseConnecting
+	m.setPeerMeta(c, v.SDPStreamMetadata, v.SDPStreamMetadataUnstable)
 	c.connectBy = now.Add(m.cfg.ConnectTimeout)
 	acts := []Action{ApplyAnswer{c.ID, v.Answer}}
 	if cands := c.remoteByParty[v.PartyID]; len(cands) > 0 {
@@ -701,7 +729,11 @@ func (m *Machine) onNegotiate(now time.Time, s Signal, v *Negotiate) []Action {
 	if c.PeerLegacy {
 		return nil
 	}
-	return []Action{RemoteNegotiate{c.ID, v.Description}}
+	acts := []Action{RemoteNegotiate{c.ID, v.Description}}
+	if m.setPeerMeta(c, v.SDPStreamMetadata, v.SDPStreamMetadataUnstable) {
+		acts = append(acts, Changed{c.ID})
+	}
+	return acts
 }
 
 func (m *Machine) onHangup(now time.Time, s Signal, v *Hangup) []Action {
@@ -729,6 +761,8 @@ func (m *Machine) onHangup(now time.Time, s Signal, v *Hangup) []Action {
 		text = fmt.Sprintf("%s is busy", c.Peer)
 	case c.Phase == PhaseRinging:
 		text = fmt.Sprintf("missed call from %s", c.Peer)
+	case (reason == ReasonICEFailed || reason == ReasonICETimeout) && c.Reconnecting:
+		text = TextConnectionLost // the peer gave up on the lost media first
 	case reason == ReasonICEFailed || reason == ReasonICETimeout:
 		text = "connection failed"
 	case reason == ReasonInviteTimeout:

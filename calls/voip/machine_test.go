@@ -527,7 +527,9 @@ func TestWeLeaveTheRoom(t *testing.T) {
 func TestOtherCallEventsIgnoredQuietly(t *testing.T) {
 	h := newHarness(t, bob, "BOBDEV")
 	acts := h.m.HandleBatch(t0, []Signal{
-		sig(alice, "m.call.sdp_stream_metadata_changed", map[string]any{"call_id": "c1", "version": "1"}),
+		// For a call we do not know: read, and dropped without a word.
+		sig(alice, "m.call.sdp_stream_metadata_changed", map[string]any{"call_id": "c1", "version": "1",
+			"sdp_stream_metadata": map[string]any{"s": map[string]any{"purpose": "m.usermedia", "audio_muted": true}}}),
 		sig(alice, "m.call.asserted_identity", map[string]any{"call_id": "c1", "version": "1"}),
 	})
 	if len(acts) != 0 || len(h.logs) != 0 {
