@@ -37,6 +37,7 @@ type peer struct {
 	out   string // the WAV file its sink writes
 	mu    sync.Mutex
 	snaps []calls.CallInfo
+	at    []time.Time // when each snapshot arrived
 	cond  *sync.Cond
 }
 
@@ -95,6 +96,7 @@ func newPeer(t testing.TB, st *teststack.Stack, name string, o peerOpts) *peer {
 		for s := range snaps {
 			p.mu.Lock()
 			p.snaps = append(p.snaps, s.Call)
+			p.at = append(p.at, time.Now())
 			p.cond.Broadcast()
 			p.mu.Unlock()
 		}
@@ -118,22 +120,37 @@ func newPeer(t testing.TB, st *teststack.Stack, name string, o peerOpts) *peer {
 // wait waits for a snapshot that satisfies ok and returns it.
 func (p *peer) wait(t *testing.T, what string, ok func(calls.CallInfo) bool) calls.CallInfo {
 	t.Helper()
+	c, _ := p.waitAt(t, what, ok)
+	return c
+}
+
+// waitAt is wait that also returns when the snapshot arrived.
+func (p *peer) waitAt(t *testing.T, what string, ok func(calls.CallInfo) bool) (calls.CallInfo, time.Time) {
+	t.Helper()
+	c, at, _ := p.waitFrom(t, what, 0, ok)
+	return c, at
+}
+
+// waitFrom waits for a snapshot, from the from'th on, that satisfies ok,
+// and returns it, when it arrived and its index.
+func (p *peer) waitFrom(t *testing.T, what string, from int, ok func(calls.CallInfo) bool) (calls.CallInfo, time.Time, int) {
+	t.Helper()
 	deadline := time.Now().Add(waitTimeout)
 	timer := time.AfterFunc(waitTimeout, func() { p.mu.Lock(); p.cond.Broadcast(); p.mu.Unlock() })
 	defer timer.Stop()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	seen := 0
+	seen := from
 	for {
 		for ; seen < len(p.snaps); seen++ {
 			if ok(p.snaps[seen]) {
-				return p.snaps[seen]
+				return p.snaps[seen], p.at[seen], seen
 			}
 		}
 		if time.Now().After(deadline) {
 			var states []string
 			for _, s := range p.snaps {
-				states = append(states, string(s.State)+"("+s.EndReason+")")
+				states = append(states, string(s.State)+"("+s.EndReason+s.Problem+")")
 			}
 			t.Fatalf("%s: timed out waiting for %s; saw %v", p.user.UserID, what, states)
 		}
@@ -281,6 +298,8 @@ func TestCallRelayToneBothWaysAndHangups(t *testing.T) {
 		t.Fatal(err)
 	}
 	alice.wait(t, "muted", func(c calls.CallInfo) bool { return c.Muted })
+	// Bob is told (m.call.sdp_stream_metadata_changed).
+	_, _, mutedIdx := bob.waitFrom(t, "alice shown muted", 0, func(c calls.CallInfo) bool { return c.PeerMuted })
 	if p := bob.waitHeard(t, 440, atMost(0.1)); p > 0.1 {
 		t.Errorf("bob still hears alice while she is muted (power %.2f)", p)
 	}
@@ -288,6 +307,7 @@ func TestCallRelayToneBothWaysAndHangups(t *testing.T) {
 		t.Fatal(err)
 	}
 	alice.wait(t, "unmuted", func(c calls.CallInfo) bool { return !c.Muted && c.State == calls.CallConnected })
+	bob.waitFrom(t, "alice shown unmuted", mutedIdx+1, func(c calls.CallInfo) bool { return !c.PeerMuted })
 	if p := bob.waitHeard(t, 440, atLeast(0.5)); p < 0.5 {
 		t.Errorf("bob does not hear alice after unmute (power %.2f)", p)
 	}

@@ -46,6 +46,11 @@ type Options struct {
 	// ICEFailedTimeout is how long ICE may go without connectivity before
 	// it counts as failed (then restart, then hangup ice_failed); 15 s if zero.
 	ICEFailedTimeout time.Duration
+	// ReconnectTimeout ends a connected call whose media was lost and did
+	// not come back within it, counted from the last media ICE saw; 20 s
+	// if zero. The call panel says "connection lost, reconnecting…" within
+	// about 4 s of the loss (ICE's disconnected timeout).
+	ReconnectTimeout time.Duration
 }
 
 // Timings are the moments of one call, for set-up benchmarks.
@@ -109,12 +114,12 @@ func New(o Options) *Manager {
 	}
 	m.o = o
 	m.mc = mediaConfig{forceRelay: o.Calls.ForceRelay, input: o.Audio.Input, output: o.Audio.Output,
-		iceFailed: o.ICEFailedTimeout,
-		logf:      func(f string, a ...any) { m.log.Warn().Msgf(f, a...) }}
+		iceFailed: o.ICEFailedTimeout, iceDisconnected: iceDisconnectedTimeout(o.ICEFailedTimeout),
+		logf: func(f string, a ...any) { m.log.Warn().Msgf(f, a...) }}
 	lifetime := time.Duration(o.Calls.LifetimeMs) * time.Millisecond
 	m.machine = NewMachine(MachineConfig{
 		UserID: o.Client.UserID(), PartyID: string(o.Client.DeviceID()), Lifetime: lifetime,
-		CandidateDelay: o.CandidateDelay, NewCallID: newCallID,
+		CandidateDelay: o.CandidateDelay, NewCallID: newCallID, ReconnectTimeout: o.ReconnectTimeout,
 		Logf: func(f string, a ...any) { m.log.Info().Msgf(f, a...) },
 	})
 	return m
@@ -499,79 +504,13 @@ func (m *Manager) failCall(callID string, err error) {
 	m.apply(m.machine.Hangup(time.Now(), callID, ReasonMediaFailed))
 }
 
-// localCandidate, iceState and infoChanged are the media's callbacks.
+// localCandidate, iceState (manager_ice.go) and infoChanged are the
+// media's callbacks.
 func (m *Manager) localCandidate(callID string, c Candidate) {
 	m.post(func() { m.apply(m.machine.LocalCandidate(time.Now(), callID, c)) })
 }
 
 func (m *Manager) infoChanged(callID string) { m.post(func() { m.publish(callID) }) }
-
-func (m *Manager) iceState(callID string, s webrtc.ICEConnectionState) {
-	m.post(func() {
-		med := m.media[callID]
-		if med == nil {
-			return
-		}
-		m.log.Debug().Str("call", callID).Str("ice", s.String()).Msg("voip: ICE state")
-		switch s {
-		case webrtc.ICEConnectionStateConnected, webrtc.ICEConnectionStateCompleted:
-			now := time.Now()
-			if t := m.timings[callID]; t != nil && t.Connected.IsZero() {
-				t.Connected = now
-			}
-			med.connected()
-			m.apply(m.machine.MediaConnected(now, callID))
-			m.publish(callID)
-		case webrtc.ICEConnectionStateFailed:
-			m.iceFailed(callID, med)
-		}
-	})
-}
-
-// iceFailed restarts ICE once (the caller makes the offer; the callee
-// waits for one), then gives up with ice_failed.
-func (m *Manager) iceFailed(callID string, med *callMedia) {
-	med.mu.Lock()
-	restarted := med.restarted
-	med.mu.Unlock()
-	if restarted {
-		m.apply(m.machine.Hangup(time.Now(), callID, ReasonICEFailed))
-		return
-	}
-	if !med.outgoing {
-		med.mu.Lock()
-		med.restarted = true
-		med.mu.Unlock()
-		// Give the caller's restart its full chance before giving up.
-		time.AfterFunc(2*m.o.ICEFailedTimeout+5*time.Second, func() {
-			m.post(func() {
-				if m.media[callID] == med && med.pc.ICEConnectionState() != webrtc.ICEConnectionStateConnected &&
-					med.pc.ICEConnectionState() != webrtc.ICEConnectionStateCompleted {
-					m.apply(m.machine.Hangup(time.Now(), callID, ReasonICEFailed))
-				}
-			})
-		})
-		return
-	}
-	m.log.Info().Str("call", callID).Msg("voip: ICE failed; restarting")
-	go func() {
-		m.turnMu.Lock()
-		m.turnExpires = time.Time{} // fresh credentials for the new allocations
-		m.turnMu.Unlock()
-		servers := m.iceServers(m.ctx)
-		d, err := med.iceRestart(m.ctx, servers, m.mc.forceRelay)
-		m.post(func() {
-			if err != nil {
-				m.log.Warn().Err(err).Msg("voip: ICE restart")
-				m.apply(m.machine.Hangup(time.Now(), callID, ReasonICEFailed))
-				return
-			}
-			if d != nil {
-				m.apply(m.machine.LocalNegotiate(time.Now(), callID, *d))
-			}
-		})
-	}()
-}
 
 // enqueue hands an event to the ordered sender.
 func (m *Manager) enqueue(s Send) {
@@ -720,6 +659,10 @@ func (m *Manager) publish(callID string) {
 		CallID: c.ID, RoomID: c.RoomID, PeerID: c.Peer, PeerName: name, Incoming: !c.Outgoing,
 		Video: c.Video, State: stateOf(c.Phase), ConnectedAt: c.ConnectedAt,
 		EndReason: strings.ReplaceAll(c.EndReason, string(c.Peer), name),
+		PeerMuted: c.PeerMuted && c.Phase != PhaseEnded,
+	}
+	if c.Reconnecting && c.Phase == PhaseConnected {
+		info.Problem = ProblemReconnecting
 	}
 	if med := m.media[callID]; med != nil {
 		info.Muted = med.muted.Load()

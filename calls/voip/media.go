@@ -31,7 +31,10 @@ type mediaConfig struct {
 	input      string // audio.input setting
 	output     string // audio.output setting
 	iceFailed  time.Duration
-	logf       func(string, ...any)
+	// iceDisconnected is how long ICE goes without hearing the peer
+	// before it says disconnected (iceDisconnectedTimeout).
+	iceDisconnected time.Duration
+	logf            func(string, ...any)
 }
 
 // callMedia is one call's PeerConnection and audio pumps.
@@ -125,7 +128,12 @@ func newAPI(cfg mediaConfig) (*webrtc.API, error) {
 	if failed <= 0 {
 		failed = 15 * time.Second
 	}
-	se.SetICETimeouts(min(5*time.Second, failed/2), failed, 2*time.Second)
+	// Disconnected after 3 s without a packet from the peer (audio flows
+	// every 20 ms; when it does not, a keepalive goes out every second and
+	// its answer counts), checked every second: the call panel says the
+	// connection is lost within about 4 s.
+	disconnected := iceDisconnectedTimeout(failed)
+	se.SetICETimeouts(disconnected, failed, min(time.Second, disconnected/2))
 	se.SetIncludeLoopbackCandidate(true)
 	// pion waits 2 s before nominating a relay pair in case a better one
 	// turns up; relay-only there is none, and otherwise a shorter wait
