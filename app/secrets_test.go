@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -205,5 +206,24 @@ func TestLoginAsAnotherAccountLogsTheOldOneOut(t *testing.T) {
 	}
 	if s, err := matrix.LoadSession(ss.Profile.SessionFile); err != nil || s.UserID != carolSession.UserID {
 		t.Fatalf("the refused start changed the saved session: %v, %v", s, err)
+	}
+}
+
+// TestWithoutSecrets: an error holding a secret, or matrix's marks where
+// one was cut out, is replaced by what failed; the chain stays; any other
+// error is left alone.
+func TestWithoutSecrets(t *testing.T) {
+	key := "EsTc 5rr1 Fbt2"
+	base := errors.New("decoding EsTc5rr1Fbt2: bad checksum")
+	err := withoutSecrets(fmt.Errorf("verifying: %w", base), "verifying this session", key, strings.ReplaceAll(key, " ", ""))
+	if strings.Contains(err.Error(), "EsTc") || !errors.Is(err, base) || !strings.HasPrefix(err.Error(), "verifying this session failed") {
+		t.Errorf("withheld: %q", err)
+	}
+	plain := errors.New("the homeserver did not answer")
+	if got := withoutSecrets(plain, "x", key); got != plain {
+		t.Errorf("an error without a secret was changed: %q", got)
+	}
+	if withoutSecrets(nil, "x", key) != nil {
+		t.Error("nil became an error")
 	}
 }
