@@ -44,11 +44,7 @@ func (c *Client) StartVerification(ctx context.Context, userID id.UserID) (strin
 	}
 	f.devices = devices
 	f.txn = "tm" + random.String(30)
-	cfg, err := c.verifyConfig(ctx, f)
-	if err != nil {
-		return "", err
-	}
-	f.m = sas.NewOutgoing(cfg)
+	f.m = sas.NewOutgoing(c.verifyConfig(ctx, f))
 	v.mu.Lock()
 	v.pruneLocked()
 	v.flows[f.txn] = f
@@ -73,7 +69,7 @@ func (c *Client) startInRoom(ctx context.Context, v *verifier, f *flow) (string,
 	var cfg sas.Config
 	if err == nil {
 		f.txn = string(eventID)
-		cfg, err = c.verifyConfig(ctx, f)
+		cfg = c.verifyConfig(ctx, f)
 	}
 	v.mu.Lock()
 	v.sendingRoom--

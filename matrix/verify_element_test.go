@@ -95,7 +95,7 @@ func TestElementEmojiVerification(t *testing.T) {
 	// termatrix sessions by now. The first to answer takes it.
 	t.Run("self, Element asks every verified session and starts, termatrix confirms first", func(t *testing.T) {
 		ctx := elementStep(t, ea)
-		self1.verif().noAutoStart = true // Element sends the start
+		self1.verif().noAutoStart.Store(true) // Element sends the start
 		begun, m1, m2 := time.Now(), mark(self1), mark(self2)
 		if _, err := ea.RequestOwnVerification(ctx); err != nil {
 			t.Fatal(err)
@@ -126,6 +126,7 @@ func TestElementEmojiVerification(t *testing.T) {
 	otherUser := func(ctx context.Context, t *testing.T, prefix string) (*live, teststack.User, id.RoomID) {
 		u := st.MustRegister(t, prefix)
 		l := loginVerify(t, st, u)
+		settled(t, l)
 		if _, err := l.SetupCrossSigning(ctx, u.Password, false); err != nil {
 			t.Fatal(err)
 		}
@@ -173,7 +174,7 @@ func TestElementEmojiVerification(t *testing.T) {
 	t.Run("alice by carol in the DM, Element asks and starts, termatrix confirms first", func(t *testing.T) {
 		ctx := elementStep(t, ea)
 		carol, uc, roomID := otherUser(ctx, t, "evcarol")
-		carol.verif().noAutoStart = true
+		carol.verif().noAutoStart.Store(true)
 		begun, m := time.Now(), mark(carol)
 		if _, err := ea.RequestVerificationDM(ctx, uc.UserID, string(roomID)); err != nil {
 			t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"maunium.net/go/mautrix/event"
@@ -26,7 +27,7 @@ type verifier struct {
 	sendingRoom int
 	early       []earlyEvent
 	// noAutoStart leaves starting SAS to the other side (tests).
-	noAutoStart bool
+	noAutoStart atomic.Bool
 }
 
 type earlyEvent struct {
@@ -47,7 +48,6 @@ type flow struct {
 	// Only the flow's worker touches these.
 	m         *sas.Verification
 	theirKeys map[string]string
-	timer     *time.Timer
 
 	// Guarded by verifier.mu.
 	queue   []func(context.Context)
@@ -56,6 +56,7 @@ type flow struct {
 	endedAt time.Time
 	device  id.DeviceID // the other device, once known
 	shown   bool        // the SAS was published
+	timer   *time.Timer // the deadline
 }
 
 // keepEnded is how long an ended verification is remembered, so that late
@@ -294,10 +295,8 @@ func (c *Client) onRequest(v *verifier, ev *event.Event, roomID id.RoomID, txn s
 		})
 	}
 	c.flowDo(v, f, func(ctx context.Context) {
-		cfg, err := c.verifyConfig(ctx, f)
-		if err == nil {
-			f.m, err = sas.NewIncoming(cfg, req, sentAt)
-		}
+		var err error
+		f.m, err = sas.NewIncoming(c.verifyConfig(ctx, f), req, sentAt)
 		if err != nil {
 			c.log.Warn().Err(err).Str("txn", txn).Msg("cannot answer a verification request")
 			c.finishFlow(v, f, false, err.Error())
@@ -329,13 +328,16 @@ func (v *verifier) pruneLocked() {
 // armTimer cancels the verification with m.timeout at its deadline.
 func (c *Client) armTimer(v *verifier, f *flow) {
 	d := time.Until(f.m.Deadline()) + 100*time.Millisecond
-	f.timer = time.AfterFunc(d, func() {
+	t := time.AfterFunc(d, func() {
 		c.flowDo(v, f, func(ctx context.Context) {
 			if f.m != nil {
 				c.flowStep(ctx, v, f, f.m.Expire())
 			}
 		})
 	})
+	v.mu.Lock()
+	f.timer = t
+	v.mu.Unlock()
 }
 
 // finishFlow ends a verification once and says so.
@@ -346,10 +348,10 @@ func (c *Client) finishFlow(v *verifier, f *flow, done bool, reason string) {
 		return
 	}
 	f.ended, f.endedAt = true, time.Now()
-	v.mu.Unlock()
 	if f.timer != nil {
 		f.timer.Stop()
 	}
+	v.mu.Unlock()
 	c.log.Info().Str("txn", f.txn).Stringer("user", f.them).Bool("done", done).Str("reason", reason).
 		Dur("took", time.Since(f.begun)).Msg("verification ended")
 	c.hub.Publish(VerificationEnded{TxnID: f.txn, UserID: f.them, Done: done, Reason: reason})

@@ -47,7 +47,7 @@ func (c *Client) flowStep(ctx context.Context, v *verifier, f *flow, st sas.Step
 			c.sendOthers(ctx, f, others, sas.CodeAccepted)
 		}
 		c.fetchTheirKeys(ctx, f)
-		if !v.noAutoStart && f.m.State() == sas.Ready {
+		if !v.noAutoStart.Load() && f.m.State() == sas.Ready {
 			// Emoji is the only method both sides have: start it at
 			// once, as the specification allows, whichever side asked.
 			if st2, err := f.m.Start(); err == nil {
@@ -177,7 +177,7 @@ func (c *Client) sendOthers(ctx context.Context, f *flow, devices []id.DeviceID,
 // verifyConfig describes a verification to the protocol machine: our keys
 // to be verified (this device, and the master key we see) and the other
 // side's keys, looked up when their MAC arrives.
-func (c *Client) verifyConfig(ctx context.Context, f *flow) (sas.Config, error) {
+func (c *Client) verifyConfig(ctx context.Context, f *flow) sas.Config {
 	mach := c.crypto.mach
 	ours := map[string]string{
 		"ed25519:" + string(c.sess.DeviceID): string(mach.OwnIdentity().SigningKey),
@@ -194,7 +194,7 @@ func (c *Client) verifyConfig(ctx context.Context, f *flow) (sas.Config, error) 
 		TheirKeys: func(keyID string) string {
 			return f.theirKeys[keyID]
 		},
-	}, nil
+	}
 }
 
 // fetchTheirKeys learns the other device's key and the other user's master

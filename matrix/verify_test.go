@@ -38,6 +38,14 @@ func waitRequested(t *testing.T, l *live, mark int, from id.UserID) Verification
 	}).(VerificationRequested)
 }
 
+// settled waits for the verification status the client publishes after
+// its first sync: mautrix's OlmMachine caches the cross-signing keys
+// without a lock, so setting them up meanwhile races with that check.
+func settled(t *testing.T, l *live) {
+	t.Helper()
+	waitVerifyUpdate(t, l, "the first verification status", func(VerificationChanged) bool { return true })
+}
+
 // mark is where a recorder's updates stand now.
 func mark(l *live) int { return len(l.rec.all()) }
 
@@ -102,6 +110,7 @@ func TestVerifyTermatrixPair(t *testing.T) {
 		l *live
 		p string
 	}{{a, ua.Password}, {b, ub.Password}} {
+		settled(t, x.l)
 		if _, err := x.l.SetupCrossSigning(ctx, x.p, false); err != nil {
 			t.Fatal(err)
 		}
