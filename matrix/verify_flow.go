@@ -63,21 +63,21 @@ type flow struct {
 // events about it are ignored rather than taken for new ones.
 const keepEnded = sas.Timeout
 
-// verifierFor returns the Client's verifier (nil once it is closed). It
-// lives beside the Client and goes when the Client closes.
+// verifiers holds each Client's verifier; it goes when the Client closes.
 var verifiers = struct {
 	sync.Mutex
 	m map[*Client]*verifier
 }{m: make(map[*Client]*verifier)}
 
+// verif returns the Client's verifier (nil once it is closed).
 func (c *Client) verif() *verifier {
+	if c.closed.Load() {
+		return nil
+	}
 	verifiers.Lock()
 	defer verifiers.Unlock()
 	if v := verifiers.m[c]; v != nil {
 		return v
-	}
-	if c.closed.Load() {
-		return nil
 	}
 	v := &verifier{flows: make(map[string]*flow)}
 	verifiers.m[c] = v

@@ -13,6 +13,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/termatrix/termatrix/internal/teststack"
+	"github.com/termatrix/termatrix/matrix/e2ee/sas"
 )
 
 // verifyWait bounds one step of a verification through the homeserver.
@@ -279,4 +280,51 @@ func loginVerify(t *testing.T, st *teststack.Stack, u teststack.User) *live {
 	}
 	log := zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr}).With().Timestamp().Str("dev", string(sess.DeviceID)).Logger().Level(zerolog.DebugLevel)
 	return startLive(t, sess, filepath.Join(t.TempDir(), "store.db"), Options{Log: log})
+}
+
+// TestVerificationCommandsOffline: the commands answer at once, and say so
+// for a verification that does not exist.
+func TestVerificationCommandsOffline(t *testing.T) {
+	c, _ := openTemp(t, offlineSession(), Options{})
+	for name, err := range map[string]error{
+		"accept":  c.AcceptVerification("nope"),
+		"confirm": c.ConfirmSAS("nope"),
+		"cancel":  c.CancelVerification("nope", false),
+	} {
+		if err == nil {
+			t.Errorf("%s of an unknown verification: no error", name)
+		}
+	}
+	if _, err := c.StartVerification(context.Background(), "not a user"); err == nil {
+		t.Error("verifying a malformed user ID: no error")
+	}
+	_ = c.Close()
+	if _, err := c.StartVerification(context.Background(), "@a:x"); err == nil {
+		t.Error("verifying after Close: no error")
+	}
+	if err := c.ConfirmSAS("nope"); err == nil {
+		t.Error("confirming after Close: no error")
+	}
+}
+
+func TestEndReason(t *testing.T) {
+	for _, tc := range []struct {
+		c    sas.Cancellation
+		want string
+	}{
+		{sas.Cancellation{Code: sas.CodeMismatchedSAS}, "the emoji did not match"},
+		{sas.Cancellation{Code: sas.CodeTimeout, Reason: "the verification timed out"}, "timed out"},
+		{sas.Cancellation{Code: sas.CodeUser, Reason: "cancelled"}, "cancelled"},
+		{sas.Cancellation{Code: sas.CodeMismatchedCommit, Reason: "their key does not match their commitment"}, "their key does not match their commitment"},
+		{sas.Cancellation{Code: sas.CodeAccepted, Remote: true}, "answered on another session"},
+		{sas.Cancellation{Code: sas.CodeMismatchedSAS, Remote: true, Reason: "x"}, "they cancelled: the emoji did not match"},
+		{sas.Cancellation{Code: sas.CodeTimeout, Remote: true}, "they cancelled: timed out"},
+		{sas.Cancellation{Code: sas.CodeUser, Remote: true}, "they cancelled"},
+		{sas.Cancellation{Code: sas.CodeUser, Remote: true, Reason: "busy"}, "they cancelled: busy"},
+		{sas.Cancellation{Code: "m.key_mismatch", Remote: true}, "they cancelled: m.key_mismatch"},
+	} {
+		if got := endReason(&tc.c); got != tc.want {
+			t.Errorf("%+v: %q, want %q", tc.c, got, tc.want)
+		}
+	}
 }
