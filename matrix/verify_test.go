@@ -268,18 +268,24 @@ func equalEmoji(a, b []SASEmoji) bool {
 var verifyDebugLog = os.Getenv("TM_VERIFY_DEBUG") != ""
 
 // loginVerify is loginLive, logging the client to stderr when
-// TM_VERIFY_DEBUG is set.
+// TM_VERIFY_DEBUG is set. The client's verifier exists from the start: it
+// is what hears of verification events decrypted late (their room key
+// came after them), and the sync loop does not create it for those.
 func loginVerify(t *testing.T, st *teststack.Stack, u teststack.User) *live {
 	t.Helper()
+	var l *live
 	if !verifyDebugLog {
-		return loginLive(t, st, u)
+		l = loginLive(t, st, u)
+	} else {
+		sess, err := Login(context.Background(), LoginParams{Homeserver: st.BaseURL, User: u.UserID, Password: u.Password})
+		if err != nil {
+			t.Fatal(err)
+		}
+		log := zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr}).With().Timestamp().Str("dev", string(sess.DeviceID)).Logger().Level(zerolog.DebugLevel)
+		l = startLive(t, sess, filepath.Join(t.TempDir(), "store.db"), Options{Log: log})
 	}
-	sess, err := Login(context.Background(), LoginParams{Homeserver: st.BaseURL, User: u.UserID, Password: u.Password})
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr}).With().Timestamp().Str("dev", string(sess.DeviceID)).Logger().Level(zerolog.DebugLevel)
-	return startLive(t, sess, filepath.Join(t.TempDir(), "store.db"), Options{Log: log})
+	l.verif()
+	return l
 }
 
 // TestVerificationCommandsOffline: the commands answer at once, and say so
