@@ -2,6 +2,7 @@ package matrix
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 
 	"maunium.net/go/mautrix"
@@ -20,24 +21,39 @@ type scrubbedError struct {
 func (e *scrubbedError) Error() string { return e.msg }
 func (e *scrubbedError) Unwrap() error { return e.err }
 
-// scrub returns err with every non-empty secret replaced by "[redacted]" in
-// its text. It returns nil for nil.
+// scrub hides secrets in an error: if any non-empty secret occurs in its
+// text, the whole text is replaced by one made only of safe parts (the
+// Matrix error code or HTTP status) and "details withheld". Cutting only
+// the secret out would still tell it: a one-letter password leaves holes
+// in every word that holds the letter, and one equal to the user name
+// shows where the name was. The error chain stays for errors.Is and
+// errors.As. It returns nil for nil.
 func scrub(err error, secrets ...string) error {
 	if err == nil {
 		return nil
 	}
 	msg := err.Error()
-	changed := false
 	for _, s := range secrets {
 		if s != "" && strings.Contains(msg, s) {
-			msg = strings.ReplaceAll(msg, s, "[redacted]")
-			changed = true
+			return &scrubbedError{msg: safeText(err) + " (details withheld: they held a secret)", err: err}
 		}
 	}
-	if !changed {
-		return err
+	return err
+}
+
+// safeText describes an error by what cannot hold a secret.
+func safeText(err error) string {
+	if errors.Is(err, mautrix.MForbidden) {
+		return "the homeserver refused: wrong user name or password, or not allowed"
 	}
-	return &scrubbedError{msg: msg, err: err}
+	if code := respErrCode(err); code != "" {
+		return "the homeserver answered " + code
+	}
+	var he mautrix.HTTPError
+	if errors.As(err, &he) && he.Response != nil {
+		return "the homeserver answered HTTP " + strconv.Itoa(he.Response.StatusCode)
+	}
+	return "the request failed"
 }
 
 // isUnknownToken says whether the server rejected the access token.

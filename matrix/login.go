@@ -36,6 +36,11 @@ type LoginParams struct {
 // error matching ErrBadCredentials.
 func Login(ctx context.Context, p LoginParams) (*Session, error) {
 	s, err := login(ctx, p)
+	if errors.Is(err, ErrBadCredentials) {
+		// Built from what the user typed (server, user) and our own
+		// words: nothing of the password, whatever letters it shares.
+		return s, err
+	}
 	return s, scrub(err, p.Password)
 }
 

@@ -1,7 +1,12 @@
 package matrix
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -128,4 +133,41 @@ func TestSessionMatches(t *testing.T) {
 	if (*Session)(nil).Matches("", "@alice:localhost") {
 		t.Error("nil session matches")
 	}
+}
+
+// TestLoginErrorNeverSpellsThePassword logs in against a server that
+// refuses with a message quoting the password, with passwords that are
+// also parts of other words: the error text is the same for each, with
+// no trace of any of them.
+func TestLoginErrorNeverSpellsThePassword(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Password string `json:"password"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprintf(w, `{"errcode":"M_FORBIDDEN","error":"login for alice with password %s is invalid"}`, body.Password)
+	}))
+	defer srv.Close()
+	var first string
+	for _, pw := range []string{"o", "in", "alice", "long secret password"} {
+		_, err := Login(context.Background(), LoginParams{Homeserver: srv.URL, User: "@alice:example.org", Password: pw})
+		if err == nil {
+			t.Fatal("login succeeded")
+		}
+		msg := err.Error()
+		if strings.Contains(msg, "[redacted]") || strings.Contains(msg, "long secret") {
+			t.Errorf("password %q: %q", pw, msg)
+		}
+		if first == "" {
+			first = msg
+		} else if msg != first {
+			t.Errorf("password %q gives %q, %q gives %q: the difference tells the password", pw, msg, "o", first)
+		}
+		if !errors.Is(err, ErrBadCredentials) {
+			t.Errorf("not ErrBadCredentials: %v", err)
+		}
+	}
+	t.Logf("login error: %s", first)
 }
