@@ -27,7 +27,9 @@ import (
 //     encrypted DM Element made, as Element does it: bob asks and Element
 //     confirms first; Element asks carol and starts the emoji, carol
 //     confirms first. Afterwards Element has verified them and they
-//     trust alice. Then dave says the emoji differ: Element cancels.
+//     trust alice. Then Element asks dave in the DM, dave starts the
+//     emoji at once (Element's default path), and Element says they
+//     differ: both end cancelled and nobody is trusted.
 //
 // The emoji (symbols and names) are the same on both sides every time.
 func TestElementEmojiVerification(t *testing.T) {
@@ -195,24 +197,25 @@ func TestElementEmojiVerification(t *testing.T) {
 		usersVerified(t, ctx, ea, alice, uc, carol)
 	})
 
-	t.Run("mismatch in the DM", func(t *testing.T) {
+	// As Element's "Verify user" does by default: Element asks in the DM,
+	// termatrix accepts and starts the emoji at once; then the emoji are
+	// said to differ.
+	t.Run("mismatch in the DM, Element asks, termatrix starts", func(t *testing.T) {
 		ctx := elementStep(t, ea)
-		dave, _, _ := otherUser(ctx, t, "evdave")
-		txn, err := dave.StartVerification(ctx, id.UserID(alice.UserID))
-		if err != nil {
+		dave, ud, roomID := otherUser(ctx, t, "evdave")
+		m := mark(dave)
+		if _, err := ea.RequestVerificationDM(ctx, ud.UserID, string(roomID)); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := ea.WaitVerificationRequest(ctx); err != nil {
+		req := waitRequested(t, dave, m, id.UserID(alice.UserID))
+		if err := dave.AcceptVerification(req.TxnID); err != nil {
 			t.Fatal(err)
 		}
-		if err := ea.AcceptVerification(ctx); err != nil {
-			t.Fatal(err)
-		}
-		sameEmoji(t, ctx, ea, waitSAS(t, dave, txn))
+		sameEmoji(t, ctx, ea, waitSAS(t, dave, req.TxnID))
 		if err := ea.MismatchSAS(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if e := waitEnded(t, dave, txn); e.Done || e.Reason != "they cancelled: the emoji did not match" {
+		if e := waitEnded(t, dave, req.TxnID); e.Done || e.Reason != "they cancelled: the emoji did not match" {
 			t.Errorf("termatrix: %+v", e)
 		}
 		if tr, err := dave.UserTrust(ctx, id.UserID(alice.UserID)); err != nil || tr.Verified {
