@@ -73,6 +73,7 @@ func (c *Client) initCrypto(ctx context.Context) error {
 		received:  make(map[id.SessionID]bool),
 		requested: make(map[id.SessionID]bool),
 	}
+	c.loadCrossSigningKeys(ctx)
 	return nil
 }
 
@@ -284,5 +285,11 @@ func (c *Client) retryUndecryptableLocked(ctx context.Context) error {
 		ups = append(ups, EventsDecrypted{RoomID: roomID, Events: byRoom[roomID]})
 	}
 	c.hub.Publish(append(ups, calls...)...)
+	// An in-room verification request often comes before its key.
+	for _, u := range updated {
+		if isVerificationEvent(u.ev) {
+			c.handleVerificationEvent(ctx, u.ev, u.roomID)
+		}
+	}
 	return nil
 }

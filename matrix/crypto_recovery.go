@@ -2,6 +2,7 @@ package matrix
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -96,6 +97,9 @@ func (c *Client) VerifyWithRecoveryKey(ctx context.Context, keyOrPassphrase stri
 	if err := mach.SignOwnMasterKey(ctx); err != nil {
 		return fmt.Errorf("signing the master key: %w", c.scrub(err))
 	}
+	if err := c.keepCrossSigningKeys(ctx); err != nil {
+		return err
+	}
 	if err := c.loadBackupKey(ctx, key); err != nil {
 		c.log.Info().Err(err).Msg("no key backup in secret storage")
 		c.hub.Publish(VerificationChanged{Verification: Verification{CrossSigning: true, Verified: true}})
@@ -116,7 +120,14 @@ func (c *Client) loadBackupKey(ctx context.Context, key *ssss.Key) error {
 	if _, err := backup.MegolmBackupKeyFromBytes(data); err != nil {
 		return fmt.Errorf("reading the key backup's key: %w", err)
 	}
-	if err := c.crypto.store.PutSecret(ctx, id.SecretMegolmBackupV1, string(data)); err != nil {
+	return c.putBackupKey(ctx, data)
+}
+
+// putBackupKey keeps the key backup's private key in the crypto store as
+// the spec shares it (unpadded base64), so mautrix can answer our other
+// verified sessions' m.secret.request for it.
+func (c *Client) putBackupKey(ctx context.Context, raw []byte) error {
+	if err := c.crypto.store.PutSecret(ctx, id.SecretMegolmBackupV1, base64.RawStdEncoding.EncodeToString(raw)); err != nil {
 		return fmt.Errorf("keeping the key backup's key: %w", err)
 	}
 	return nil
@@ -128,7 +139,11 @@ func (c *Client) backupKey(ctx context.Context) *backup.MegolmBackupKey {
 	if err != nil || s == "" {
 		return nil
 	}
-	k, err := backup.MegolmBackupKeyFromBytes([]byte(s))
+	raw, err := decodeSecret(s)
+	if err != nil {
+		return nil
+	}
+	k, err := backup.MegolmBackupKeyFromBytes(raw)
 	if err != nil {
 		return nil
 	}
@@ -321,3 +336,54 @@ func (c *Client) ImportKeys(ctx context.Context, path, passphrase string) (impor
 
 // maxKeyFile bounds a key export read into memory (about 100,000 keys).
 const maxKeyFile = 256 << 20
+
+// keepCrossSigningKeys stores the cross-signing private keys the machine
+// holds (from secret storage or a new setup) in the crypto store, pickled
+// with the session's pickle key, in the spec's shared form (unpadded
+// base64 seeds): they survive a restart, and our other verified sessions
+// can ask for them (m.secret.request), as Element's do.
+func (c *Client) keepCrossSigningKeys(ctx context.Context) error {
+	mach := c.crypto.mach
+	if mach.CrossSigningKeys == nil {
+		return nil
+	}
+	seeds := mach.ExportCrossSigningKeys()
+	for name, seed := range map[id.Secret][]byte{
+		id.SecretXSMaster: seeds.MasterKey, id.SecretXSSelfSigning: seeds.SelfSigningKey, id.SecretXSUserSigning: seeds.UserSigningKey,
+	} {
+		if len(seed) == 0 {
+			continue
+		}
+		if err := c.crypto.store.PutSecret(ctx, name, base64.RawStdEncoding.EncodeToString(seed)); err != nil {
+			return fmt.Errorf("keeping the cross-signing keys: %w", err)
+		}
+	}
+	return nil
+}
+
+// loadCrossSigningKeys gives the machine the cross-signing private keys
+// kept in the store, if all three are there.
+func (c *Client) loadCrossSigningKeys(ctx context.Context) {
+	var seeds crypto.CrossSigningSeeds
+	for _, s := range []struct {
+		name id.Secret
+		dst  *[]byte
+	}{
+		{id.SecretXSMaster, (*[]byte)(&seeds.MasterKey)},
+		{id.SecretXSSelfSigning, (*[]byte)(&seeds.SelfSigningKey)},
+		{id.SecretXSUserSigning, (*[]byte)(&seeds.UserSigningKey)},
+	} {
+		v, err := c.crypto.store.GetSecret(ctx, s.name)
+		if err != nil || v == "" {
+			return
+		}
+		raw, err := decodeSecret(v)
+		if err != nil {
+			return
+		}
+		*s.dst = raw
+	}
+	if err := c.crypto.mach.ImportCrossSigningKeys(seeds); err != nil {
+		c.log.Warn().Err(err).Msg("loading the kept cross-signing keys")
+	}
+}

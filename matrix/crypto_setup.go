@@ -42,6 +42,9 @@ func (c *Client) SetupCrossSigning(ctx context.Context, password string, reset b
 	if err := mach.SignOwnMasterKey(ctx); err != nil {
 		return "", fmt.Errorf("signing the master key: %w", c.scrub(err))
 	}
+	if err := c.keepCrossSigningKeys(ctx); err != nil {
+		return "", err
+	}
 	key, err := c.secretStorageKey(ctx, recoveryKey)
 	if err != nil {
 		return "", err
@@ -70,8 +73,8 @@ func (c *Client) SetupCrossSigning(ctx context.Context, password string, reset b
 	if err := mach.SSSS.SetEncryptedAccountData(ctx, event.AccountDataMegolmBackupKey, bk.Bytes(), key); err != nil {
 		return "", fmt.Errorf("storing the key backup's key: %w", c.scrub(err))
 	}
-	if err := c.crypto.store.PutSecret(ctx, id.SecretMegolmBackupV1, string(bk.Bytes())); err != nil {
-		return "", fmt.Errorf("keeping the key backup's key: %w", err)
+	if err := c.putBackupKey(ctx, bk.Bytes()); err != nil {
+		return "", err
 	}
 	if err := mach.SetKeyBackupVersion(ctx, resp.Version); err != nil {
 		c.log.Warn().Err(err).Msg("saving the key backup version")

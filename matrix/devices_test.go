@@ -55,3 +55,37 @@ func TestOwnDevices(t *testing.T) {
 		}
 	}
 }
+
+// TestCrossSigningSetupSurvivesRestart sets up cross-signing and key
+// backup, restarts the client on the same store and checks that the
+// private keys came back (pickled in the store): it can still sign, and
+// still back keys up.
+func TestCrossSigningSetupSurvivesRestart(t *testing.T) {
+	st := stack.Get(t)
+	u := st.MustRegister(t, "xsign")
+	ctx := ctxT(t)
+	c := loginLive(t, st, u)
+	if _, err := c.SetupCrossSigning(ctx, "wrong password", false); err == nil {
+		t.Fatal("SetupCrossSigning with a wrong password succeeded")
+	}
+	rk, err := c.SetupCrossSigning(ctx, u.Password, false)
+	if err != nil || rk == "" {
+		t.Fatalf("SetupCrossSigning: %q, %v", rk, err)
+	}
+	if _, err := c.SetupCrossSigning(ctx, u.Password, false); err == nil {
+		t.Error("a second setup without reset succeeded")
+	}
+	sess, path := c.sess, c.dbPath
+	c.stop()
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again := startLive(t, sess, path, Options{})
+	if again.crypto.mach.CrossSigningKeys == nil || again.backupKey(ctx) == nil {
+		t.Fatal("the cross-signing keys or the backup key did not survive the restart")
+	}
+	v, err := again.VerificationStatus(ctx)
+	if err != nil || !v.Verified || !v.CrossSigning {
+		t.Fatalf("after the restart: %+v, %v", v, err)
+	}
+}

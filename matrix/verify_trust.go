@@ -159,9 +159,8 @@ func (c *Client) requestBackupKey(ctx context.Context) bool {
 		if info, err := mach.GetAndVerifyLatestKeyBackupVersion(ctx, key); err != nil || info == nil {
 			return false, nil // not the current backup's key
 		}
-		// Kept as the recovery key path keeps it (raw), not as mautrix
-		// would (base64): return an error rather than true.
-		if err := c.crypto.store.PutSecret(ctx, id.SecretMegolmBackupV1, string(raw)); err != nil {
+		// Kept in the spec's form (base64), so we can share it in turn.
+		if err := c.putBackupKey(ctx, raw); err != nil {
 			return false, err
 		}
 		got = true
