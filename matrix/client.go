@@ -72,6 +72,7 @@ type Client struct {
 	writeMu sync.Mutex
 
 	runMu   sync.Mutex
+	runDone sync.WaitGroup // Run in progress: Close waits for it
 	running bool
 	stopRun context.CancelFunc
 
@@ -193,6 +194,9 @@ func (c *Client) Close() error {
 		c.stopRun()
 	}
 	c.runMu.Unlock()
+	// The sync loop's in-flight work (crypto included) ends before the
+	// store closes.
+	c.runDone.Wait()
 	c.bg.Wait()
 	c.writeMu.Lock()
 	err := c.db.Close()

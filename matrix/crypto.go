@@ -34,6 +34,10 @@ type cryptoCore struct {
 	receivedMu sync.Mutex
 	received   map[id.SessionID]bool
 
+	// identityMu serialises our calls that read or change the account's
+	// cross-signing state: mautrix caches the public keys unlocked.
+	identityMu sync.Mutex
+
 	// uploading is set while keys are being uploaded to the key backup.
 	uploading atomic.Bool
 

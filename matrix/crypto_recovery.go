@@ -32,6 +32,13 @@ type Verification struct {
 // VerificationStatus asks the server for the account's cross-signing keys
 // and says whether this session is verified.
 func (c *Client) VerificationStatus(ctx context.Context) (Verification, error) {
+	c.crypto.identityMu.Lock()
+	defer c.crypto.identityMu.Unlock()
+	return c.verificationStatus(ctx)
+}
+
+// verificationStatus is VerificationStatus with identityMu held.
+func (c *Client) verificationStatus(ctx context.Context) (Verification, error) {
 	mach := c.crypto.mach
 	if _, err := mach.FetchKeys(ctx, []id.UserID{c.sess.UserID}, true); err != nil {
 		return Verification{}, fmt.Errorf("checking this session's verification: %w", c.scrub(err))
@@ -79,6 +86,8 @@ func (c *Client) secretStorageKey(ctx context.Context, keyOrPassphrase string) (
 // backup's key, then restores the key backup in the background (progress
 // in BackupProgress updates) and keeps uploading new keys to it.
 func (c *Client) VerifyWithRecoveryKey(ctx context.Context, keyOrPassphrase string) error {
+	c.crypto.identityMu.Lock()
+	defer c.crypto.identityMu.Unlock()
 	// The device's own keys must be on the server to be signed.
 	if err := c.uploadDeviceKeys(ctx); err != nil {
 		return err

@@ -22,9 +22,11 @@ import (
 // With reset, an account that has cross-signing gets new keys: every
 // other session and every user who verified this one must verify again.
 func (c *Client) SetupCrossSigning(ctx context.Context, password string, reset bool) (string, error) {
+	c.crypto.identityMu.Lock()
+	defer c.crypto.identityMu.Unlock()
 	mach := c.crypto.mach
 	if !reset {
-		st, err := c.VerificationStatus(ctx)
+		st, err := c.verificationStatus(ctx)
 		if err != nil {
 			return "", err
 		}

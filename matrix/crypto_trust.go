@@ -24,6 +24,8 @@ type UserTrust struct {
 // UserTrust reads a user's trust from the crypto store (no network: the
 // device lists sync keeps it current). Call it off the UI goroutine.
 func (c *Client) UserTrust(ctx context.Context, userID id.UserID) (UserTrust, error) {
+	c.crypto.identityMu.Lock()
+	defer c.crypto.identityMu.Unlock()
 	keys, err := c.crypto.store.GetCrossSigningKeys(ctx, userID)
 	if err != nil {
 		return UserTrust{}, fmt.Errorf("reading %s's keys: %w", userID, err)

@@ -81,7 +81,9 @@ func (c *Client) Run(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	c.running, c.stopRun = true, cancel
+	c.runDone.Add(1)
 	c.runMu.Unlock()
+	defer c.runDone.Done()
 	defer func() {
 		cancel()
 		c.runMu.Lock()
