@@ -106,6 +106,8 @@ type state struct {
 	loggingIn   bool
 	// verification is this session's, once the client has told it.
 	verification *matrix.Verification
+	// verifyDialogs are the open emoji verification dialogs.
+	verifyDialogs verifyDialogs
 }
 
 // New builds the UI. A bad key binding in the config is an error.
@@ -329,6 +331,8 @@ func (u *UI) handleUpdate(up matrix.Update) {
 		u.roomLeft(up)
 	case matrix.EventsDecrypted, matrix.VerificationChanged, matrix.BackupProgress:
 		u.e2eeUpdate(up)
+	case matrix.VerificationRequested, matrix.VerificationSAS, matrix.VerificationEnded:
+		u.verifyUpdate(up)
 	case matrix.LoggedOut:
 		if up.Err == nil {
 			// Our own /logout: logout() shows the form once the session

@@ -38,6 +38,7 @@ var commandHelp = []struct{ name, usage, text string }{
 	{"crosssigning", "/crosssigning setup | reset", "set up cross-signing and key backup; reset makes new keys"},
 	{"keys", "/keys export FILE | import FILE", "export or import room keys, passphrase-protected (Element's format)"},
 	{"devices", "/devices", "list your sessions and whether they are verified"},
+	{"verify", "/verify [@user]", "emoji verification: this session with another of yours, or another user"},
 	{"logout", "/logout", "log out and forget the session"},
 	{"quit", "/quit", "quit termatrix"},
 	{"help", "/help", "list commands and keys"},

@@ -419,6 +419,8 @@ func (u *UI) runCommand(cmd Command) bool {
 		return u.widgetCommand(cmd)
 	case "recovery", "crosssigning", "keys", "devices":
 		return u.e2eeCommand(cmd)
+	case "verify":
+		return u.verifyCommand(cmd)
 	default:
 		u.say(true, "Unknown command /%s — nothing was sent. Type /help for the list.", sanitize.Line(cmd.Name))
 		return false
