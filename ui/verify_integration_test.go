@@ -35,7 +35,10 @@ func TestVerifySessionWithEmojiThroughTheUI(t *testing.T) {
 	runCtx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(func() { cancel(); _ = other.Close() })
 	go func() { _ = other.Run(runCtx) }()
-	waitUpdate(t, ups, func(u matrix.Update) bool { s, ok := u.(matrix.StatusChanged); return ok && s.State == matrix.StateSynced })
+	waitUpdate(t, ups, func(u matrix.Update) bool {
+		s, ok := u.(matrix.StatusChanged)
+		return ok && s.State == matrix.StateSynced
+	})
 	if _, err := other.SetupCrossSigning(c, teststack.TestPassword, false); err != nil {
 		t.Fatal(err)
 	}
