@@ -234,6 +234,12 @@ func (u *UI) refreshCallPanel() {
 		if c.Muted {
 			l = append(l, Segment{" · MUTED", bg.Foreground(tcell.ColorYellow).Bold(true)})
 		}
+		if c.Problem != "" {
+			l = append(l, Segment{" · " + sanitize.Line(c.Problem), bg.Foreground(tcell.ColorRed).Bold(true)})
+		}
+		if c.PeerMuted {
+			l = append(l, Segment{" · " + peer + " muted", bg.Foreground(tcell.ColorYellow)})
+		}
 		l = append(l, Segment{" — " + k(ActMute) + " mute, " + k(ActHangup) + " hang up", bg})
 		lines = append(lines, l)
 	default:

@@ -1,7 +1,7 @@
 package ui
 
 import (
-	"os/exec"
+	"github.com/termatrix/termatrix/internal/childenv"
 	"strings"
 
 	"github.com/termatrix/termatrix/matrix"
@@ -72,5 +72,5 @@ func notifyText(title, body string) (string, string) {
 // notifySend shows a desktop notification with notify-send. The strings
 // are passed as arguments after "--", never through a shell.
 func notifySend(title, body string) error {
-	return exec.Command("notify-send", "--app-name=termatrix", "--", title, body).Run()
+	return childenv.Command("notify-send", "--app-name=termatrix", "--", title, body).Run()
 }
