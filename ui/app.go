@@ -108,6 +108,8 @@ type state struct {
 	verification *matrix.Verification
 	// verifyDialogs are the open emoji verification dialogs.
 	verifyDialogs verifyDialogs
+	// trust is what is known of the members' identities.
+	trust memberTrust
 }
 
 // New builds the UI. A bad key binding in the config is an error.
@@ -296,6 +298,7 @@ func (u *UI) handleUpdate(up matrix.Update) {
 		}
 		if up.RoomID == u.s.current {
 			u.markRead()
+			u.checkRoomTrust()
 		}
 	case matrix.HistoryLoaded:
 		if tv := u.s.timelines[up.RoomID]; tv != nil {

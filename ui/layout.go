@@ -409,6 +409,7 @@ func (u *UI) refreshTyping() {
 }
 
 func (u *UI) refreshMembers() {
+	u.checkRoomTrust()
 	if !u.s.showMembers {
 		u.w.body.ResizeItem(u.w.members, 0, 0)
 		return
@@ -438,6 +439,9 @@ func (u *UI) refreshMembers() {
 			l = append(l, Segment{"    ", styleDim})
 		}
 		l = append(l, Segment{name, senderStyle(m.UserID).Bold(false)})
+		if seg, ok := u.trustSegment(m.UserID); ok {
+			l = append(l, seg)
+		}
 		if m.Membership == event.MembershipInvite {
 			l = append(l, Segment{" (invited)", styleDim})
 		}

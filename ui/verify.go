@@ -77,6 +77,7 @@ func (u *UI) verifyUpdate(up matrix.Update) {
 		who := u.verifyName(up.UserID)
 		if up.Done {
 			u.say(false, "Verified %s.", who)
+			u.trustChanged()
 			return
 		}
 		u.say(true, "Verification with %s ended: %s", who, sanitize.Line(up.Reason))

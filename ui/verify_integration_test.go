@@ -1,8 +1,6 @@
 package ui_test
 
 import (
-	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -22,23 +20,7 @@ func TestVerifySessionWithEmojiThroughTheUI(t *testing.T) {
 	c := ctx(t)
 
 	// The user's first session, with cross-signing set up.
-	sess, err := matrix.Login(c, matrix.LoginParams{Homeserver: st.BaseURL, User: user.UserID, Password: teststack.TestPassword})
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, err := matrix.Open(c, sess, filepath.Join(t.TempDir(), "other.db"), matrix.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ups, stop := other.Subscribe()
-	t.Cleanup(stop)
-	runCtx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(func() { cancel(); _ = other.Close() })
-	go func() { _ = other.Run(runCtx) }()
-	waitUpdate(t, ups, func(u matrix.Update) bool {
-		s, ok := u.(matrix.StatusChanged)
-		return ok && s.State == matrix.StateSynced
-	})
+	other, ups := headless(t, st, user)
 	if _, err := other.SetupCrossSigning(c, teststack.TestPassword, false); err != nil {
 		t.Fatal(err)
 	}
