@@ -37,7 +37,7 @@ var commandHelp = []struct{ name, usage, text string }{
 	{"recovery", "/recovery", "verify this session with the recovery key or passphrase (asked masked)"},
 	{"crosssigning", "/crosssigning setup | reset", "set up cross-signing and key backup; reset makes new keys"},
 	{"keys", "/keys export FILE | import FILE", "export or import room keys, passphrase-protected (Element's format)"},
-	{"devices", "/devices", "list your sessions and whether they are verified"},
+	{"devices", "/devices [rename ID NAME | logout ID]", "list your sessions and whether they are verified; rename or log one out"},
 	{"verify", "/verify [@user]", "emoji verification: this session with another of yours, or another user"},
 	{"logout", "/logout", "log out and forget the session"},
 	{"quit", "/quit", "quit termatrix"},

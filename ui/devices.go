@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gdamore/tcell/v2"
+	"maunium.net/go/mautrix/id"
 
 	"github.com/termatrix/termatrix/matrix"
 	"github.com/termatrix/termatrix/sanitize"
@@ -77,4 +78,35 @@ func lastSeen(t, now time.Time) string {
 	default:
 		return "last seen " + t.Format("2 Jan 2006 15:04")
 	}
+}
+
+// renameDevice names one of the account's sessions (/devices rename).
+func (u *UI) renameDevice(devID id.DeviceID, name string) {
+	u.bg("Renaming the session", func(ctx context.Context, c *matrix.Client) error {
+		return c.RenameDevice(ctx, devID, name)
+	}, func() {
+		u.say(false, "Session %s is now called %s.", sanitize.Line(string(devID)), sanitize.Line(name))
+	})
+}
+
+// logoutDevice logs another of the account's sessions out (/devices
+// logout), after asking the account password, masked.
+func (u *UI) logoutDevice(devID id.DeviceID) {
+	u.showDialog("password", newPrompt("Log out session "+sanitize.Line(string(devID)), []Line{
+		plain("The homeserver asks for your account password to log another session out. What you type is not shown.", styleText),
+	}, "Password:", true, func(password string) {
+		if password == "" {
+			u.say(false, "Nothing entered: the session stays logged in.")
+			return
+		}
+		u.secretWork(func(ctx context.Context, c *matrix.Client) error {
+			return c.LogoutDevice(ctx, devID, password)
+		}, func(err error) {
+			if err != nil {
+				u.say(true, "Logging the session out failed: %s", errText(err, password))
+				return
+			}
+			u.say(false, "Session %s is logged out.", sanitize.Line(string(devID)))
+		})
+	}))
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gdamore/tcell/v2"
+	"maunium.net/go/mautrix/id"
 
 	"github.com/termatrix/termatrix/matrix"
 	"github.com/termatrix/termatrix/sanitize"
@@ -57,7 +58,19 @@ func (u *UI) e2eeCommand(cmd Command) bool {
 			return false
 		}
 	case "devices":
-		u.showDevices()
+		verb, rest, _ := strings.Cut(strings.TrimSpace(cmd.Args), " ")
+		devID, name, _ := strings.Cut(strings.TrimSpace(rest), " ")
+		switch {
+		case verb == "":
+			u.showDevices()
+		case verb == "rename" && devID != "" && strings.TrimSpace(name) != "":
+			u.renameDevice(id.DeviceID(devID), strings.TrimSpace(name))
+		case verb == "logout" && devID != "" && name == "":
+			u.logoutDevice(id.DeviceID(devID))
+		default:
+			u.say(true, "Usage: /devices, /devices rename ID NAME, or /devices logout ID")
+			return false
+		}
 	}
 	return true
 }
