@@ -10,16 +10,17 @@ import (
 	"github.com/termatrix/termatrix/sanitize"
 )
 
-// The notices about this session's verification, in the status line.
+// encryptedMark follows an encrypted room's name in the header.
+const encryptedMark = "🔒 encrypted"
+
+// The status line's notices about this session's verification, and the
+// short reminders shown while no other message is.
 const (
-	msgNotVerified   = "This session is not verified: /recovery to enter your recovery key or passphrase"
-	msgNoCrossSign   = "End-to-end encryption: set up cross-signing and key backup with /crosssigning setup"
-	msgVerified      = "This session is verified."
-	encryptedMark    = "🔒 encrypted"
-	markNotVerified  = "⚠ unverified session: /recovery"
-	markNoCrossSign  = "no key backup: /crosssigning setup"
-	restoringBackup  = "Restoring keys from backup…"
-	backupRestoreErr = "Restoring keys from backup failed: %s"
+	msgNotVerified  = "This session is not verified: /recovery to enter your recovery key or passphrase"
+	msgNoCrossSign  = "End-to-end encryption: set up cross-signing and key backup with /crosssigning setup"
+	msgVerified     = "This session is verified."
+	markNotVerified = "⚠ unverified session: /recovery"
+	markNoCrossSign = "no key backup: /crosssigning setup"
 )
 
 // e2eeUpdate applies the client's end-to-end encryption updates.
@@ -47,11 +48,11 @@ func (u *UI) e2eeUpdate(up matrix.Update) {
 	case matrix.BackupProgress:
 		switch {
 		case up.Err != nil:
-			u.say(true, backupRestoreErr, sanitize.Line(up.Err.Error()))
+			u.say(true, "Restoring keys from backup failed: %s", sanitize.Line(up.Err.Error()))
 		case up.Done:
 			u.say(false, "Restored %s from backup.", plural(up.Keys, "key"))
 		case up.Restoring:
-			u.say(false, "%s", restoringBackup)
+			u.say(false, "Restoring keys from backup…")
 		}
 	}
 }

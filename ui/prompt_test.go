@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -119,5 +121,51 @@ func TestHelpListsEncryptionCommands(t *testing.T) {
 		if !strings.Contains(text, want) {
 			t.Errorf("help lacks %q:\n%s", want, text)
 		}
+	}
+}
+
+// TestResetAndReplaceAskFirst: /crosssigning reset warns who must verify
+// again before it asks for the password, n keeps everything, Enter does
+// not confirm; an export onto an existing file asks before replacing it.
+func TestResetAndReplaceAskFirst(t *testing.T) {
+	u, screen := offlineUI(t, &lockedBuffer{})
+	key := func(r rune) { screen.InjectKey(tcell.KeyRune, r, tcell.ModNone) }
+	closed := func(what string) func(string) bool {
+		return func(s string) bool { return !strings.Contains(s, what) }
+	}
+	u.queue(u.confirmReset)
+	text := uitest.WaitFor(t, screen, "Reset cross-signing", 5*time.Second)
+	if !strings.Contains(text, "everyone who verified you, must verify") {
+		t.Fatalf("no warning before a reset:\n%s", text)
+	}
+	screen.InjectKey(tcell.KeyEnter, 0, tcell.ModNone)
+	key('n')
+	text = uitest.WaitUntil(t, screen, "n closes the question", 5*time.Second, closed("Reset cross-signing"))
+	if strings.Contains(text, "Password:") {
+		t.Fatalf("Enter or n went on to the password:\n%s", text)
+	}
+	u.queue(u.confirmReset)
+	uitest.WaitFor(t, screen, "Reset cross-signing", 5*time.Second)
+	key('y')
+	uitest.WaitFor(t, screen, "Password:", 5*time.Second)
+	screen.InjectKey(tcell.KeyEscape, 0, tcell.ModNone)
+	uitest.WaitUntil(t, screen, "the password prompt closes", 5*time.Second, closed("Password:"))
+
+	file := filepath.Join(t.TempDir(), "keys.txt")
+	if err := os.WriteFile(file, []byte("precious"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	u.queue(func() { u.exportKeys(file) })
+	uitest.WaitFor(t, screen, "Replace it with the export?", 5*time.Second)
+	key('n')
+	uitest.WaitUntil(t, screen, "n keeps the file", 5*time.Second, closed("Replace it"))
+	u.queue(func() { u.exportKeys(file) })
+	uitest.WaitFor(t, screen, "Replace it with the export?", 5*time.Second)
+	key('y')
+	uitest.WaitFor(t, screen, "Passphrase:", 5*time.Second)
+	screen.InjectKey(tcell.KeyEscape, 0, tcell.ModNone)
+	uitest.WaitUntil(t, screen, "the passphrase prompt closes", 5*time.Second, closed("Passphrase:"))
+	if data, err := os.ReadFile(file); err != nil || string(data) != "precious" {
+		t.Fatalf("the file changed: %q %v", data, err)
 	}
 }
