@@ -344,8 +344,14 @@ func (u *UI) showDialog(name string, m modal) {
 func (u *UI) showHelp() {
 	var lines []Line
 	lines = append(lines, plain("Commands", styleText.Bold(true)))
+	// The usage column fits the longest usage, with a space after it, so
+	// a wrapped description continues under itself (see hangIndent).
+	width := 0
 	for _, c := range commandHelp {
-		lines = append(lines, Line{{fmt.Sprintf("  %-36s", c.usage), styleCode}, {c.text, styleText}})
+		width = max(width, textWidth(c.usage))
+	}
+	for _, c := range commandHelp {
+		lines = append(lines, Line{{fmt.Sprintf("  %-*s ", width, c.usage), styleCode}, {c.text, styleText}})
 	}
 	lines = append(lines, Line{}, plain("Keys", styleText.Bold(true)))
 	for _, kv := range u.keys.Help() {
