@@ -3,6 +3,7 @@ package matrix
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"time"
 
@@ -12,6 +13,10 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 )
+
+// ErrWrongPassword says the homeserver refused the account password asked
+// for an operation (setting up cross-signing, logging a session out).
+var ErrWrongPassword = errors.New("the homeserver refused the account password")
 
 // SetupCrossSigning gives an account without cross-signing its keys, as
 // Element's "set up secure backup" does: new cross-signing keys (the
@@ -36,6 +41,9 @@ func (c *Client) SetupCrossSigning(ctx context.Context, password string, reset b
 	}
 	recoveryKey, _, err := mach.GenerateAndUploadCrossSigningKeysWithPassword(ctx, password, "")
 	if err != nil {
+		if respErrCode(err) == "M_FORBIDDEN" {
+			return "", fmt.Errorf("setting up cross-signing: %w", ErrWrongPassword)
+		}
 		return "", fmt.Errorf("setting up cross-signing: %w", scrub(err, c.sess.AccessToken, password))
 	}
 	if err := mach.SignOwnDevice(ctx, mach.OwnIdentity()); err != nil {

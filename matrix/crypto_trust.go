@@ -77,6 +77,9 @@ func (c *Client) LogoutDevice(ctx context.Context, deviceID id.DeviceID, passwor
 	err := c.cli.DeleteDevice(ctx, deviceID, &mautrix.ReqDeleteDevice[any]{
 		Auth: c.passwordAuth(password),
 	})
+	if respErrCode(err) == "M_FORBIDDEN" {
+		return fmt.Errorf("logging out session %s: %w", deviceID, ErrWrongPassword)
+	}
 	if err != nil {
 		return fmt.Errorf("logging out session %s: %w", deviceID, scrub(err, c.sess.AccessToken, password))
 	}

@@ -1,6 +1,7 @@
 package matrix
 
 import (
+	"errors"
 	"testing"
 
 	"maunium.net/go/mautrix/id"
@@ -65,8 +66,8 @@ func TestCrossSigningSetupSurvivesRestart(t *testing.T) {
 	u := st.MustRegister(t, "xsign")
 	ctx := ctxT(t)
 	c := loginLive(t, st, u)
-	if _, err := c.SetupCrossSigning(ctx, "wrong password", false); err == nil {
-		t.Fatal("SetupCrossSigning with a wrong password succeeded")
+	if _, err := c.SetupCrossSigning(ctx, "wrong password", false); !errors.Is(err, ErrWrongPassword) {
+		t.Fatalf("SetupCrossSigning with a wrong password: %v, want ErrWrongPassword", err)
 	}
 	rk, err := c.SetupCrossSigning(ctx, u.Password, false)
 	if err != nil || rk == "" {

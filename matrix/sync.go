@@ -196,9 +196,13 @@ func (c *Client) syncOnce(ctx context.Context, filterID *string, longPoll bool) 
 	// device-list changes and one-time-key counts: the network work this
 	// needs happens here, outside the store transaction, and the keys
 	// are stored before the timeline that needs them is decrypted.
+	// identityMu: mautrix caches our cross-signing keys unlocked, and
+	// device-list processing reads what /crosssigning and /recovery write.
+	c.crypto.identityMu.Lock()
 	c.crypto.mach.ProcessSyncResponse(ctx, resp, since)
 	c.noteWithheld(resp)
 	c.trackSenders(ctx, resp)
+	c.crypto.identityMu.Unlock()
 	return c.applyAndPublish(ctx, resp, since)
 }
 
