@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"maunium.net/go/mautrix/event"
-	"maunium.net/go/mautrix/id"
 
 	"github.com/termatrix/termatrix/matrix/e2ee"
 )
@@ -26,29 +25,11 @@ func TestEncryptedChat(t *testing.T) {
 	a := loginLive(t, st, alice)
 	b := loginLive(t, st, bob)
 
-	rid, err := bob.CreateRoom(ctx, map[string]any{
-		"name":   "Secret",
-		"invite": []string{alice.UserID},
-		"power_level_content_override": map[string]any{
-			"users": map[string]any{bob.UserID: 100, alice.UserID: 50},
-		},
-		"initial_state": []map[string]any{{
-			"type": "m.room.encryption", "state_key": "",
-			"content": map[string]any{"algorithm": "m.megolm.v1.aes-sha2"},
-		}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	roomID := id.RoomID(rid)
-	a.waitRoom(t, roomID, "invite", func(r Room) bool { return r.Membership == event.MembershipInvite })
-	if _, err := a.JoinRoom(ctx, rid); err != nil {
-		t.Fatal(err)
-	}
+	roomID := encryptedRoom(t, b, a, bob)
+	rid := string(roomID)
 	a.waitRoom(t, roomID, "joined and encrypted", func(r Room) bool {
-		return r.Membership == event.MembershipJoin && r.Encrypted
+		return r.Membership == event.MembershipJoin && r.Encrypted && r.JoinedMembers == 2
 	})
-	b.waitRoom(t, roomID, "alice joined", func(r Room) bool { return r.JoinedMembers == 2 && r.Encrypted })
 
 	const secret = "my secret plaintext"
 	txn := a.SendText(roomID, secret, false)

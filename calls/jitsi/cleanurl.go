@@ -117,7 +117,6 @@ func numericLabel(host string) bool {
 // query or fragment (query: true), keeping valid %XX escapes (upper-cased)
 // and the characters RFC 3986 allows there.
 func encodePart(s string, query bool) string {
-	const hex = "0123456789ABCDEF"
 	var b strings.Builder
 	b.Grow(len(s))
 	for i := 0; i < len(s); i++ {
@@ -133,9 +132,7 @@ func encodePart(s string, query bool) string {
 			b.WriteByte(c)
 			continue
 		}
-		b.WriteByte('%')
-		b.WriteByte(hex[c>>4])
-		b.WriteByte(hex[c&15])
+		writePercent(&b, c)
 	}
 	return b.String()
 }

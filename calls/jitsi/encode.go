@@ -8,7 +8,6 @@ import "strings"
 // JavaScript string cannot hold) is first replaced by U+FFFD.
 func EncodeURIComponent(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
-	const hex = "0123456789ABCDEF"
 	n := 0
 	for i := 0; i < len(s); i++ {
 		if !uriUnreserved(s[i]) {
@@ -26,9 +25,7 @@ func EncodeURIComponent(s string) string {
 			b.WriteByte(c)
 			continue
 		}
-		b.WriteByte('%')
-		b.WriteByte(hex[c>>4])
-		b.WriteByte(hex[c&15])
+		writePercent(&b, c)
 	}
 	return b.String()
 }
@@ -44,4 +41,14 @@ func uriUnreserved(c byte) bool {
 		return true
 	}
 	return false
+}
+
+// upperHexDigits are the digits of a percent escape.
+const upperHexDigits = "0123456789ABCDEF"
+
+// writePercent writes c as a percent escape (%XX, upper case).
+func writePercent(b *strings.Builder, c byte) {
+	b.WriteByte('%')
+	b.WriteByte(upperHexDigits[c>>4])
+	b.WriteByte(upperHexDigits[c&15])
 }
