@@ -172,3 +172,21 @@ func TestPickleKeyStaysSecret(t *testing.T) {
 		t.Error("Open took a session without a pickle key")
 	}
 }
+
+// TestMayRedactOthers reads the redact level from the room's power levels.
+func TestMayRedactOthers(t *testing.T) {
+	c, _ := openTemp(t, offlineSession(), Options{})
+	roomID := id.RoomID("!pl:localhost")
+	create := mkEvent(t, "m.room.create", sk(""), "@owner:localhost", "$create", 1, map[string]any{})
+	pl := mkEvent(t, "m.room.power_levels", sk(""), "@owner:localhost", "$pl", 2, map[string]any{
+		"redact": 60, "users": map[string]any{"@owner:localhost": 100, "@mod:localhost": 60, "@helper:localhost": 50},
+	})
+	if _, err := c.applySync(context.Background(), joinedSync("s1", roomID, []*event.Event{create, pl}, nil, "p", false), ""); err != nil {
+		t.Fatal(err)
+	}
+	for user, want := range map[id.UserID]bool{"@owner:localhost": true, "@mod:localhost": true, "@helper:localhost": false, "@mallory:localhost": false} {
+		if got := c.MayRedactOthers(roomID, user); got != want {
+			t.Errorf("MayRedactOthers(%s) = %v, want %v", user, got, want)
+		}
+	}
+}

@@ -84,6 +84,18 @@ func (c *Client) CanSendState(roomID id.RoomID, t event.Type) bool {
 	return pl.GetUserLevel(c.sess.UserID) >= pl.GetEventLevel(t)
 }
 
+// MayRedactOthers says whether a user's power level allows redacting other
+// members' events in the room (the power levels' redact level, 50 when
+// left out; without power levels, only the room's creator).
+func (c *Client) MayRedactOthers(roomID id.RoomID, userID id.UserID) bool {
+	pl := c.powerLevels(roomID)
+	level := 50
+	if pl != nil {
+		level = pl.Redact()
+	}
+	return userLevel(pl, c.roomCreator(roomID), userID) >= level
+}
+
 // Members returns the room's joined (and invited) members, sorted by
 // display name. With lazy-loaded members the store may know only some;
 // the first call for such a room fetches the full list in the background,

@@ -235,9 +235,14 @@ func (u *UI) renderContext(roomID id.RoomID) RenderContext {
 	if c != nil {
 		own, device = c.UserID(), c.DeviceID()
 	}
+	var mayRedact func(id.UserID) bool
+	if c != nil {
+		mayRedact = func(uid id.UserID) bool { return c.MayRedactOthers(roomID, uid) }
+	}
 	return RenderContext{
 		Own:       own,
 		OwnDevice: device,
+		MayRedact: mayRedact,
 		OSC8:      u.cfg.UI.OSC8Links,
 		Name: func(uid id.UserID) string {
 			if n, ok := names[uid]; ok {

@@ -53,6 +53,9 @@ type RenderContext struct {
 	// OwnDevice is this session's device: its own encrypted messages get
 	// no trust marker.
 	OwnDevice id.DeviceID
+	// MayRedact says whether a user may redact others' events in the
+	// room; nil means only senders may redact their own.
+	MayRedact func(id.UserID) bool
 }
 
 // ItemState is what the timeline knows about an event beyond the event

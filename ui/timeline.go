@@ -33,7 +33,7 @@ type TimelineView struct {
 	items  []*tlItem
 	byID   map[id.EventID]*tlItem
 	byTxn  map[string]*tlItem
-	orphan map[id.EventID]ItemState // edits and redactions whose target is not loaded
+	orphan map[id.EventID]orphanState // edits and redactions whose target is not loaded
 	// lastState is the newest loaded state event per type and state key,
 	// to give a state event without unsigned.prev_content its previous
 	// content (so a removed widget reads "ended", not "removed a widget").
@@ -68,7 +68,7 @@ func NewTimelineView(rc RenderContext) *TimelineView {
 		Box:         tview.NewBox(),
 		byID:        map[id.EventID]*tlItem{},
 		byTxn:       map[string]*tlItem{},
-		orphan:      map[id.EventID]ItemState{},
+		orphan:      map[id.EventID]orphanState{},
 		lastState:   map[string]*event.Event{},
 		callInvites: map[string]*tlItem{},
 		callPending: map[string][]*tlItem{},
@@ -149,7 +149,7 @@ func (t *TimelineView) Reset(evs []*event.Event) {
 	t.items = nil
 	t.byID = map[id.EventID]*tlItem{}
 	t.byTxn = map[string]*tlItem{}
-	t.orphan = map[id.EventID]ItemState{}
+	t.orphan = map[id.EventID]orphanState{}
 	t.lastState = map[string]*event.Event{}
 	t.callInvites = map[string]*tlItem{}
 	t.callPending = map[string][]*tlItem{}
@@ -330,7 +330,10 @@ func (t *TimelineView) index(it *tlItem) {
 		t.byID[ev.ID] = it
 		if st, ok := t.orphan[ev.ID]; ok {
 			delete(t.orphan, ev.ID)
-			t.applyRelation(it, st.Edit, st.Redacted)
+			t.applyRelation(it, st.edit, "")
+			for _, by := range st.redactors {
+				t.applyRelation(it, nil, by)
+			}
 		}
 	}
 	content, ok := contentOf(&ev.Content)
@@ -340,14 +343,14 @@ func (t *TimelineView) index(it *tlItem) {
 	t.indexCall(it, content)
 	var target id.EventID
 	var edit *event.Event
-	redact := false
+	var redactor id.UserID
 	switch {
 	case ev.Type == event.EventRedaction:
 		target = ev.Redacts
 		if target == "" {
 			target = id.EventID(content.strOr("redacts", ""))
 		}
-		redact = true
+		redactor = ev.Sender
 	case ev.Type == event.EventMessage:
 		if rel, tgt := content.relation(); rel == "m.replace" && tgt != "" {
 			target, edit = id.EventID(tgt), ev
@@ -357,17 +360,23 @@ func (t *TimelineView) index(it *tlItem) {
 		return
 	}
 	if tit := t.byID[target]; tit != nil {
-		t.applyRelation(tit, edit, redact)
+		t.applyRelation(tit, edit, redactor)
 		return
 	}
 	st := t.orphan[target]
-	if redact {
-		st.Redacted = true
+	if redactor != "" {
+		st.redactors = append(st.redactors, redactor)
 	}
-	if edit != nil && (st.Edit == nil || st.Edit.Timestamp <= edit.Timestamp) {
-		st.Edit = edit
+	if edit != nil && (st.edit == nil || st.edit.Timestamp <= edit.Timestamp) {
+		st.edit = edit
 	}
 	t.orphan[target] = st
+}
+
+// orphanState holds the edit and the redactors of an event not loaded yet.
+type orphanState struct {
+	edit      *event.Event
+	redactors []id.UserID
 }
 
 // indexCall joins a call's answer and hangup or reject to its invite, so
@@ -409,8 +418,12 @@ func (t *TimelineView) attachCall(invite, other *tlItem) {
 	other.rendered, other.rows = false, nil
 }
 
-func (t *TimelineView) applyRelation(target *tlItem, edit *event.Event, redact bool) {
-	if redact {
+// applyRelation applies an edit (only by the original sender) or a
+// redaction by redactor (only by the original sender or a member with the
+// power to redact: homeservers accept other redaction events in newer room
+// versions and leave it to clients not to apply them).
+func (t *TimelineView) applyRelation(target *tlItem, edit *event.Event, redactor id.UserID) {
+	if redactor != "" && (redactor == target.ev.Sender || (t.rc.MayRedact != nil && t.rc.MayRedact(redactor))) {
 		target.st.Redacted = true
 	}
 	if edit != nil && edit.Sender == target.ev.Sender &&
