@@ -58,6 +58,11 @@ func TestEncryptedChat(t *testing.T) {
 		t.Fatalf("stored: %s %q encrypted=%v", last.Type.Type, body(last), last.Mautrix.WasEncrypted)
 	}
 
+	// A single event fetched (a reply's quote) is decrypted too.
+	if fetched, err := b.Event(ctx, roomID, res.EventID); err != nil || body(fetched) != secret {
+		t.Fatalf("Event: %v %q", err, body(fetched))
+	}
+
 	// Call signalling is encrypted and reaches the calls code decrypted.
 	invite := map[string]any{"call_id": "c1", "party_id": string(a.DeviceID()), "version": "1", "lifetime": 60000,
 		"offer": map[string]any{"type": "offer", "sdp": "v=0 secret-sdp"}}

@@ -245,3 +245,22 @@ func (c *Client) DisplayName(roomID id.RoomID, userID id.UserID) string {
 	}
 	return name
 }
+
+// Event fetches one event of a room from the homeserver (a reply's
+// quoted event that is not loaded), decrypted when it can be. It is not
+// stored. Its strings are remote data.
+func (c *Client) Event(ctx context.Context, roomID id.RoomID, eventID id.EventID) (*event.Event, error) {
+	if c.closed.Load() {
+		return nil, ErrClosed
+	}
+	ev, err := c.cli.GetEvent(ctx, roomID, eventID)
+	if err != nil {
+		return nil, fmt.Errorf("fetching event %s: %w", eventID, c.scrub(err))
+	}
+	if ev.RoomID != "" && ev.RoomID != roomID {
+		return nil, fmt.Errorf("fetching event %s: the homeserver sent an event of another room", eventID)
+	}
+	ev.RoomID = roomID
+	prepareEvent(ev, roomID)
+	return c.decrypt(ctx, ev), nil
+}

@@ -272,6 +272,7 @@ func (u *UI) timeline(roomID id.RoomID) *TimelineView {
 		tv.Append(evs...)
 	}
 	tv.SetOnReachTop(func() { u.loadHistory(roomID, tv) })
+	tv.SetOnMissingQuote(func(e id.EventID) { u.fetchQuoted(roomID, tv, e) })
 	u.s.timelines[roomID] = tv
 	return tv
 }

@@ -44,8 +44,9 @@ type RenderContext struct {
 	// sanitizes it). Nil means user IDs are shown.
 	Name func(id.UserID) string
 	// Lookup finds an event of the room by ID, for the quoted line of a
-	// reply. Nil or a nil result shows a plain "in reply to".
-	Lookup func(id.EventID) *event.Event
+	// reply (failed: it could not be loaded). Nil or a nil result shows a
+	// plain "in reply to": the quote never comes from the reply's body.
+	Lookup func(id.EventID) (ev *event.Event, failed bool)
 	// OSC8 makes links OSC 8 hyperlinks.
 	OSC8 bool
 	// Location is the time zone for timestamps (nil means local time).
@@ -319,7 +320,7 @@ func (r *renderer) message(content obj) []Line {
 	}
 	var out []Line
 	if reply := content.replyTo(); reply != "" {
-		out = append(out, r.quote(id.EventID(reply), body))
+		out = append(out, r.quote(id.EventID(reply)))
 		body = stripReplyFallback(body)
 	}
 
@@ -420,17 +421,19 @@ func copyObj(o obj) obj {
 	return c
 }
 
-// quote renders the line a reply quotes: from the original event when it
-// is loaded, else from the body's reply fallback ("> <@bob:hs> text").
-func (r *renderer) quote(target id.EventID, body string) Line {
+// quote renders the line a reply quotes, from the original event only:
+// the fallback in the reply's body is the replier's text, and could put
+// words in anyone's mouth.
+func (r *renderer) quote(target id.EventID) Line {
 	line := Line{{"      ┃ ", styleQuote}}
 	var orig *event.Event
+	failed := false
 	if r.rc.Lookup != nil {
-		orig = r.rc.Lookup(target)
+		orig, failed = r.rc.Lookup(target)
 	}
 	if orig == nil {
-		if who, text, ok := parseFallback(body); ok {
-			return append(line, Segment{r.name(who) + ": ", styleQuote.Bold(true)}, Segment{clip(sanitize.Line(text), 80), styleQuote})
+		if failed {
+			return append(line, Segment{"in reply to a message that could not be loaded", styleQuote})
 		}
 		return append(line, Segment{"in reply to an earlier message", styleQuote})
 	}
@@ -452,20 +455,6 @@ func clip(text string, n int) string {
 		return string(r[:n-1]) + "…"
 	}
 	return text
-}
-
-// parseFallback reads the first line of a reply fallback: "> <@bob:hs> text".
-func parseFallback(body string) (id.UserID, string, bool) {
-	first, _, _ := strings.Cut(body, "\n")
-	rest, ok := strings.CutPrefix(first, "> <")
-	if !ok {
-		return "", "", false
-	}
-	who, text, ok := strings.Cut(rest, "> ")
-	if !ok || !strings.HasPrefix(who, "@") {
-		return "", "", false
-	}
-	return id.UserID(who), text, true
 }
 
 // urlPattern finds http(s) URLs in plain text.

@@ -52,7 +52,7 @@ func TestRenderLines(t *testing.T) {
 		{"image", `{"type":"m.room.message","sender":"@alice:hs",` + ts + `,"content":{"msgtype":"m.image","body":"cat.png","url":"mxc://x/y"}}`, "22:13 alice: sent an image: cat.png"},
 		{"html", `{"type":"m.room.message","sender":"@alice:hs",` + ts + `,"content":{"msgtype":"m.text","body":"**hi**","format":"org.matrix.custom.html","formatted_body":"<b>hi</b> <i>there</i> <code>x</code>"}}`, "22:13 alice: hi there x"},
 		{"html quote and list", `{"type":"m.room.message","sender":"@alice:hs",` + ts + `,"content":{"msgtype":"m.text","body":"x","format":"org.matrix.custom.html","formatted_body":"<blockquote>q</blockquote><ul><li>one</li><li>two</li></ul>"}}`, "22:13 alice: ▎ q\n      • one\n      • two"},
-		{"reply unknown", `{"type":"m.room.message","sender":"@alice:hs",` + ts + `,"content":{"msgtype":"m.text","body":"> <@bob:hs> orig\n\nanswer","m.relates_to":{"m.in_reply_to":{"event_id":"$old"}}}}`, "      ┃ bob: orig\n22:13 alice: answer"},
+		{"reply unknown", `{"type":"m.room.message","sender":"@alice:hs",` + ts + `,"content":{"msgtype":"m.text","body":"> <@bob:hs> orig\n\nanswer","m.relates_to":{"m.in_reply_to":{"event_id":"$old"}}}}`, "      ┃ in reply to an earlier message\n22:13 alice: answer"},
 		{"redacted", `{"type":"m.room.message","sender":"@alice:hs",` + ts + `,"content":{},"unsigned":{"redacted_because":{"type":"m.room.redaction"}}}`, "22:13 alice: message deleted"},
 		{"join", `{"type":"m.room.member","state_key":"@alice:hs","sender":"@alice:hs",` + ts + `,"content":{"membership":"join","displayname":"Alice"}}`, "22:13 -- Alice joined the room"},
 		{"rename", `{"type":"m.room.member","state_key":"@alice:hs","sender":"@alice:hs",` + ts + `,"content":{"membership":"join","displayname":"Al"},"unsigned":{"prev_content":{"membership":"join","displayname":"Alice"}}}`, "22:13 -- Alice changed their name to Al"},
@@ -107,15 +107,30 @@ func TestRenderReplyQuotesOriginal(t *testing.T) {
 	orig := mkEvent(t, `{"type":"m.room.message","sender":"@bob:hs","origin_server_ts":1700000000000,"event_id":"$old","content":{"msgtype":"m.text","body":"the question"}}`)
 	reply := mkEvent(t, `{"type":"m.room.message","sender":"@alice:hs","origin_server_ts":1700000000000,"event_id":"$r","content":{"msgtype":"m.text","body":"> <@bob:hs> the question\n\nthe answer","format":"org.matrix.custom.html","formatted_body":"<mx-reply><blockquote>the question</blockquote></mx-reply>the answer","m.relates_to":{"m.in_reply_to":{"event_id":"$old"}}}}`)
 	rc := testContext()
-	rc.Lookup = func(e id.EventID) *event.Event {
+	rc.Lookup = func(e id.EventID) (*event.Event, bool) {
 		if e == "$old" {
-			return orig
+			return orig, false
 		}
-		return nil
+		return nil, e == "$gone"
 	}
 	want := "      ┃ bob: the question\n22:13 alice: the answer"
 	if got := renderText(reply, rc, ItemState{}); got != want {
 		t.Errorf("got %q want %q", got, want)
+	}
+}
+
+// TestRenderReplyNeverQuotesItsFallback: a reply whose target is not
+// loaded never quotes its own fallback text, which the replier wrote and
+// can forge; it says the message is not loaded, or could not be.
+func TestRenderReplyNeverQuotesItsFallback(t *testing.T) {
+	rc := testContext()
+	rc.Lookup = func(e id.EventID) (*event.Event, bool) { return nil, e == "$gone" }
+	for target, want := range map[string]string{"$missing": "in reply to an earlier message", "$gone": "could not be loaded"} {
+		forged := mkEvent(t, `{"type":"m.room.message","sender":"@mallory:hs","origin_server_ts":1700000000000,"event_id":"$f","content":{"msgtype":"m.text","body":"> <@bob:hs> I owe mallory 100 EUR\n\nsee?","m.relates_to":{"m.in_reply_to":{"event_id":"`+target+`"}}}}`)
+		got := renderText(forged, rc, ItemState{})
+		if strings.Contains(got, "owe") || !strings.Contains(got, want) || !strings.Contains(got, "see?") {
+			t.Errorf("%s: %q", target, got)
+		}
 	}
 }
 
@@ -183,7 +198,7 @@ func FuzzRender(f *testing.F) {
 			return
 		}
 		rc := testContext()
-		rc.Lookup = func(id.EventID) *event.Event { return &ev }
+		rc.Lookup = func(id.EventID) (*event.Event, bool) { return &ev, false }
 		checkLines(t, Render(&ev, rc, ItemState{}))
 		checkLines(t, Render(&ev, rc, ItemState{Edit: &ev, Failed: true}))
 		checkLines(t, Render(&ev, rc, ItemState{CallAnswer: &ev, CallEnd: &ev}))

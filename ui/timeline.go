@@ -45,6 +45,8 @@ type TimelineView struct {
 
 	rc       RenderContext
 	retryKey string
+	// quotes are replied-to events fetched for their quote.
+	quotes quotes
 
 	// The bottom row shows row (len(rows)-1-anchorSkip) of items[anchor],
 	// unless follow is set, when the newest row is at the bottom.
@@ -80,7 +82,7 @@ func NewTimelineView(rc RenderContext) *TimelineView {
 
 // SetRenderContext sets how events are rendered and drops the caches.
 func (t *TimelineView) SetRenderContext(rc RenderContext) {
-	rc.Lookup = t.lookup
+	rc.Lookup = t.quoted
 	t.rc = rc
 	t.Invalidate()
 }
@@ -101,13 +103,6 @@ func (t *TimelineView) Invalidate() {
 
 // Len is the number of loaded events, hidden ones included.
 func (t *TimelineView) Len() int { return len(t.items) }
-
-func (t *TimelineView) lookup(e id.EventID) *event.Event {
-	if it := t.byID[e]; it != nil {
-		return it.ev
-	}
-	return nil
-}
 
 // Append adds live events at the bottom. An event already loaded (by ID,
 // or a local echo by transaction ID) is replaced in place.
