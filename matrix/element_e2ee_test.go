@@ -91,6 +91,11 @@ func TestElementEncryptedChat(t *testing.T) {
 
 	// alice's Element withholds keys from this unverified session, and
 	// termatrix says so in the message's place.
+	// Dendrite announces the new device asynchronously: alice's Element
+	// can only withhold a key from a device it knows of.
+	if _, err := ea.WaitDeviceTrust(ctx, bob.UserID, string(tm.DeviceID()), func(d elementpeer.DeviceTrust) bool { return d.Known }); err != nil {
+		t.Fatalf("alice's Element never saw termatrix's device: %v", err)
+	}
 	const whileUnverified = "sent while termatrix was not verified"
 	uvID, err := ea.SendText(ctx, rid, whileUnverified)
 	if err != nil {
