@@ -405,11 +405,7 @@ func (u *UI) handleCallEvent(ev calls.Event) {
 		prev := u.s.call
 		if info.State == calls.CallEnded {
 			u.s.call, u.s.ignoredCall = nil, ""
-			reason := sanitize.Line(info.EndReason)
-			if reason == "" {
-				reason = "call ended"
-			}
-			u.say(false, "Call with %s ended: %s", u.peerName(info), reason)
+			u.say(false, "%s", callEndText(info, u.peerName(info)))
 		} else {
 			u.s.call = &info
 			if info.State == calls.CallRinging && info.CallID != u.s.ignoredCall &&

@@ -174,6 +174,12 @@ func TestConferenceBannerAndCallPanel(t *testing.T) {
 	if strings.Contains(text, "In video call") {
 		t.Fatalf("call panel still shown:\n%s", text)
 	}
+	// A call that never rang through is told as missed, with why.
+	u.queue(func() {
+		u.handleCallEvent(calls.CallChanged{Call: calls.CallInfo{CallID: "c2", PeerName: "bob", Incoming: true, State: calls.CallEnded,
+			EndReason: "missed call from bob: it could not be set up"}})
+	})
+	uitest.WaitFor(t, screen, "Missed call from bob: it could not be set up", 5*time.Second)
 }
 
 func TestUnknownCommandOffline(t *testing.T) {

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"encoding/json"
-	"fmt"
 	"hash/fnv"
 	"net/url"
 	"regexp"
@@ -215,11 +214,7 @@ func (r *renderer) render() []Line {
 		"m.call.asserted_identity", "org.matrix.call.asserted_identity", "m.call.replaces":
 		return nil // call signalling, not told in the timeline (as in Element)
 	case event.CallInvite.Type:
-		kind := "voice"
-		if offer, ok := content.sub("offer"); ok && strings.Contains(offer.strOr("sdp", ""), "m=video") {
-			kind = "video"
-		}
-		return []Line{prefix(ev, r.rc, styleCall, r.callTile(content, kind))}
+		return []Line{prefix(ev, r.rc, styleCall, r.callTile(content))}
 	case event.CallAnswer.Type:
 		return []Line{prefix(ev, r.rc, styleCall, r.sender()+" answered the call")}
 	case event.CallHangup.Type:
@@ -246,46 +241,6 @@ func (r *renderer) isEdit() bool {
 	}
 	rel, target := content.relation()
 	return rel == "m.replace" && target != ""
-}
-
-// callTile tells a call in one line from its invite and, when loaded, its
-// answer and end: "You called bob (voice) — 2:13", "Missed call from alice".
-func (r *renderer) callTile(invite obj, kind string) string {
-	ev, st := r.ev, r.st
-	own := r.rc.Own != "" && ev.Sender == r.rc.Own
-	peer := "them"
-	if inv := invite.strOr("invitee", ""); inv != "" {
-		peer = r.name(id.UserID(inv))
-	}
-	duration := ""
-	if st.CallAnswer != nil && st.CallEnd != nil && st.CallEnd.Timestamp >= st.CallAnswer.Timestamp {
-		d := time.Duration(st.CallEnd.Timestamp-st.CallAnswer.Timestamp) * time.Millisecond
-		duration = fmt.Sprintf("%d:%02d", int(d.Minutes()), int(d.Seconds())%60)
-	}
-	rejected := st.CallEnd != nil && st.CallEnd.Type == event.CallReject
-	endedByMe := st.CallEnd != nil && r.rc.Own != "" && st.CallEnd.Sender == r.rc.Own
-	switch {
-	case own && duration != "":
-		return "You called " + peer + " (" + kind + ") — " + duration
-	case own && rejected:
-		return peer + " declined your " + kind + " call"
-	case own && st.CallEnd != nil && st.CallAnswer == nil:
-		return "You called " + peer + " (" + kind + ") — no answer"
-	case own && st.CallAnswer != nil:
-		return "You called " + peer + " (" + kind + ") — answered"
-	case own:
-		return "You placed a " + kind + " call"
-	case duration != "":
-		return r.sender() + " called you (" + kind + ") — " + duration
-	case st.CallEnd != nil && st.CallAnswer == nil && endedByMe:
-		return "You declined a " + kind + " call from " + r.sender()
-	case st.CallEnd != nil && st.CallAnswer == nil:
-		return "Missed " + kind + " call from " + r.sender()
-	case st.CallAnswer != nil:
-		return r.sender() + " called you (" + kind + ") — answered"
-	default:
-		return r.sender() + " placed a " + kind + " call"
-	}
 }
 
 // message renders m.room.message and m.sticker.

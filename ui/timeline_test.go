@@ -202,6 +202,9 @@ func TestTimelineWidgetEndedWithoutPrevContent(t *testing.T) {
 func callEvent(typ event.Type, evID string, sender id.UserID, ts int64, content map[string]any) *event.Event {
 	content["call_id"] = "call1"
 	content["version"] = "1"
+	if _, set := content["lifetime"]; typ == event.CallInvite && !set {
+		content["lifetime"] = 60000
+	}
 	return &event.Event{ID: id.EventID(evID), Type: typ, Sender: sender, Timestamp: ts, Content: event.Content{Raw: content}}
 }
 
@@ -229,6 +232,31 @@ func TestTimelineCallTiles(t *testing.T) {
 			callEvent(event.CallInvite, "$i", "@bob:hs", 1700000000000, map[string]any{"offer": offer, "invitee": "@alice:hs"}),
 			callEvent(event.CallReject, "$r", "@alice:hs", 1700000003000, map[string]any{}),
 		}, "alice declined your voice call"},
+		{"incoming broken invite", []*event.Event{
+			callEvent(event.CallInvite, "$i", "@alice:hs", 1700000000000, map[string]any{"offer": map[string]any{"type": "offer"}}),
+		}, "Missed voice call from alice: it could not be set up"},
+		{"incoming invite without lifetime", []*event.Event{
+			callEvent(event.CallInvite, "$i", "@alice:hs", 1700000000000, map[string]any{"offer": offer, "lifetime": "soon"}),
+		}, "Missed voice call from alice: it could not be set up"},
+		{"incoming our media failed", []*event.Event{
+			callEvent(event.CallInvite, "$i", "@alice:hs", 1700000000000, map[string]any{"offer": offer}),
+			callEvent(event.CallHangup, "$h", "@bob:hs", 1700000001000, map[string]any{"reason": "user_media_failed"}),
+		}, "Missed voice call from alice: it could not be set up"},
+		{"incoming while busy", []*event.Event{
+			callEvent(event.CallInvite, "$i", "@alice:hs", 1700000000000, map[string]any{"offer": offer}),
+			callEvent(event.CallHangup, "$h", "@bob:hs", 1700000001000, map[string]any{"reason": "user_busy"}),
+		}, "Missed voice call from alice: you were in another call"},
+		{"outgoing peer failed", []*event.Event{
+			callEvent(event.CallInvite, "$i", "@bob:hs", 1700000000000, map[string]any{"offer": offer, "invitee": "@alice:hs"}),
+			callEvent(event.CallHangup, "$h", "@alice:hs", 1700000001000, map[string]any{"reason": "ice_failed"}),
+		}, "You called alice (voice) — it could not be set up"},
+		{"outgoing busy", []*event.Event{
+			callEvent(event.CallInvite, "$i", "@bob:hs", 1700000000000, map[string]any{"offer": offer, "invitee": "@alice:hs"}),
+			callEvent(event.CallHangup, "$h", "@alice:hs", 1700000001000, map[string]any{"reason": "user_busy"}),
+		}, "You called alice (voice) — busy"},
+		{"outgoing broken", []*event.Event{
+			callEvent(event.CallInvite, "$i", "@bob:hs", 1700000000000, map[string]any{"offer": map[string]any{"sdp": 5}}),
+		}, "You placed a voice call that could not be set up"},
 		{"incoming ringing", []*event.Event{
 			callEvent(event.CallInvite, "$i", "@alice:hs", 1700000000000, map[string]any{"offer": offer}),
 		}, "alice placed a voice call"},

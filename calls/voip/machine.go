@@ -357,12 +357,16 @@ func (m *Machine) Hangup(now time.Time, callID, reason string) []Action {
 		return m.Reject(now, callID)
 	}
 	text := "you hung up"
-	switch reason {
-	case ReasonICEFailed, ReasonICETimeout:
+	switch {
+	case c.Phase == PhaseRinging:
+		// Our client could not take the call (its media failed): the
+		// user neither declined nor ignored it.
+		text = "missed call from " + string(c.Peer) + ": it could not be set up"
+	case reason == ReasonICEFailed, reason == ReasonICETimeout:
 		text = "connection failed"
-	case ReasonMediaFailed:
+	case reason == ReasonMediaFailed:
 		text = "media failed"
-	case ReasonInviteTimeout:
+	case reason == ReasonInviteTimeout:
 		text = "no answer"
 	}
 	return m.end(now, c, text, reason, c.Phase != PhasePreparing)
@@ -474,6 +478,7 @@ func (m *Machine) HandleBatch(now time.Time, batch []Signal) []Action {
 		c Common
 	}
 	var evs []parsed
+	var acts []Action
 	done := map[string]bool{}
 	for _, s := range batch {
 		if !handled[s.Type] {
@@ -482,6 +487,9 @@ func (m *Machine) HandleBatch(now time.Time, batch []Signal) []Action {
 		v, err := Parse(s.Type, s.Content)
 		if err != nil {
 			m.cfg.Logf("voip: ignoring %s from %s in %s: %v", s.Type, s.Sender, s.RoomID, err)
+			if s.Type == TypeInvite.Type {
+				acts = append(acts, m.onBadInvite(now, s)...)
+			}
 			continue
 		}
 		c := commonOf(v)
@@ -495,7 +503,6 @@ func (m *Machine) HandleBatch(now time.Time, batch []Signal) []Action {
 			}
 		}
 	}
-	var acts []Action
 	for _, e := range evs {
 		if e.s.Sender == m.cfg.UserID && e.c.PartyID == m.cfg.PartyID && !e.c.Version.Legacy {
 			continue // our own echo
