@@ -113,6 +113,21 @@ func (c *Client) LeaveRoom(ctx context.Context, roomID id.RoomID) error {
 	return nil
 }
 
+// ResolveAlias asks the room directory which room an alias names.
+func (c *Client) ResolveAlias(ctx context.Context, alias id.RoomAlias) (id.RoomID, error) {
+	if c.closed.Load() {
+		return "", ErrClosed
+	}
+	resp, err := c.cli.ResolveAlias(ctx, alias)
+	if respErrCode(err) == "M_NOT_FOUND" {
+		return "", fmt.Errorf("resolving %s: %w", alias, ErrNoSuchRoom)
+	}
+	if err != nil {
+		return "", fmt.Errorf("resolving %s: %w", alias, c.scrub(err))
+	}
+	return resp.RoomID, nil
+}
+
 // Invite invites a user to a room.
 func (c *Client) Invite(ctx context.Context, roomID id.RoomID, userID id.UserID) error {
 	if c.closed.Load() {

@@ -17,7 +17,7 @@ type Command struct {
 // commandHelp lists every command, in the order /help shows them.
 var commandHelp = []struct{ name, usage, text string }{
 	{"join", "/join #alias:server | !id:server", "join a room"},
-	{"leave", "/leave", "leave the open room (or decline its invite)"},
+	{"leave", "/leave [room]", "leave the open room, or the one named (!id, #alias or its name), or decline its invite"},
 	{"invite", "/invite @user:server", "invite a user to the open room"},
 	{"me", "/me text", "send an emote"},
 	{"topic", "/topic [text | --clear]", "show the topic, set it, or clear it"},
@@ -39,7 +39,7 @@ var commandHelp = []struct{ name, usage, text string }{
 	{"keys", "/keys export FILE | import FILE", "export or import room keys, passphrase-protected (Element's format)"},
 	{"devices", "/devices [rename ID NAME | logout ID]", "list your sessions and whether they are verified; rename or log one out"},
 	{"verify", "/verify [@user]", "emoji verification: this session with another of yours, or another user"},
-	{"logout", "/logout", "log out and forget the session"},
+	{"logout", "/logout", "log out and forget the session (asks first)"},
 	{"quit", "/quit", "quit termatrix"},
 	{"help", "/help", "list commands and keys"},
 }

@@ -352,7 +352,7 @@ func (u *UI) runCommand(cmd Command) bool {
 	case "quit":
 		u.Stop()
 	case "logout":
-		u.logout()
+		u.confirmLogout()
 	case "join":
 		if arg == "" {
 			u.say(true, "Usage: /join #alias:server or !id:server")
@@ -369,12 +369,7 @@ func (u *UI) runCommand(cmd Command) bool {
 			u.openRoom(joined)
 		})
 	case "leave":
-		if room == "" {
-			u.say(true, "No room open.")
-			return false
-		}
-		u.bg("Leaving", func(ctx context.Context, c *matrix.Client) error { return c.LeaveRoom(ctx, room) },
-			func() { u.say(false, "Left the room.") })
+		return u.leaveCommand(arg)
 	case "invite":
 		uid := id.UserID(arg)
 		if _, _, err := uid.Parse(); err != nil || !strings.HasPrefix(arg, "@") {

@@ -147,9 +147,20 @@ func TestLoginFormLogsIn(t *testing.T) {
 		t.Fatalf("session file mode %v", fi.Mode().Perm())
 	}
 
-	// /logout ends the session, removes the file and shows the form again.
+	// /logout asks first: n keeps the session.
 	uitest.Type(screen, "/logout")
 	enter(screen)
+	uitest.WaitFor(t, screen, "y log out · n stay", waitLong)
+	screen.InjectKey(tcell.KeyRune, 'n', tcell.ModNone)
+	uitest.WaitUntil(t, screen, "the question closes", waitLong, func(s string) bool { return !strings.Contains(s, "y log out") })
+	if _, err := os.Stat(ss.Profile.SessionFile); err != nil {
+		t.Fatalf("answering no logged out: %v", err)
+	}
+	// y ends the session, removes the file and shows the form again.
+	uitest.Type(screen, "/logout")
+	enter(screen)
+	uitest.WaitFor(t, screen, "y log out · n stay", waitLong)
+	screen.InjectKey(tcell.KeyRune, 'y', tcell.ModNone)
 	uitest.WaitFor(t, screen, "Logged out.", waitLong)
 	if _, err := os.Stat(ss.Profile.SessionFile); !os.IsNotExist(err) {
 		t.Fatalf("session file still there after /logout: %v", err)
@@ -514,13 +525,22 @@ func TestSlashCommands(t *testing.T) {
 	uitest.Type(screen, "/leave")
 	enter(screen)
 	uitest.WaitUntil(t, screen, "the leave is told", waitLong, func(s string) bool {
-		return strings.Contains(s, "Left the room.") || strings.Contains(s, "You left Command Room.")
+		return strings.Contains(s, "Left Command Room.") || strings.Contains(s, "You left Command Room.")
 	})
 	// Only the room list counts: the status line may go on saying
 	// "You left Command Room.".
 	uitest.WaitUntil(t, screen, "the room is gone from the list", waitLong, func(s string) bool { return !inRoomList(s, "Command Room") })
 	run("/join #"+alias+":localhost", "Joined #"+alias+":localhost.")
 	uitest.WaitUntil(t, screen, "the room is back in the list", waitLong, func(s string) bool { return inRoomList(s, "Command Room") })
+	// /leave with an argument: only a room of the user's, named once.
+	run("/leave Nowhere Room", "None of your rooms is called Nowhere Room.")
+	screen.InjectKey(tcell.KeyCtrlU, 'u', tcell.ModCtrl)
+	run("/leave !nope:localhost", "You are not in !nope:localhost.")
+	screen.InjectKey(tcell.KeyCtrlU, 'u', tcell.ModCtrl)
+	run("/leave #nobody-has-this:localhost", "no room has that address")
+	uitest.Type(screen, "/leave #"+alias+":localhost")
+	enter(screen)
+	uitest.WaitUntil(t, screen, "the room named is left", waitLong, func(s string) bool { return !inRoomList(s, "Command Room") })
 	run("/help", "/addwidget https://...")
 	screen.InjectKey(tcell.KeyEscape, 0, tcell.ModNone)
 	uitest.WaitUntil(t, screen, "help closes", waitLong, func(s string) bool { return !strings.Contains(s, "/addwidget https://...") })
