@@ -37,6 +37,10 @@ type widgets struct {
 	login       *tview.Form
 	loginMsg    *tview.TextView
 	loginCol    *tview.Flex
+	loginPage   *tview.Flex     // the login column, centred
+	loginHelp   *tview.TextView // the help under the form
+	loginWidth  int             // the screen width the login page was fitted at
+	bodyWidth   int             // the width the body was last fitted at
 	dialogs     int
 
 	// The status message shown and since when, so that it expires:
@@ -144,6 +148,13 @@ func (u *UI) build() {
 		AddItem(w.roomList, roomListWidth, 0, false).
 		AddItem(w.center, 0, 1, true).
 		AddItem(w.members, 0, 0, false)
+	w.body.SetDrawFunc(func(_ tcell.Screen, x, y, width, height int) (int, int, int, int) {
+		if width != w.bodyWidth {
+			w.bodyWidth = width
+			u.fitSides()
+		}
+		return x, y, width, height
+	})
 	w.status = newLinesView()
 	w.status.bg = tcell.StyleDefault.Background(tcell.ColorDarkSlateGray).Foreground(tcell.ColorWhite)
 	w.footer = newLinesView()
@@ -416,11 +427,10 @@ func (u *UI) refreshTyping() {
 
 func (u *UI) refreshMembers() {
 	u.checkRoomTrust()
+	u.fitSides()
 	if !u.s.showMembers {
-		u.w.body.ResizeItem(u.w.members, 0, 0)
 		return
 	}
-	u.w.body.ResizeItem(u.w.members, membersWidth, 0)
 	if u.s.client == nil || u.s.current == "" {
 		u.w.members.SetLines()
 		return

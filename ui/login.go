@@ -22,21 +22,26 @@ func (u *UI) buildLogin() {
 	f.AddButton("Quit", u.Stop)
 	f.SetBorder(true).SetTitle(" termatrix — log in ")
 	msg := tview.NewTextView().SetDynamicColors(false).SetWrap(true).SetWordWrap(true)
-	const helpText = "User ID like @alice:example.org, or a user name with a homeserver URL. " +
-		"Leave the homeserver empty to discover it from the user ID. Tab moves between fields; Enter on the last field logs in."
-	help := tview.NewTextView().SetDynamicColors(false).SetWrap(true).SetWordWrap(true).SetText(helpText)
+	help := tview.NewTextView().SetDynamicColors(false).SetWrap(true).SetWordWrap(true).SetText(loginHelpText)
 	help.SetTextColor(tcell.ColorGray)
 	col := tview.NewFlex().SetDirection(tview.FlexRow).
 		AddItem(nil, 0, 1, false).
 		AddItem(f, 11, 0, true).
 		AddItem(msg, 0, 0, false).
-		AddItem(help, textRows(helpText, loginWidth), 0, false).
+		AddItem(help, textRows(loginHelpText, loginWidth), 0, false).
 		AddItem(nil, 0, 1, false)
 	page := tview.NewFlex().
 		AddItem(nil, 0, 1, false).
 		AddItem(col, loginWidth, 0, true).
 		AddItem(nil, 0, 1, false)
-	u.w.login, u.w.loginMsg, u.w.loginCol = f, msg, col
+	u.w.login, u.w.loginMsg, u.w.loginCol, u.w.loginPage, u.w.loginHelp = f, msg, col, page, help
+	page.SetDrawFunc(func(_ tcell.Screen, x, y, width, height int) (int, int, int, int) {
+		if width != u.w.loginWidth {
+			u.w.loginWidth = width
+			u.fitLogin()
+		}
+		return x, y, width, height
+	})
 	// Enter in the password field logs in.
 	f.GetFormItemByLabel("Password").(*tview.InputField).SetDoneFunc(func(k tcell.Key) {
 		if k == tcell.KeyEnter {
@@ -46,8 +51,13 @@ func (u *UI) buildLogin() {
 	u.pages.AddPage("login", page, true, false)
 }
 
-// loginWidth is the width of the login form and the texts under it.
+// loginWidth is the width of the login form and the texts under it on a
+// screen wide enough (fit.go narrows it on a smaller one).
 const loginWidth = 64
+
+// loginHelpText is shown under the login form.
+const loginHelpText = "User ID like @alice:example.org, or a user name with a homeserver URL. " +
+	"Leave the homeserver empty to discover it from the user ID. Tab moves between fields; Enter on the last field logs in."
 
 // textRows is how many rows text takes when word-wrapped to width.
 func textRows(text string, width int) int {
@@ -64,7 +74,7 @@ func (u *UI) setLoginMsg(msg string) {
 	u.w.loginMsg.SetText(msg)
 	rows := 0
 	if msg != "" {
-		rows = textRows(msg, loginWidth) + 1
+		rows = textRows(msg, loginWidthFor(u.w.loginWidth)) + 1
 	}
 	u.w.loginCol.ResizeItem(u.w.loginMsg, rows, 0)
 }
