@@ -1,0 +1,233 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"maunium.net/go/mautrix"
+
+	"github.com/termatrix/termatrix/internal/synthhs"
+)
+
+// scaleRun holds one run's figures, printed at the end.
+type scaleRun struct {
+	rows [][3]string // measure, figure, note
+}
+
+func (r *scaleRun) add(measure, figure, note string) {
+	r.rows = append(r.rows, [3]string{measure, figure, note})
+	fmt.Fprintf(os.Stderr, "  %-44s %s %s\n", measure, figure, note)
+}
+
+func mb(b int64) string { return fmt.Sprintf("%.0f MB", float64(b)/(1<<20)) }
+
+func secs(d time.Duration) string {
+	if d < time.Second {
+		return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond))
+	}
+	return fmt.Sprintf("%.2f s", d.Seconds())
+}
+
+func runScale(args []string) error {
+	flags := flag.NewFlagSet("scale", flag.ContinueOnError)
+	shape := synthhs.DefaultShape
+	flags.IntVar(&shape.Rooms, "rooms", shape.Rooms, "rooms in the generated account")
+	flags.IntVar(&shape.EventsPerRoom, "events", shape.EventsPerRoom, "timeline events per room")
+	rate := flags.Float64("rate", 5, "messages a second in the trickle phase")
+	open := flags.Int("open", 100, "rooms to open one after another")
+	bin := flags.String("bin", "", "termatrix binary (default: built from this checkout with -tags goolm)")
+	keep := flags.Bool("keep", false, "keep the profile directory")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	run := &scaleRun{}
+	work, err := os.MkdirTemp("", "termatrix-bench-")
+	if err != nil {
+		return err
+	}
+	if !*keep {
+		defer os.RemoveAll(work)
+	}
+	if *bin == "" {
+		*bin = filepath.Join(work, "termatrix")
+		fmt.Fprintln(os.Stderr, "building termatrix…")
+		b := exec.Command("go", "build", "-tags", "goolm", "-o", *bin, ".")
+		b.Stdout, b.Stderr = os.Stderr, os.Stderr
+		if err := b.Run(); err != nil {
+			return fmt.Errorf("building termatrix (run from the repository root): %w", err)
+		}
+	}
+
+	fmt.Fprintf(os.Stderr, "generating %d rooms × %d events…\n", shape.Rooms, shape.EventsPerRoom)
+	srv, err := synthhs.Start(shape, time.Second)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	run.add("initial /sync size", mb(int64(srv.InitialSize())), "")
+
+	// The floor: fetch the initial sync and decode it as mautrix does.
+	floor, err := measureFloor(srv.URL)
+	if err != nil {
+		return err
+	}
+	run.add("floor: fetch + decode initial /sync", secs(floor), "(best of 3)")
+
+	home := filepath.Join(work, "home")
+	env := []string{
+		"HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(home, ".config"), "XDG_DATA_HOME=" + filepath.Join(home, ".local/share"),
+		"XDG_STATE_HOME=" + filepath.Join(home, ".local/state"), "XDG_CACHE_HOME=" + filepath.Join(home, ".cache"),
+		"TERM=xterm-256color", "PATH=" + os.Getenv("PATH"), "LANG=C.UTF-8",
+	}
+	firstRoom := "Bench room"
+	// Cold: log in, sync everything.
+	cold, err := startTerm(*bin, []string{"--user", synthhs.UserID, "--homeserver", srv.URL},
+		append(env, "TERMATRIX_PASSWORD="+synthhs.Password), 160, 48, firstRoom, " synced")
+	if err != nil {
+		return err
+	}
+	pid := cold.cmd.Process.Pid
+	shown, err := cold.waitFor(firstRoom, 5*time.Minute)
+	if err != nil {
+		cold.quit()
+		return fmt.Errorf("cold start: %w", err)
+	}
+	run.add("cold login → first room names drawn", secs(shown), fmt.Sprintf("(%.1f× floor)", shown.Seconds()/floor.Seconds()))
+	synced, err := cold.waitFor(" synced", 5*time.Minute)
+	if err != nil {
+		cold.quit()
+		return fmt.Errorf("cold start: %w", err)
+	}
+	run.add("cold login → status says synced", secs(synced), fmt.Sprintf("(%.1f× floor)", synced.Seconds()/floor.Seconds()))
+	time.Sleep(2 * time.Second)
+	rss, peak, _, _ := procStat(pid)
+	run.add("RSS after the cold start / peak during it", mb(rss)+" / "+mb(peak), "")
+
+	// Idle: nothing arrives, the server answers each long-poll after 1 s.
+	s0, b0 := srv.Syncs(), cold.written()
+	time.Sleep(10 * time.Second)
+	s1, b1 := srv.Syncs(), cold.written()
+	if n := s1 - s0; n > 0 {
+		run.add("bytes to the terminal per idle sync", fmt.Sprintf("%d B", (b1-b0)/n), fmt.Sprintf("(%d syncs)", n))
+	}
+	_, _, c0, _ := procStat(pid)
+	time.Sleep(5 * time.Second)
+	_, _, c1, _ := procStat(pid)
+	run.add("CPU idle", fmt.Sprintf("%.1f %%", 100*(c1-c0).Seconds()/5), "of one core")
+
+	// A trickle of messages across the account.
+	ctx, stop := context.WithCancel(context.Background())
+	go srv.Trickle(ctx, *rate)
+	time.Sleep(3 * time.Second)
+	_, _, c0, _ = procStat(pid)
+	const window = 15 * time.Second
+	time.Sleep(window)
+	_, _, c1, _ = procStat(pid)
+	stop()
+	run.add(fmt.Sprintf("CPU while %.0f messages/s arrive", *rate), fmt.Sprintf("%.1f %%", 100*(c1-c0).Seconds()/window.Seconds()), "of one core")
+
+	// Open rooms one after another (Alt+Down).
+	rss0, _, _, _ := procStat(pid)
+	for i := 0; i < *open; i++ {
+		_ = cold.send("\x1b[1;3B")
+		time.Sleep(40 * time.Millisecond)
+	}
+	time.Sleep(2 * time.Second)
+	rss1, _, _, _ := procStat(pid)
+	run.add(fmt.Sprintf("RSS before / after opening %d rooms", *open), mb(rss0)+" / "+mb(rss1),
+		fmt.Sprintf("(%.2f MB a room)", float64(rss1-rss0)/(1<<20)/float64(*open)))
+
+	// A hostile member floods the open room: 30 messages of 64 KB.
+	flood := srv.RoomIDs()[len(srv.RoomIDs())-1]
+	srv.Post(flood, "flood target")
+	time.Sleep(time.Second)
+	_ = cold.send("\x1b1") // Alt+1: the room with the latest activity
+	time.Sleep(time.Second)
+	rssF0, _, _, _ := procStat(pid)
+	big := strings.Repeat("flood line of text that wraps on the screen ", 64<<10/45)
+	for i := 0; i < 30; i++ {
+		srv.Post(flood, big)
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(3 * time.Second)
+	rssF1, _, _, _ := procStat(pid)
+	run.add("RSS before / after 30 × 64 KB in the open room", mb(rssF0)+" / "+mb(rssF1),
+		fmt.Sprintf("(%.0f× the %s sent)", float64(rssF1-rssF0)/float64(30*len(big)), mb(int64(30*len(big)))))
+	cold.quit()
+
+	// Warm: start again from the store.
+	warm, err := startTerm(*bin, nil, env, 160, 48, firstRoom)
+	if err != nil {
+		return err
+	}
+	shown, err = warm.waitFor(firstRoom, time.Minute)
+	if err != nil {
+		warm.quit()
+		return fmt.Errorf("warm start: %w", err)
+	}
+	run.add("warm start → first room names drawn", secs(shown), "")
+	warm.quit()
+
+	var size int64
+	_ = filepath.WalkDir(home, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && (strings.HasSuffix(p, ".db") || strings.HasSuffix(p, ".db-wal")) {
+			if fi, err := d.Info(); err == nil {
+				size += fi.Size()
+			}
+		}
+		return nil
+	})
+	run.add("store size on disk", mb(size), "")
+	if u := srv.Unknown(); len(u) > 0 {
+		var keys []string
+		for k := range u {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		fmt.Fprintf(os.Stderr, "requests the synthetic homeserver does not serve: %s\n", strings.Join(keys, ", "))
+	}
+	fmt.Printf("termatrix scale bench: %d rooms × %d events\n", shape.Rooms, shape.EventsPerRoom)
+	for _, r := range run.rows {
+		fmt.Printf("%-48s %12s  %s\n", r[0], r[1], r[2])
+	}
+	return nil
+}
+
+// measureFloor fetches the initial /sync and decodes it into
+// mautrix.RespSync three times and returns the best time.
+func measureFloor(base string) (time.Duration, error) {
+	best := time.Duration(0)
+	for i := 0; i < 3; i++ {
+		start := time.Now()
+		req, _ := http.NewRequest(http.MethodGet, base+"/_matrix/client/v3/sync", nil)
+		req.Header.Set("Authorization", "Bearer synth-token")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, fmt.Errorf("floor: %w", err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return 0, fmt.Errorf("floor: %w", err)
+		}
+		var rs mautrix.RespSync
+		if err := json.Unmarshal(body, &rs); err != nil {
+			return 0, fmt.Errorf("floor: decoding: %w", err)
+		}
+		if d := time.Since(start); best == 0 || d < best {
+			best = d
+		}
+	}
+	return best, nil
+}

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/creack/pty"
+)
+
+// term runs the real termatrix binary in a pseudo-terminal and watches
+// what it writes: the bytes, and the text once escape sequences are taken
+// out, so that the bench can wait for words to be drawn.
+type term struct {
+	cmd  *exec.Cmd
+	pty  *os.File
+	done chan struct{}
+
+	mu      sync.Mutex
+	bytes   int64
+	text    []byte // recent text, escapes removed
+	seen    map[string]time.Time
+	watch   []string
+	started time.Time
+}
+
+// startTerm starts bin with args and env in a cols×rows pseudo-terminal,
+// watching for each of words.
+func startTerm(bin string, args, env []string, cols, rows int, words ...string) (*term, error) {
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	t := &term{cmd: cmd, done: make(chan struct{}), seen: map[string]time.Time{}, watch: words}
+	t.started = time.Now()
+	f, err := pty.StartWithSize(cmd, &pty.Winsize{Cols: uint16(cols), Rows: uint16(rows)})
+	if err != nil {
+		return nil, fmt.Errorf("starting %s in a pty: %w", bin, err)
+	}
+	t.pty = f
+	go t.read()
+	return t, nil
+}
+
+func (t *term) read() {
+	defer close(t.done)
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := t.pty.Read(buf)
+		if n > 0 {
+			now := time.Now()
+			t.mu.Lock()
+			t.bytes += int64(n)
+			t.text = append(t.text, stripEscapes(buf[:n])...)
+			for _, w := range t.watch {
+				if _, ok := t.seen[w]; !ok && bytes.Contains(t.text, []byte(w)) {
+					t.seen[w] = now
+				}
+			}
+			if len(t.text) > 8<<10 {
+				t.text = append(t.text[:0], t.text[len(t.text)-1024:]...)
+			}
+			t.mu.Unlock()
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// stripEscapes drops CSI, OSC and two-byte escape sequences. A sequence
+// cut between two reads leaves a few stray bytes: harmless for a search.
+func stripEscapes(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c != 0x1b {
+			if c >= ' ' || c == '\n' {
+				out = append(out, c)
+			}
+			continue
+		}
+		if i+1 >= len(b) {
+			break
+		}
+		switch b[i+1] {
+		case '[':
+			j := i + 2
+			for j < len(b) && (b[j] < 0x40 || b[j] > 0x7e) {
+				j++
+			}
+			i = j
+		case ']':
+			j := i + 2
+			for j < len(b) && b[j] != 0x07 && !(b[j] == 0x1b && j+1 < len(b) && b[j+1] == '\\') {
+				j++
+			}
+			if j < len(b) && b[j] == 0x1b {
+				j++ // ESC \ ends it
+			}
+			i = j
+		case '(', ')':
+			i += 2 // character set designation
+		default:
+			i++
+		}
+	}
+	return out
+}
+
+// waitFor waits until word was drawn and returns when, since the start.
+func (t *term) waitFor(word string, timeout time.Duration) (time.Duration, error) {
+	end := time.Now().Add(timeout)
+	for time.Now().Before(end) {
+		t.mu.Lock()
+		at, ok := t.seen[word]
+		t.mu.Unlock()
+		if ok {
+			return at.Sub(t.started), nil
+		}
+		select {
+		case <-t.done:
+			return 0, fmt.Errorf("termatrix exited before drawing %q", word)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	return 0, fmt.Errorf("%q not drawn within %s", word, timeout)
+}
+
+// written is how many bytes termatrix has written to the terminal.
+func (t *term) written() int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.bytes
+}
+
+// send types keys (raw bytes, escape sequences included).
+func (t *term) send(s string) error {
+	_, err := io.WriteString(t.pty, s)
+	return err
+}
+
+// quit asks termatrix to quit (Ctrl+Q) and waits for it, killing it after
+// a while.
+func (t *term) quit() {
+	_ = t.send("\x11")
+	select {
+	case <-t.done:
+	case <-time.After(10 * time.Second):
+		_ = t.cmd.Process.Kill()
+		<-t.done
+	}
+	_ = t.cmd.Wait()
+	t.pty.Close()
+}
+
+// procStat reads a process's resident and peak memory (bytes) and its CPU
+// time so far.
+func procStat(pid int) (rss, peak int64, cpu time.Duration, err error) {
+	status, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 && (f[0] == "VmRSS:" || f[0] == "VmHWM:") {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			if f[0] == "VmRSS:" {
+				rss = kb << 10
+			} else {
+				peak = kb << 10
+			}
+		}
+	}
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	// Fields after the command's closing parenthesis: utime is the 12th,
+	// stime the 13th (clock ticks, 100 a second on Linux).
+	s := string(stat)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	if len(f) > 12 {
+		ut, _ := strconv.ParseInt(f[11], 10, 64)
+		st, _ := strconv.ParseInt(f[12], 10, 64)
+		cpu = time.Duration(ut+st) * 10 * time.Millisecond
+	}
+	return rss, peak, cpu, nil
+}
