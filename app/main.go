@@ -86,6 +86,8 @@ func (f Flags) password(getenv func(string) string, warn io.Writer) (string, err
 func Main(args []string, defaults []byte, version string, stdout, stderr io.Writer) int {
 	// Read once, and gone from the environment before anything starts.
 	secrets := takeEnvSecrets()
+	profile := os.Getenv(ProfileEnv)
+	os.Unsetenv(ProfileEnv)
 	f, err := ParseFlags(args, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -98,6 +100,12 @@ func Main(args []string, defaults []byte, version string, stdout, stderr io.Writ
 		fmt.Fprintln(stdout, "termatrix", version)
 		return 0
 	}
+	stopProfile, err := startProfile(profile)
+	if err != nil {
+		fmt.Fprintln(stderr, "termatrix:", err)
+		return 1
+	}
+	defer stopProfile()
 	if err := run(f, defaults, secrets.getenv, stderr); err != nil {
 		fmt.Fprintln(stderr, "termatrix:", err)
 		return 1

@@ -48,6 +48,8 @@ func runScale(args []string) error {
 	open := flags.Int("open", 100, "rooms to open one after another")
 	bin := flags.String("bin", "", "termatrix binary (default: built from this checkout with -tags goolm)")
 	keep := flags.Bool("keep", false, "keep the profile directory")
+	profile := flags.String("cpuprofile", "", "write a CPU profile of the cold run to this file")
+	coldOnly := flags.Bool("cold", false, "stop after the cold start")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
@@ -93,7 +95,7 @@ func runScale(args []string) error {
 	firstRoom := "Bench room"
 	// Cold: log in, sync everything.
 	cold, err := startTerm(*bin, []string{"--user", synthhs.UserID, "--homeserver", srv.URL},
-		append(env, "TERMATRIX_PASSWORD="+synthhs.Password), 160, 48, firstRoom, " synced")
+		append(env, "TERMATRIX_PASSWORD="+synthhs.Password, "TERMATRIX_CPUPROFILE="+*profile), 160, 48, firstRoom, " synced")
 	if err != nil {
 		return err
 	}
@@ -113,6 +115,11 @@ func runScale(args []string) error {
 	time.Sleep(2 * time.Second)
 	rss, peak, _, _ := procStat(pid)
 	run.add("RSS after the cold start / peak during it", mb(rss)+" / "+mb(peak), "")
+	if *coldOnly {
+		cold.quit()
+		run.print(shape)
+		return nil
+	}
 
 	// Idle: nothing arrives, the server answers each long-poll after 1 s.
 	s0, b0 := srv.Syncs(), cold.written()
@@ -197,11 +204,16 @@ func runScale(args []string) error {
 		sort.Strings(keys)
 		fmt.Fprintf(os.Stderr, "requests the synthetic homeserver does not serve: %s\n", strings.Join(keys, ", "))
 	}
-	fmt.Printf("termatrix scale bench: %d rooms × %d events\n", shape.Rooms, shape.EventsPerRoom)
-	for _, r := range run.rows {
-		fmt.Printf("%-48s %12s  %s\n", r[0], r[1], r[2])
-	}
+	run.print(shape)
 	return nil
+}
+
+// print writes the figures as a table on stdout.
+func (r *scaleRun) print(shape synthhs.Shape) {
+	fmt.Printf("termatrix scale bench: %d rooms × %d events\n", shape.Rooms, shape.EventsPerRoom)
+	for _, row := range r.rows {
+		fmt.Printf("%-48s %14s  %s\n", row[0], row[1], row[2])
+	}
 }
 
 // measureFloor fetches the initial /sync and decodes it into
