@@ -76,9 +76,9 @@ type Client struct {
 	running bool
 	stopRun context.CancelFunc
 
-	sendMu  sync.Mutex
-	pending map[string]*pendingSend
-	txnSeq  atomic.Uint64
+	// out is the send queue (outbox.go).
+	out    *outbox
+	txnSeq atomic.Uint64
 
 	historyLocks keyedLocks[id.RoomID] // serialise one room's LoadHistory calls
 
@@ -128,7 +128,7 @@ func Open(ctx context.Context, s *Session, dbPath string, opts Options) (*Client
 		cli:       cli,
 		db:        db,
 		applied:   make(chan struct{}),
-		pending:   make(map[string]*pendingSend),
+		out:       newOutbox(),
 		shownFrom: make(map[id.RoomID]int64),
 		fetching:  make(map[string]bool),
 	}
@@ -153,6 +153,12 @@ func Open(ctx context.Context, s *Session, dbPath string, opts Options) (*Client
 		_ = db.Close()
 		return nil, err
 	}
+	if err := c.loadOutbox(ctx); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	ups, unsubscribe := c.hub.Subscribe()
+	c.goBackground(c.watchOutbox(ups, unsubscribe))
 	return c, nil
 }
 

@@ -28,7 +28,7 @@ func (c *Client) encrypt(ctx context.Context, roomID id.RoomID, t event.Type, co
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w (%v)", ErrEncryptedRoom, c.scrub(err))
+		return nil, fmt.Errorf("%w (%w)", ErrEncryptedRoom, c.scrub(err))
 	}
 	return enc, nil
 }

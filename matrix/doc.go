@@ -63,6 +63,16 @@
 // cleartext there. State events (SendState) are never encrypted in Matrix
 // and stay allowed. Room.Encrypted tells the UI beforehand.
 //
+// # Sending
+//
+// SendText queues the message in the room's outbox (see outbox.go): the
+// rooms' queues send one message at a time in the order typed, retry
+// passing failures under the same transaction ID (EchoRetrying), and end
+// each message with one EchoResolved. A refused message holds its room's
+// queue until Retry or Discard. The outbox is kept in the store
+// (tm_outbox) and Outbox lists it. SendEvent (call signalling) is not
+// queued: it sends at once and returns the outcome.
+//
 // # Store
 //
 // One SQLite database (WAL) per session: it records the homeserver, user

@@ -60,20 +60,38 @@ func (c *Client) roomEncrypted(ctx context.Context, roomID id.RoomID) (bool, err
 // sendMessage sends a message event, encrypted when the room is: the one
 // path every message event takes to the server.
 func (c *Client) sendMessage(ctx context.Context, roomID id.RoomID, t event.Type, content any, txnID string) (id.EventID, error) {
-	t.Class = event.MessageEventType
-	if !clearOK(t) {
-		enc, err := c.roomEncrypted(ctx, roomID)
-		if err != nil {
-			return "", err
-		}
-		if enc {
-			encrypted, err := c.encrypt(ctx, roomID, t, content)
-			if err != nil {
-				return "", err
-			}
-			t, content = event.EventEncrypted, encrypted
-		}
+	t, content, err := c.seal(ctx, roomID, t, content)
+	if err != nil {
+		return "", err
 	}
+	return c.putMessage(ctx, roomID, t, content, txnID)
+}
+
+// seal returns what goes on the wire for a message event: the event as it
+// is, or in an encrypted room its m.room.encrypted ciphertext. Errors
+// (ErrEncryptedRoom among them) mean nothing may be sent.
+func (c *Client) seal(ctx context.Context, roomID id.RoomID, t event.Type, content any) (event.Type, any, error) {
+	t.Class = event.MessageEventType
+	if clearOK(t) {
+		return t, content, nil
+	}
+	enc, err := c.roomEncrypted(ctx, roomID)
+	if err != nil {
+		return t, nil, err
+	}
+	if !enc {
+		return t, content, nil
+	}
+	encrypted, err := c.encrypt(ctx, roomID, t, content)
+	if err != nil {
+		return t, nil, err
+	}
+	return event.EventEncrypted, encrypted, nil
+}
+
+// putMessage sends sealed content (see seal) as is, under txnID.
+func (c *Client) putMessage(ctx context.Context, roomID id.RoomID, t event.Type, content any, txnID string) (id.EventID, error) {
+	t.Class = event.MessageEventType
 	resp, err := c.cli.SendMessageEvent(ctx, roomID, t, content, mautrix.ReqSendEvent{TransactionID: txnID, DontEncrypt: true})
 	if err != nil {
 		return "", c.scrub(err)

@@ -409,19 +409,23 @@ func TestReconnectAfterRestart(t *testing.T) {
 	if st0.Err == nil {
 		t.Error("reconnecting without an error")
 	}
-	// A message sent while the homeserver is down fails clearly...
+	// A message sent while the homeserver is down stays pending, says why
+	// it waits...
 	txn := a.SendText(roomID, "sent while down", false)
-	failed := a.rec.waitFor(t, waitTimeout, "failed send", func(u Update) bool {
-		er, ok := u.(EchoResolved)
+	waiting := a.rec.waitFor(t, waitTimeout, "send retrying", func(u Update) bool {
+		er, ok := u.(EchoRetrying)
 		return ok && er.TxnID == txn
-	}).(EchoResolved)
-	if failed.Err == nil || failed.EventID != "" {
-		t.Fatalf("send while down: %+v", failed)
+	}).(EchoRetrying)
+	if waiting.Err == nil || waiting.RetryIn <= 0 {
+		t.Fatalf("send while down: %+v", waiting)
 	}
-	if strings.Contains(failed.Err.Error(), a.sess.AccessToken) {
+	if strings.Contains(waiting.Err.Error(), a.sess.AccessToken) {
 		t.Error("send error shows the token")
 	}
 	time.Sleep(3 * time.Second) // a few failed attempts, with back-off
+	if err := a.Retry(roomID, txn); err == nil {
+		t.Error("Retry of a message still being sent accepted")
+	}
 	if err := st.StartHomeserver(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -435,19 +439,15 @@ func TestReconnectAfterRestart(t *testing.T) {
 	// ...and once it is.
 	send("after 3")
 	a.waitEvent(t, roomID, "after 3", func(ev *event.Event) bool { return ev.ID == id.EventID(sent[4]) })
-	// ...and the failed message goes out on Retry, once.
-	mark := len(a.rec.all())
-	if err := a.Retry(roomID, txn); err != nil {
-		t.Fatal(err)
-	}
-	ok := a.rec.waitAfter(t, mark, waitTimeout, "retried send", func(u Update) bool {
+	// ...and the pending message goes out by itself, once.
+	ok := a.rec.waitFor(t, waitTimeout, "sent once back", func(u Update) bool {
 		er, ok := u.(EchoResolved)
 		return ok && er.TxnID == txn
 	}).(EchoResolved)
 	if ok.Err != nil || ok.EventID == "" {
-		t.Fatalf("retry: %+v", ok)
+		t.Fatalf("pending send: %+v", ok)
 	}
-	a.waitEvent(t, roomID, "retried message", func(ev *event.Event) bool { return ev.ID == ok.EventID })
+	a.waitEvent(t, roomID, "pending message", func(ev *event.Event) bool { return ev.ID == ok.EventID })
 	sent = append(sent, string(ok.EventID))
 	if err := a.Retry(roomID, txn); err == nil {
 		t.Error("Retry of a sent message accepted")

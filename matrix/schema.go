@@ -69,6 +69,23 @@ ALTER TABLE tm_timeline ADD COLUMN e2ee TEXT;
 ALTER TABLE tm_timeline ADD COLUMN utd_session TEXT;
 CREATE INDEX tm_timeline_utd ON tm_timeline (utd_session) WHERE utd_session IS NOT NULL;
 `,
+	// 2 → 3: the outbox, messages typed but not yet sent, in the order
+	// typed (seq). wire is what goes to the server once made (in an
+	// encrypted room the ciphertext, resent as is); failed is why the
+	// server refused it for good, NULL while it is pending.
+	`
+CREATE TABLE tm_outbox (
+	seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+	txn_id    TEXT NOT NULL UNIQUE,
+	room_id   TEXT NOT NULL,
+	type      TEXT NOT NULL,
+	content   TEXT NOT NULL,
+	ts        INTEGER NOT NULL,
+	wire_type TEXT,
+	wire      TEXT,
+	failed    TEXT
+);
+`,
 }
 
 // schemaVersion is the version this code writes.

@@ -105,12 +105,33 @@ type LocalEcho struct {
 	Event  *event.Event
 }
 
-// EchoResolved says a pending message was sent (EventID set) or failed (Err set).
+// EchoResolved says a pending message was sent (EventID set) or failed
+// for good (Err set): the server refused it, or it could not be encrypted.
+// A failed message holds the messages queued after it in its room (they
+// stay pending) until Client.Retry or Client.Discard.
 type EchoResolved struct {
 	RoomID  id.RoomID
 	TxnID   string
 	EventID id.EventID
 	Err     error
+}
+
+// EchoRetrying says an attempt at sending a pending message failed for a
+// passing reason (no connection, the server down or busy, a rate limit):
+// it stays pending and is tried again, under the same transaction ID, in
+// RetryIn or as soon as the connection is back.
+type EchoRetrying struct {
+	RoomID   id.RoomID
+	TxnID    string
+	Attempts int // failed attempts in a row
+	RetryIn  time.Duration
+	Err      error
+}
+
+// EchoDiscarded says a failed message was dropped (Client.Discard).
+type EchoDiscarded struct {
+	RoomID id.RoomID
+	TxnID  string
 }
 
 // StateChanged is published for every state event applied from sync
@@ -187,6 +208,8 @@ func (HistoryLoaded) isUpdate()       {}
 func (TypingChanged) isUpdate()       {}
 func (LocalEcho) isUpdate()           {}
 func (EchoResolved) isUpdate()        {}
+func (EchoRetrying) isUpdate()        {}
+func (EchoDiscarded) isUpdate()       {}
 func (StateChanged) isUpdate()        {}
 func (CallSignal) isUpdate()          {}
 func (Notify) isUpdate()              {}

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -309,23 +308,8 @@ func (u *UI) handleUpdate(up matrix.Update) {
 		u.refreshTyping()
 	case matrix.LocalEcho:
 		u.timeline(up.RoomID).AddEcho(up.TxnID, up.Event)
-	case matrix.EchoResolved:
-		if tv := u.s.timelines[up.RoomID]; tv != nil {
-			tv.ResolveEcho(up.TxnID, up.EventID, up.Err != nil)
-		}
-		switch {
-		case errors.Is(up.Err, matrix.ErrEncryptedRoom):
-			u.say(true, "Not sent: it could not be encrypted%s — press %s to retry", encryptFailure(up.Err), u.keys.Name(ActRetry))
-		case up.Err != nil:
-			u.say(true, "Sending failed: %s — press %s to retry", sanitize.Line(up.Err.Error()), u.keys.Name(ActRetry))
-		default:
-			if u.s.messageErr && strings.HasPrefix(u.s.message, "Sending failed") {
-				u.say(false, "") // a message went through: the old failure is stale
-			}
-			if up.RoomID == u.s.current {
-				u.markRead()
-			}
-		}
+	case matrix.EchoResolved, matrix.EchoRetrying, matrix.EchoDiscarded:
+		u.echoUpdate(up)
 	case matrix.StateChanged:
 		u.noteState(up.RoomID, up.Event)
 	case matrix.Notify:

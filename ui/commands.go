@@ -20,6 +20,7 @@ var commandHelp = []struct{ name, usage, text string }{
 	{"leave", "/leave [room]", "leave the open room, or the one named (!id, #alias or its name), or decline its invite"},
 	{"invite", "/invite @user:server", "invite a user to the open room"},
 	{"me", "/me text", "send an emote"},
+	{"discard", "/discard", "drop the oldest message that failed to send (the ones after it then go)"},
 	{"topic", "/topic [text | --clear]", "show the topic, set it, or clear it"},
 	{"nick", "/nick name", "set your display name"},
 	{"voice", "/voice", "voice call: 1:1, or a Jitsi conference in groups"},

@@ -179,7 +179,7 @@ func TestEncryptedRoomIsAnOrdinaryRoom(t *testing.T) {
 			Err: fmt.Errorf("%w (%v)", matrix.ErrEncryptedRoom, errors.New("no keys for @bob:hs\x1b[2J"))})
 	})
 	text = uitest.WaitFor(t, screen, "Not sent: it could not be encrypted (no keys for @bob:hs[2J) — press Ctrl+R to retry", 5*time.Second)
-	if !strings.Contains(text, "hello there (failed to send — press Ctrl+R to retry)") {
+	if !strings.Contains(text, "hello there (failed to send: it could not be encrypted — press Ctrl+R to retry") {
 		t.Errorf("the message is not marked failed with its retry key:\n%s", text)
 	}
 }

@@ -90,16 +90,7 @@ func (u *UI) runAction(act Action) {
 			}
 		}
 	case ActRetry:
-		tv := u.s.timelines[room]
-		if tv == nil {
-			return
-		}
-		txn := tv.FailedEcho()
-		if txn == "" {
-			u.say(false, "No failed message to retry in this room.")
-			return
-		}
-		u.bg("Retry", func(ctx context.Context, c *matrix.Client) error { return c.Retry(room, txn) }, nil)
+		u.retryFailed(room)
 	case ActAcceptInvite, ActDeclineInvite:
 		r, ok := u.w.roomList.Room(room)
 		if !ok || r.Membership != event.MembershipInvite {
@@ -387,6 +378,8 @@ func (u *UI) runCommand(cmd Command) bool {
 			return false
 		}
 		u.s.client.SendText(room, arg, true)
+	case "discard":
+		return u.discardFailed(room)
 	case "topic":
 		return u.topicCommand(arg)
 	case "nick":

@@ -281,6 +281,7 @@ func (u *UI) timeline(roomID id.RoomID) *TimelineView {
 			u.say(true, "Reading the timeline failed: %s", sanitize.Line(err.Error()))
 		}
 		tv.Append(evs...)
+		u.addOutbox(tv, roomID)
 	}
 	tv.SetOnReachTop(func() { u.loadHistory(roomID, tv) })
 	tv.SetOnMissingQuote(func(e id.EventID) { u.fetchQuoted(roomID, tv, e) })

@@ -73,8 +73,16 @@ type ItemState struct {
 	// if the timeline knows it; "" means the current name (RenderContext).
 	SenderName string
 	Pending    bool
+	// Retrying: an attempt at sending it failed for a passing reason;
+	// the core tries again by itself.
+	Retrying bool
+	// Held: pending behind a failed message of the room.
+	Held       bool
 	Failed     bool
-	RetryKey   string // shown with a failed message
+	FailReason string // why it failed for good, if known
+	// RetryKey is shown with the failed message the retry key acts on
+	// (the room's oldest), "" on the others.
+	RetryKey string
 	// NotSent is why a failed message can never be sent as it is; it
 	// replaces the retry hint.
 	NotSent string
@@ -337,10 +345,17 @@ func (r *renderer) message(content obj) []Line {
 		out[last] = append(out[last], Segment{" (not sent: " + r.st.NotSent + ")", styleError})
 	case r.st.Failed:
 		hint := " (failed to send"
+		if r.st.FailReason != "" {
+			hint += ": " + r.st.FailReason
+		}
 		if r.st.RetryKey != "" {
-			hint += " — press " + r.st.RetryKey + " to retry"
+			hint += " — press " + r.st.RetryKey + " to retry, /discard to drop it"
 		}
 		out[last] = append(out[last], Segment{hint + ")", styleError})
+	case r.st.Held:
+		out[last] = append(out[last], Segment{" (waiting: a message above was not sent)", styleDim})
+	case r.st.Pending && r.st.Retrying:
+		out[last] = append(out[last], Segment{" (sending… retrying)", styleDim})
 	case r.st.Pending:
 		out[last] = append(out[last], Segment{" (sending…)", styleDim})
 	}

@@ -88,7 +88,7 @@ func (t *TimelineView) SetRenderContext(rc RenderContext) {
 }
 
 // SetRetryKey names the key shown with messages that failed to send.
-func (t *TimelineView) SetRetryKey(k string) { t.retryKey = k; t.Invalidate() }
+func (t *TimelineView) SetRetryKey(k string) { t.retryKey = k; t.refreshEchoes(); t.Invalidate() }
 
 // SetOnReachTop sets what is called (on the UI goroutine) when the top of
 // the loaded history becomes visible and more may exist.
@@ -167,6 +167,7 @@ func (t *TimelineView) Reset(evs []*event.Event) {
 		t.byTxn[it.txnID] = it
 		t.index(it)
 	}
+	t.refreshEchoes()
 }
 
 // withPrevState fills in a state event's missing prev_content from the
@@ -222,60 +223,6 @@ func (t *TimelineView) ReachedStart() bool { return t.reachedStart }
 // SetLoading marks a history fetch as started or ended.
 func (t *TimelineView) SetLoading(on bool) { t.loading = on }
 
-// AddEcho shows a message being sent, marked pending.
-func (t *TimelineView) AddEcho(txnID string, ev *event.Event) {
-	if ev == nil || t.byTxn[txnID] != nil {
-		return
-	}
-	it := &tlItem{ev: ev, txnID: txnID, st: ItemState{Pending: true}}
-	t.items = append(t.items, it)
-	t.byTxn[txnID] = it
-	t.index(it)
-}
-
-// ResolveEcho marks a pending message as sent (eventID) or failed (err).
-func (t *TimelineView) ResolveEcho(txnID string, eventID id.EventID, failed bool) {
-	it := t.byTxn[txnID]
-	if it == nil {
-		return
-	}
-	it.st.Pending = false
-	it.st.Failed = failed
-	if !failed && eventID != "" {
-		if it.ev.ID != eventID {
-			ev := *it.ev
-			ev.ID = eventID
-			it.ev = &ev
-		}
-		if other := t.byID[eventID]; other != nil && other != it {
-			// The synced copy arrived first: keep it, hide the echo.
-			t.remove(it)
-			return
-		}
-		t.byID[eventID] = it
-	}
-	it.rendered, it.rows = false, nil
-}
-
-// MarkNotSent gives a failed message the reason it cannot be sent (shown
-// instead of the retry hint), and keeps it out of FailedEcho.
-func (t *TimelineView) MarkNotSent(txnID, reason string) {
-	if it := t.byTxn[txnID]; it != nil && it.st.Failed {
-		it.st.NotSent = reason
-		it.rendered, it.rows = false, nil
-	}
-}
-
-// FailedEcho returns the transaction ID of the newest failed message, or "".
-func (t *TimelineView) FailedEcho() string {
-	for i := len(t.items) - 1; i >= 0; i-- {
-		if t.items[i].st.Failed && t.items[i].st.NotSent == "" {
-			return t.items[i].txnID
-		}
-	}
-	return ""
-}
-
 // LastEventID returns the newest event with a server ID (for receipts).
 func (t *TimelineView) LastEventID() id.EventID {
 	for i := len(t.items) - 1; i >= 0; i-- {
@@ -311,9 +258,13 @@ func (t *TimelineView) replace(ev *event.Event) bool {
 		return false
 	}
 	it.ev = ev
-	it.st.Pending, it.st.Failed = false, false
+	wasEcho := it.st.Pending || it.st.Failed
+	it.st.Pending, it.st.Failed, it.st.Retrying, it.st.Held = false, false, false, false
 	it.rendered, it.rows = false, nil
 	t.byID[ev.ID] = it
+	if wasEcho {
+		t.refreshEchoes()
+	}
 	return true
 }
 
@@ -454,9 +405,7 @@ func (t *TimelineView) rowsOf(i int) []row {
 // render fills an item's lines if needed.
 func (t *TimelineView) render(it *tlItem) {
 	if !it.rendered {
-		st := it.st
-		st.RetryKey = t.retryKey
-		it.lines = Render(it.ev, t.rc, st)
+		it.lines = Render(it.ev, t.rc, it.st)
 		it.rendered = true
 		it.rows = nil
 	}

@@ -1,0 +1,164 @@
+package matrix
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/id"
+)
+
+// TestTransientSendError: what is retried and what fails for good.
+func TestTransientSendError(t *testing.T) {
+	status := func(code int, errcode string) error {
+		he := mautrix.HTTPError{Response: &http.Response{StatusCode: code, Header: http.Header{}}}
+		if errcode != "" {
+			he.RespError = &mautrix.RespError{ErrCode: errcode, StatusCode: code}
+		}
+		return fmt.Errorf("sending message: %w", he)
+	}
+	cases := []struct {
+		name      string
+		err       error
+		transient bool
+		unsure    bool
+	}{
+		{"no answer", mautrix.HTTPError{WrappedError: &net.OpError{Op: "dial", Err: errors.New("connection refused")}}, true, true},
+		{"timeout", fmt.Errorf("x: %w", context.DeadlineExceeded), true, true},
+		{"bad gateway", status(http.StatusBadGateway, "M_UNKNOWN"), true, true},
+		{"server error", status(http.StatusInternalServerError, ""), true, true},
+		{"rate limited", status(http.StatusTooManyRequests, "M_LIMIT_EXCEEDED"), true, false},
+		{"forbidden", status(http.StatusForbidden, "M_FORBIDDEN"), false, true},
+		{"too large", status(http.StatusRequestEntityTooLarge, "M_TOO_LARGE"), false, true},
+		{"cannot encrypt", fmt.Errorf("%w (%w)", ErrEncryptedRoom, errors.New("no session")), false, true},
+		{"cannot encrypt: offline", fmt.Errorf("%w (%w)", ErrEncryptedRoom, mautrix.HTTPError{WrappedError: errors.New("dial")}), true, true},
+	}
+	for _, c := range cases {
+		if got := transientSendError(c.err); got != c.transient {
+			t.Errorf("%s: transient %v, want %v", c.name, got, c.transient)
+		}
+		if c.transient {
+			if got := unsure(c.err); got != c.unsure {
+				t.Errorf("%s: unsure %v, want %v", c.name, got, c.unsure)
+			}
+		}
+	}
+}
+
+// TestSendRetryWait: back-off doubles to its cap, and a 429's
+// retry_after_ms is kept.
+func TestSendRetryWait(t *testing.T) {
+	plain := errors.New("x")
+	if w := sendRetryWait(plain, 1); w != sendRetryMin {
+		t.Errorf("first wait %v", w)
+	}
+	if w := sendRetryWait(plain, 3); w != 4*sendRetryMin {
+		t.Errorf("third wait %v", w)
+	}
+	if w := sendRetryWait(plain, 50); w != sendRetryMax {
+		t.Errorf("cap %v", w)
+	}
+	limited := mautrix.HTTPError{Response: &http.Response{StatusCode: 429, Header: http.Header{}},
+		RespError: &mautrix.RespError{ErrCode: "M_LIMIT_EXCEEDED", ExtraData: map[string]any{"retry_after_ms": float64(7000)}}}
+	if w := sendRetryWait(limited, 1); w != 7*time.Second {
+		t.Errorf("429 wait %v", w)
+	}
+}
+
+// TestOutboxOrder: a room's queue serves its messages in order, one at a
+// time; a failed head stops it (later messages wait) until reopened or
+// removed; other rooms are not held.
+func TestOutboxOrder(t *testing.T) {
+	o := newOutbox()
+	r1, r2 := id.RoomID("!a:hs"), id.RoomID("!b:hs")
+	msgs := []*outMsg{{txnID: "1", roomID: r1}, {txnID: "2", roomID: r1}, {txnID: "3", roomID: r2}, {txnID: "4", roomID: r1}}
+	for _, m := range msgs {
+		o.add(m)
+	}
+	if !o.claim(r1) || o.claim(r1) {
+		t.Fatal("claim: one worker per room")
+	}
+	if m := o.next(r1); m != msgs[0] {
+		t.Fatalf("head %v", m.txnID)
+	}
+	// The head fails for good: the worker stops, nothing else is served.
+	o.setState(msgs[0], outFailed, errors.New("M_FORBIDDEN"))
+	if m := o.next(r1); m != nil {
+		t.Fatalf("served %s past a failed message", m.txnID)
+	}
+	if o.claim(r1) {
+		t.Fatal("a worker claimed a room held by a failed message")
+	}
+	if !o.claim(r2) || o.next(r2) != msgs[2] {
+		t.Fatal("another room is held")
+	}
+	// Retried: it goes first again, under the same transaction ID.
+	if !o.reopen(msgs[0]) || o.reopen(msgs[0]) {
+		t.Fatal("reopen")
+	}
+	if !o.claim(r1) || o.next(r1) != msgs[0] {
+		t.Fatal("the retried message is not first")
+	}
+	o.remove(msgs[0])
+	if m := o.next(r1); m != msgs[1] {
+		t.Fatalf("after the first: %v", m)
+	}
+	o.remove(msgs[1])
+	if m := o.next(r1); m != msgs[3] {
+		t.Fatalf("after the second: %v", m)
+	}
+	// Seen in sync: resolves the message whatever its attempt says.
+	o.sawSent("4", "$ev")
+	select {
+	case <-msgs[3].seen:
+	default:
+		t.Fatal("seen not closed")
+	}
+	if o.sent(msgs[3]) != "$ev" {
+		t.Fatal("sent as")
+	}
+}
+
+// TestOutboxSurvivesRestart: a message queued while the homeserver cannot
+// be reached is kept in the store with its transaction ID, and a message
+// failed for good keeps its reason.
+func TestOutboxSurvivesRestart(t *testing.T) {
+	c, path := openTemp(t, offlineSession(), Options{})
+	room := id.RoomID("!r:localhost")
+	txn := c.SendText(room, "typed offline", false)
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c2, err := Open(context.Background(), offlineSession(), path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	q := c2.Outbox(room)
+	if len(q) != 1 || q[0].TxnID != txn || body(q[0].Event) != "typed offline" || q[0].Err != nil {
+		t.Fatalf("outbox after restart: %+v", q)
+	}
+	m := c2.out.find(room, txn)
+	c2.out.setState(m, outFailed, errors.New("M_FORBIDDEN: no"))
+	c2.saveFailure(m, m.err)
+	_ = c2.Close()
+	c3, err := Open(context.Background(), offlineSession(), path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c3.Close()
+	if q := c3.Outbox(room); len(q) != 1 || q[0].Err == nil || q[0].Err.Error() != "M_FORBIDDEN: no" {
+		t.Fatalf("failed message after restart: %+v", q)
+	}
+	if err := c3.Discard(room, txn); err != nil {
+		t.Fatal(err)
+	}
+	if q := c3.Outbox(room); len(q) != 0 {
+		t.Fatalf("discarded message still queued: %+v", q)
+	}
+}
