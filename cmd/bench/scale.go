@@ -138,10 +138,13 @@ func runScale(args []string) error {
 	go srv.Trickle(ctx, *rate)
 	time.Sleep(3 * time.Second)
 	_, _, c0, _ = procStat(pid)
+	w0 := cold.written()
 	const window = 15 * time.Second
 	time.Sleep(window)
 	_, _, c1, _ = procStat(pid)
+	w1 := cold.written()
 	stop()
+	run.add("bytes to the terminal per message arriving", fmt.Sprintf("%.0f B", float64(w1-w0)/(*rate*window.Seconds())), "(most in rooms out of sight)")
 	run.add(fmt.Sprintf("CPU while %.0f messages/s arrive", *rate), fmt.Sprintf("%.1f %%", 100*(c1-c0).Seconds()/window.Seconds()), "of one core")
 
 	// Open rooms one after another (Alt+Down).
