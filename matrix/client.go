@@ -297,6 +297,7 @@ func (c *Client) roomLocked(r *roomRow) Room {
 		IsDM:          c.direct[r.ID] || r.InviteDirect,
 		JoinedMembers: r.JoinedShown,
 		Unread:        r.Unread,
+		OwnUnread:     r.OwnUnread,
 		Highlights:    r.Highlights,
 		LastActivity:  last,
 		Encrypted:     r.Encrypted,

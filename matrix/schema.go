@@ -69,6 +69,11 @@ ALTER TABLE tm_timeline ADD COLUMN e2ee TEXT;
 ALTER TABLE tm_timeline ADD COLUMN utd_session TEXT;
 CREATE INDEX tm_timeline_utd ON tm_timeline (utd_session) WHERE utd_session IS NOT NULL;
 `,
+	// 2 → 3: our own unread count, kept apart from the server's
+	// notification count (see unread.go).
+	`
+ALTER TABLE tm_room ADD COLUMN own_unread INTEGER NOT NULL DEFAULT 0;
+`,
 }
 
 // schemaVersion is the version this code writes.

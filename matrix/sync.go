@@ -57,9 +57,10 @@ func syncFilter() *mautrix.Filter {
 		Presence:    &mautrix.FilterPart{NotTypes: none},
 		AccountData: &mautrix.FilterPart{Types: []event.Type{event.AccountDataDirectChats}},
 		Room: &mautrix.RoomFilter{
-			State:       &mautrix.FilterPart{LazyLoadMembers: true},
-			Timeline:    &mautrix.FilterPart{Limit: syncTimelineLimit, LazyLoadMembers: true},
-			Ephemeral:   &mautrix.FilterPart{Types: []event.Type{event.EphemeralEventTyping}},
+			State:    &mautrix.FilterPart{LazyLoadMembers: true},
+			Timeline: &mautrix.FilterPart{Limit: syncTimelineLimit, LazyLoadMembers: true},
+			// Receipts: our own move the unread count (unread.go).
+			Ephemeral:   &mautrix.FilterPart{Types: []event.Type{event.EphemeralEventTyping, event.EphemeralEventReceipt}},
 			AccountData: &mautrix.FilterPart{NotTypes: none},
 		},
 	}
