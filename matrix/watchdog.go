@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptrace"
+	"strings"
 	"sync"
 	"time"
 )
@@ -132,7 +133,7 @@ func (t *watchedTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	if req.URL.Host != t.host || req.Context().Value(unwatchedKey{}) != nil {
 		return t.base.RoundTrip(req)
 	}
-	due := time.Now().Add(stallAfter)
+	due := time.Now().Add(answerAllowance(req.URL.Path) + stallAfter)
 	big := req.ContentLength > bigBody || (req.Body != nil && req.Body != http.NoBody && req.ContentLength < 0)
 	if big {
 		due = time.Now().Add(24 * time.Hour)
@@ -147,6 +148,21 @@ func (t *watchedTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	resp, err := t.base.RoundTrip(req)
 	t.wd.end(id, false)
 	return resp, err
+}
+
+// slowWork is how long the homeserver may work on a request that waits
+// for other servers or builds a room (joins over federation can take a
+// minute) before its answer counts as due.
+const slowWork = 60 * time.Second
+
+// answerAllowance is how long after a request is sent its answer is due.
+func answerAllowance(path string) time.Duration {
+	switch {
+	case strings.HasSuffix(path, "/join"), strings.Contains(path, "/join/"), strings.HasSuffix(path, "/createRoom"),
+		strings.HasSuffix(path, "/upgrade"):
+		return slowWork
+	}
+	return 0
 }
 
 // watchHTTP returns a copy of hc whose transport reports requests to host
@@ -166,7 +182,9 @@ func watchHTTP(hc *http.Client, host string, wd *watchdog) *http.Client {
 type connStatus struct {
 	mu      sync.Mutex
 	base    StatusChanged
+	started bool // the sync loop has published a state
 	stalled time.Time
+	last    StatusChanged // last published
 	publish func(StatusChanged)
 }
 
@@ -174,18 +192,37 @@ type connStatus struct {
 func (s *connStatus) set(base StatusChanged) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.base = base
-	s.publish(s.effectiveLocked())
+	s.base, s.started = base, true
+	s.last = s.effectiveLocked()
+	s.publish(s.last)
 }
 
-// setStalled records the earliest overdue answer (zero: none).
+// setStalled records the earliest overdue answer (zero: none) and
+// publishes the combined state if that changed it; quiet: not now, the
+// sync loop publishes next.
 func (s *connStatus) setStalled(overdue time.Time, quiet bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.stalled = overdue
-	if !quiet {
-		s.publish(s.effectiveLocked())
+	if quiet || !s.started {
+		return // before Run there is no state to change
 	}
+	e := s.effectiveLocked()
+	if sameStatus(e, s.last) {
+		return
+	}
+	s.last = e
+	s.publish(e)
+}
+
+func sameStatus(a, b StatusChanged) bool {
+	errText := func(err error) string {
+		if err == nil {
+			return ""
+		}
+		return err.Error()
+	}
+	return a.State == b.State && a.RetryIn == b.RetryIn && a.Due.Equal(b.Due) && errText(a.Err) == errText(b.Err)
 }
 
 func (s *connStatus) effectiveLocked() StatusChanged {
