@@ -336,6 +336,7 @@ func (c *Client) applyJoined(ctx context.Context, tx queryer, roomID id.RoomID, 
 		}
 		hi++
 		ru.timeline = append(ru.timeline, ev)
+		row.OwnUnread = nextOwnUnread(row.OwnUnread, ev, me)
 		if ev.Timestamp > row.LastActivity {
 			row.LastActivity = ev.Timestamp
 		}
@@ -365,6 +366,11 @@ func (c *Client) applyJoined(ctx context.Context, tx queryer, roomID id.RoomID, 
 	// Only highlights and DMs notify.
 	ru.notify = slices.DeleteFunc(ru.notify, func(n Notify) bool { return !n.Highlight && !n.DM })
 
+	if n, ok, err := unreadAfter(ctx, tx, roomID, ownReadReceipts(jr.Ephemeral.Events, me), me); err != nil {
+		return nil, err
+	} else if ok {
+		row.OwnUnread = n
+	}
 	if ok, err := readsLatest(ctx, tx, roomID, hi, jr.Ephemeral.Events, me); err != nil {
 		return nil, err
 	} else if ok {
@@ -578,23 +584,7 @@ func (c *Client) roomsWith(changed map[id.RoomID]*roomRow, removed ...id.RoomID)
 // notifications apart from receipts (Dendrite does so asynchronously), so
 // the count in the very sync that brings the receipt can still be stale.
 func readsLatest(ctx context.Context, q queryer, roomID id.RoomID, hi int64, ephemeral []*event.Event, me id.UserID) (bool, error) {
-	var read []id.EventID
-	for _, ev := range ephemeral {
-		if ev == nil || ev.Type.Type != event.EphemeralEventReceipt.Type {
-			continue
-		}
-		var receipts map[id.EventID]map[string]map[id.UserID]json.RawMessage
-		if json.Unmarshal(ev.Content.VeryRaw, &receipts) != nil {
-			continue
-		}
-		for evID, byType := range receipts {
-			for _, t := range []string{"m.read", "m.read.private"} {
-				if _, ok := byType[t][me]; ok {
-					read = append(read, evID)
-				}
-			}
-		}
-	}
+	read := ownReadReceipts(ephemeral, me)
 	if len(read) == 0 {
 		return false, nil
 	}

@@ -32,8 +32,13 @@ type Options struct {
 	// tokens are never logged.
 	Log zerolog.Logger
 	// HTTPClient makes the requests; nil means a client without a global
-	// timeout (every request has its own deadline).
+	// timeout (every request has its own deadline). Its transport is
+	// wrapped (in a copy) to notice a homeserver that stops answering.
 	HTTPClient *http.Client
+	// SyncTimeout is the /sync long-poll timeout (default 30 s). A
+	// long-poll is abandoned 15 s after it, and the status says the
+	// homeserver is not answering 5 s after it.
+	SyncTimeout time.Duration
 }
 
 // Client is one logged-in account: its store, its sync loop, its commands.
@@ -49,6 +54,11 @@ type Client struct {
 	crypto *cryptoCore
 	// keysShared is set once this device's keys are on the server.
 	keysShared atomic.Bool
+	// status is the published connection state; wd notices requests the
+	// homeserver does not answer (see watchdog.go); timing tunes sync.
+	status connStatus
+	wd     *watchdog
+	timing syncTiming
 
 	// life ends at Close; background work (sends, fetches) uses it.
 	life     context.Context
@@ -112,10 +122,9 @@ func Open(ctx context.Context, s *Session, dbPath string, opts Options) (*Client
 	cli.Log = opts.Log.With().Str("component", "mautrix").Logger()
 	cli.DefaultHTTPRetries = 0
 	cli.UserAgent = "termatrix"
-	if opts.HTTPClient != nil {
-		cli.Client = opts.HTTPClient
-	} else {
-		cli.Client = &http.Client{}
+	hc := opts.HTTPClient
+	if hc == nil {
+		hc = &http.Client{}
 	}
 	db, err := openSessionStore(ctx, dbPath, s)
 	if err != nil {
@@ -131,7 +140,11 @@ func Open(ctx context.Context, s *Session, dbPath string, opts Options) (*Client
 		out:       newOutbox(),
 		shownFrom: make(map[id.RoomID]int64),
 		fetching:  make(map[string]bool),
+		timing:    defaultSyncTiming(opts.SyncTimeout),
 	}
+	c.status.publish = func(s StatusChanged) { c.hub.Publish(s) }
+	c.wd = newWatchdog(c.status.setStalled)
+	cli.Client = watchHTTP(hc, cli.HomeserverURL.Host, c.wd)
 	c.life, c.stopLife = context.WithCancel(context.Background())
 	// A subscriber that comes late (the UI after a start that verified
 	// the session first) still learns the connection state and whether
@@ -204,6 +217,7 @@ func (c *Client) Close() error {
 	// store closes.
 	c.runDone.Wait()
 	c.bg.Wait()
+	c.wd.stop()
 	c.writeMu.Lock()
 	err := c.db.Close()
 	c.writeMu.Unlock()
@@ -289,6 +303,7 @@ func (c *Client) roomLocked(r *roomRow) Room {
 		IsDM:          c.direct[r.ID] || r.InviteDirect,
 		JoinedMembers: r.JoinedShown,
 		Unread:        r.Unread,
+		OwnUnread:     r.OwnUnread,
 		Highlights:    r.Highlights,
 		LastActivity:  last,
 		Encrypted:     r.Encrypted,

@@ -46,9 +46,19 @@ func loginLive(t *testing.T, st *teststack.Stack, u teststack.User) *live {
 // startLive opens a client on dbPath and runs it until the test ends.
 func startLive(t *testing.T, sess *Session, dbPath string, opts Options) *live {
 	t.Helper()
+	return startLiveTuned(t, sess, dbPath, opts, nil)
+}
+
+// startLiveTuned is startLive, calling tune (if set) on the client before
+// Run starts (to shorten timeouts).
+func startLiveTuned(t *testing.T, sess *Session, dbPath string, opts Options, tune func(*Client)) *live {
+	t.Helper()
 	c, err := Open(context.Background(), sess, dbPath, opts)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
+	}
+	if tune != nil {
+		tune(c)
 	}
 	l := &live{Client: c, rec: record(t, c), sess: sess, dbPath: dbPath, runErr: make(chan error, 1)}
 	ctx, cancel := context.WithCancel(context.Background())

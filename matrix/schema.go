@@ -86,6 +86,11 @@ CREATE TABLE tm_outbox (
 	failed    TEXT
 );
 `,
+	// 3 → 4: our own unread count, kept apart from the server's
+	// notification count (see unread.go).
+	`
+ALTER TABLE tm_room ADD COLUMN own_unread INTEGER NOT NULL DEFAULT 0;
+`,
 }
 
 // schemaVersion is the version this code writes.

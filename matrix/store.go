@@ -75,7 +75,8 @@ type roomRow struct {
 	JoinedCount   int // -1: unknown, count member state
 	InvitedCount  int
 	JoinedShown   int // summary count, else counted from member state
-	Unread        int
+	Unread        int // the server's notification count
+	OwnUnread     int // ours: see unread.go
 	Highlights    int
 	LastActivity  int64 // unix ms
 	Encrypted     bool
@@ -91,7 +92,8 @@ func (r *roomRow) clone() *roomRow {
 }
 
 const roomColumns = `room_id, membership, inviter, invite_direct, name, topic, heroes, joined_count,
-	invited_count, joined_shown, unread, highlights, last_activity, encrypted, prev_batch, history_done, members_loaded`
+	invited_count, joined_shown, unread, highlights, last_activity, encrypted, prev_batch, history_done, members_loaded,
+	own_unread`
 
 func loadRooms(ctx context.Context, q queryer) (map[id.RoomID]*roomRow, error) {
 	rows, err := q.QueryContext(ctx, `SELECT `+roomColumns+` FROM tm_room`)
@@ -105,7 +107,7 @@ func loadRooms(ctx context.Context, q queryer) (map[id.RoomID]*roomRow, error) {
 		var heroes string
 		if err := rows.Scan(&r.ID, &r.Membership, &r.Inviter, &r.InviteDirect, &r.Name, &r.Topic, &heroes,
 			&r.JoinedCount, &r.InvitedCount, &r.JoinedShown, &r.Unread, &r.Highlights, &r.LastActivity, &r.Encrypted,
-			&r.PrevBatch, &r.HistoryDone, &r.MembersLoaded); err != nil {
+			&r.PrevBatch, &r.HistoryDone, &r.MembersLoaded, &r.OwnUnread); err != nil {
 			return nil, fmt.Errorf("loading rooms: %w", err)
 		}
 		_ = json.Unmarshal([]byte(heroes), &r.Heroes)
@@ -123,10 +125,10 @@ func saveRoom(ctx context.Context, q queryer, r *roomRow) error {
 		heroes = []byte("[]")
 	}
 	_, err := q.ExecContext(ctx, `INSERT OR REPLACE INTO tm_room (`+roomColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.ID, r.Membership, r.Inviter, r.InviteDirect, r.Name, r.Topic, string(heroes), r.JoinedCount,
 		r.InvitedCount, r.JoinedShown, r.Unread, r.Highlights, r.LastActivity, r.Encrypted, r.PrevBatch, r.HistoryDone,
-		r.MembersLoaded)
+		r.MembersLoaded, r.OwnUnread)
 	if err != nil {
 		return fmt.Errorf("saving room %s: %w", r.ID, err)
 	}

@@ -11,11 +11,15 @@ import (
 )
 
 const (
-	// syncTimeout is the long-poll timeout of /sync.
-	syncTimeout = 30 * time.Second
+	// defaultSyncTimeout is the long-poll timeout of /sync.
+	defaultSyncTimeout = 30 * time.Second
 	// syncGrace is how much longer than the timeout a /sync may take
 	// before it is abandoned as a dead connection.
-	syncGrace = 30 * time.Second
+	syncGrace = 15 * time.Second
+	// retryDeadline bounds a request that does not long-poll (a /sync
+	// catching up after a failure, the filter): the homeserver answers
+	// those at once, so waiting long only delays the next try.
+	retryDeadline = 15 * time.Second
 	// initialSyncDeadline bounds the first /sync, which may be large.
 	initialSyncDeadline = 5 * time.Minute
 	// minBackoff and maxBackoff bound the wait between failed syncs.
@@ -28,6 +32,21 @@ const (
 	syncTimelineLimit = 50
 )
 
+// syncTiming holds the sync loop's timeouts (tests shorten them).
+type syncTiming struct {
+	longPoll time.Duration // the /sync timeout parameter
+	grace    time.Duration // a long-poll is abandoned this long after it
+	retry    time.Duration // deadline of a request that does not long-poll
+	initial  time.Duration // deadline of the initial /sync
+}
+
+func defaultSyncTiming(longPoll time.Duration) syncTiming {
+	if longPoll <= 0 {
+		longPoll = defaultSyncTimeout
+	}
+	return syncTiming{longPoll: longPoll, grace: syncGrace, retry: retryDeadline, initial: initialSyncDeadline}
+}
+
 // syncFilter lazy-loads members and turns presence off, but keeps every
 // room event type: m.call.* events and im.vector.modular.widgets state must
 // reach the calls code.
@@ -38,9 +57,10 @@ func syncFilter() *mautrix.Filter {
 		Presence:    &mautrix.FilterPart{NotTypes: none},
 		AccountData: &mautrix.FilterPart{Types: []event.Type{event.AccountDataDirectChats}},
 		Room: &mautrix.RoomFilter{
-			State:       &mautrix.FilterPart{LazyLoadMembers: true},
-			Timeline:    &mautrix.FilterPart{Limit: syncTimelineLimit, LazyLoadMembers: true},
-			Ephemeral:   &mautrix.FilterPart{Types: []event.Type{event.EphemeralEventTyping}},
+			State:    &mautrix.FilterPart{LazyLoadMembers: true},
+			Timeline: &mautrix.FilterPart{Limit: syncTimelineLimit, LazyLoadMembers: true},
+			// Receipts: our own move the unread count (unread.go).
+			Ephemeral:   &mautrix.FilterPart{Types: []event.Type{event.EphemeralEventTyping, event.EphemeralEventReceipt}},
 			AccountData: &mautrix.FilterPart{NotTypes: none},
 		},
 	}
@@ -67,8 +87,11 @@ var ErrLoggedOut = errors.New("the homeserver ended this session")
 // retrying failed syncs with back-off (1 s doubling to 30 s). It publishes
 // StatusChanged: connecting at start, synced after each successful sync,
 // reconnecting (or offline after several failures in a row) with the
-// error and RetryIn. If the server rejects the token it publishes LoggedOut
-// and returns an error matching ErrLoggedOut. Only one Run may be active.
+// error and RetryIn, connecting with that error when the retry starts,
+// and stalled while the homeserver leaves a request unanswered past its
+// due time (see watchdog.go). If the server rejects the token it publishes
+// LoggedOut and returns an error matching ErrLoggedOut. Only one Run may
+// be active.
 func (c *Client) Run(ctx context.Context) error {
 	c.runMu.Lock()
 	if c.closed.Load() {
@@ -147,6 +170,9 @@ func (c *Client) Run(ctx context.Context) error {
 			return nil
 		case <-t.C:
 		}
+		// The countdown is over: say the retry has started rather than
+		// leave "in 0s" up while it runs.
+		c.publishStatus(StatusChanged{State: StateConnecting, Err: err})
 	}
 }
 
@@ -154,8 +180,9 @@ func (c *Client) Run(ctx context.Context) error {
 // and applies its response. longPoll makes the server wait up to
 // syncTimeout for news.
 func (c *Client) syncOnce(ctx context.Context, filterID *string, longPoll bool) error {
+	tm := c.timing
 	if *filterID == "" {
-		fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		fctx, cancel := context.WithTimeout(ctx, tm.retry)
 		resp, err := c.cli.CreateFilter(fctx, syncFilter())
 		cancel()
 		if err != nil {
@@ -171,21 +198,26 @@ func (c *Client) syncOnce(ctx context.Context, filterID *string, longPoll bool) 
 	c.mu.RLock()
 	since := c.since
 	c.mu.RUnlock()
-	timeout := syncTimeout
-	deadline := syncTimeout + syncGrace
+	timeout, deadline := tm.longPoll, tm.longPoll+tm.grace
 	if !longPoll {
-		timeout = 0
+		timeout, deadline = 0, tm.retry
 	}
 	if since == "" {
-		timeout, deadline = 0, initialSyncDeadline
+		timeout, deadline = 0, tm.initial
 	}
-	rctx, cancel := context.WithTimeout(ctx, deadline)
+	// The watchdog expects the answer when the long-poll times out (at
+	// once otherwise); this request is tracked here rather than by the
+	// transport so that a failure's status comes from Run, with no
+	// "synced" flashing up between the stall and the error.
+	watch := c.wd.begin(time.Now().Add(timeout + stallAfter))
+	rctx, cancel := context.WithTimeout(unwatched(ctx), deadline)
 	resp, err := c.cli.FullSyncRequest(rctx, mautrix.ReqSync{
 		Timeout:  int(timeout / time.Millisecond),
 		Since:    since,
 		FilterID: *filterID,
 	})
 	cancel()
+	c.wd.end(watch, err != nil)
 	if err != nil {
 		return fmt.Errorf("syncing: %w", err)
 	}
@@ -206,8 +238,9 @@ func (c *Client) syncOnce(ctx context.Context, filterID *string, longPoll bool) 
 	return c.applyAndPublish(ctx, resp, since)
 }
 
-// publishStatus publishes a status change.
-func (c *Client) publishStatus(s StatusChanged) { c.hub.Publish(s) }
+// publishStatus publishes a status change of the sync loop (shown as
+// stalled instead while an answer is overdue).
+func (c *Client) publishStatus(s StatusChanged) { c.status.set(s) }
 
 // scrub hides the access token in an error's text.
 func (c *Client) scrub(err error) error { return scrub(err, c.sess.AccessToken) }

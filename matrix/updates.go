@@ -10,12 +10,18 @@ import (
 // SyncState is the connection state shown in the status line.
 type SyncState int
 
-// The connection states, in the order a start-up passes through them.
+// The connection states, in the order a start-up passes through them;
+// StateStalled can interrupt any of them.
 const (
 	StateOffline SyncState = iota
 	StateConnecting
 	StateReconnecting
 	StateSynced
+	// StateStalled: a request to the homeserver is still unanswered a
+	// few seconds after its answer was due (the /sync long-poll after its
+	// timeout, any other request at once). StatusChanged.Due says since
+	// when.
+	StateStalled
 )
 
 func (s SyncState) String() string {
@@ -26,6 +32,8 @@ func (s SyncState) String() string {
 		return "reconnecting"
 	case StateSynced:
 		return "synced"
+	case StateStalled:
+		return "not answering"
 	default:
 		return "offline"
 	}
@@ -42,10 +50,14 @@ type Room struct {
 	IsDM       bool
 	// JoinedMembers counts joined members, functional members included.
 	JoinedMembers int
-	Unread        int
-	Highlights    int
-	LastActivity  time.Time
-	Encrypted     bool
+	// Unread is the server's notification count; OwnUnread is ours:
+	// countable events from others after our read receipt, known in the
+	// very sync that brings them. The room is unread if either is nonzero.
+	Unread       int
+	OwnUnread    int
+	Highlights   int
+	LastActivity time.Time
+	Encrypted    bool
 }
 
 // Member is one room member for the member list.
@@ -59,11 +71,15 @@ type Member struct {
 // Update is a typed event published by the Client to its subscribers.
 type Update interface{ isUpdate() }
 
-// StatusChanged reports the sync connection state.
+// StatusChanged reports the sync connection state. A StateConnecting with
+// Err set is a retry after a failure, starting now.
 type StatusChanged struct {
 	State   SyncState
 	Err     error         // the last error, for offline/reconnecting
-	RetryIn time.Duration // back-off before the next attempt
+	RetryIn time.Duration // back-off before the next attempt, from now
+	// Due is, in StateStalled, when the homeserver's overdue answer was
+	// expected: show how long ago that was, not a fixed figure.
+	Due time.Time
 }
 
 // RoomsChanged carries the whole room list, sorted by latest activity,

@@ -277,7 +277,7 @@ func (u *UI) handleUpdate(up matrix.Update) {
 	switch up := up.(type) {
 	case matrix.StatusChanged:
 		u.s.sync, u.s.syncAt = up, time.Now()
-		u.statusTicking.Store(up.State == matrix.StateReconnecting && up.RetryIn > 0)
+		u.statusTicking.Store(up.RetryIn > 0 || up.State == matrix.StateStalled)
 		u.refreshStatus()
 	case matrix.RoomsChanged:
 		u.setRooms(up.Rooms)

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -476,24 +477,17 @@ func (u *UI) refreshStatus() {
 		line = append(line, Segment{" not logged in", bg})
 	case st.State == matrix.StateSynced:
 		line = append(line, Segment{" synced", bg.Foreground(tcell.ColorLightGreen)})
+	case st.State == matrix.StateStalled:
+		txt := fmt.Sprintf(" homeserver not answering (%ds)…", max(int(time.Since(st.Due).Seconds()), 0))
+		line = append(line, Segment{txt, bg.Foreground(tcell.ColorRed)})
 	case st.State == matrix.StateReconnecting:
-		left := st.RetryIn
-		if !u.s.syncAt.IsZero() {
-			left -= time.Since(u.s.syncAt)
-		}
-		txt := fmt.Sprintf(" reconnecting in %ds", max(int(left.Seconds()+0.5), 0))
-		if st.Err != nil {
-			txt += " (" + sanitize.Line(st.Err.Error()) + ")"
-		}
-		line = append(line, Segment{txt, bg.Foreground(tcell.ColorYellow)})
+		line = append(line, Segment{" reconnecting" + u.retryText(st, "", "…"), bg.Foreground(tcell.ColorYellow)})
+	case st.State == matrix.StateConnecting && st.Err != nil:
+		line = append(line, Segment{" retrying… (" + sanitize.Line(st.Err.Error()) + ")", bg.Foreground(tcell.ColorYellow)})
 	case st.State == matrix.StateConnecting:
 		line = append(line, Segment{" connecting…", bg.Foreground(tcell.ColorYellow)})
 	default:
-		txt := " offline"
-		if st.Err != nil {
-			txt += " (" + sanitize.Line(st.Err.Error()) + ")"
-		}
-		line = append(line, Segment{txt, bg.Foreground(tcell.ColorRed)})
+		line = append(line, Segment{" offline" + u.retryText(st, ", retrying", ", retrying…"), bg.Foreground(tcell.ColorRed)})
 	}
 	u.expireMessage()
 	if u.s.message == "" {
@@ -506,6 +500,26 @@ func (u *UI) refreshStatus() {
 		line = append(line, Segment{" │ ", bg}, Segment{u.s.message, ms})
 	}
 	u.w.status.SetLines(line)
+}
+
+// retryText says when the next attempt comes and why: " in 3s (error)".
+// The countdown rounds up and never shows 0 s: at its end it says the
+// retry is starting (the client then says it has started). started is
+// the phrase for that moment.
+func (u *UI) retryText(st matrix.StatusChanged, prefix, started string) string {
+	txt := ""
+	if st.RetryIn > 0 {
+		left := st.RetryIn - time.Since(u.s.syncAt)
+		if secs := int(math.Ceil(left.Seconds())); secs > 0 {
+			txt = fmt.Sprintf("%s in %ds", prefix, secs)
+		} else {
+			txt = started
+		}
+	}
+	if st.Err != nil {
+		txt += " (" + sanitize.Line(st.Err.Error()) + ")"
+	}
+	return txt
 }
 
 // expireMessage drops the status message once it has been shown for its

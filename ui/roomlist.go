@@ -113,6 +113,16 @@ func roomLabel(r matrix.Room) string {
 	return name
 }
 
+// unreadCount is how many messages the list shows unread: the server's
+// count, or our own while the server's has not caught up (it arrives a
+// sync later) or leaves the room out (push rules).
+func unreadCount(r matrix.Room) int {
+	if r.Unread > 0 {
+		return r.Unread
+	}
+	return r.OwnUnread
+}
+
 // Draw draws the visible rows.
 func (l *RoomList) Draw(screen tcell.Screen) {
 	l.Box.DrawForSubclass(screen, l)
@@ -149,14 +159,15 @@ func (l *RoomList) Draw(screen tcell.Screen) {
 			marker = "+ "
 		}
 		counts := ""
+		unread := unreadCount(r)
 		switch {
 		case r.Highlights > 0:
 			counts = fmt.Sprintf(" %d!", r.Highlights)
-		case r.Unread > 0:
-			counts = fmt.Sprintf(" %d", r.Unread)
+		case unread > 0:
+			counts = fmt.Sprintf(" %d", unread)
 		}
 		nameStyle := style
-		if r.Unread > 0 || r.Highlights > 0 {
+		if unread > 0 || r.Highlights > 0 {
 			nameStyle = nameStyle.Bold(true)
 		}
 		// The first nine rooms show the digit that opens them with Alt.
