@@ -89,7 +89,7 @@ type state struct {
 	rooms       []matrix.Room
 	current     id.RoomID
 	timelines   map[id.RoomID]*TimelineView
-	names       map[id.RoomID]map[id.UserID]string
+	names       map[id.RoomID]*matrix.NameIndex // members' names, per room, for the render context
 	conferences map[id.RoomID]*calls.Conference
 	call        *calls.CallInfo
 	ignoredCall string // the CallID of a ringing call the user ignored
@@ -229,7 +229,7 @@ func (u *UI) resetState() {
 	u.s = state{
 		showMembers: u.s.showMembers,
 		timelines:   map[id.RoomID]*TimelineView{},
-		names:       map[id.RoomID]map[id.UserID]string{},
+		names:       map[id.RoomID]*matrix.NameIndex{},
 		conferences: map[id.RoomID]*calls.Conference{},
 		typing:      map[id.RoomID][]id.UserID{},
 		widgets:     map[id.RoomID][]calls.WidgetInfo{},
@@ -357,8 +357,8 @@ func (u *UI) noteState(roomID id.RoomID, ev *event.Event) {
 	switch ev.Type {
 	case event.StateMember:
 		if names := u.s.names[roomID]; names != nil {
-			if c, ok := contentOf(&ev.Content); ok {
-				names[id.UserID(*ev.StateKey)] = c.strOr("displayname", "")
+			if user, name, ok := matrix.MemberEventName(ev); ok {
+				names.Set(user, name)
 			}
 		}
 		if tv := u.s.timelines[roomID]; tv != nil {
