@@ -356,10 +356,11 @@ func (u *UI) noteState(roomID id.RoomID, ev *event.Event) {
 	}
 	switch ev.Type {
 	case event.StateMember:
-		if names := u.s.names[roomID]; names != nil {
-			if user, name, ok := matrix.MemberEventName(ev); ok {
-				names.Set(user, name)
-			}
+		// A room's names are read from the store when first needed; only
+		// those read are kept current (without a client, as in tests,
+		// these events are all there is).
+		if user, name, ok := matrix.MemberEventName(ev); ok && (u.s.names[roomID] != nil || u.s.client == nil) {
+			u.memberNames(roomID).Set(user, name)
 		}
 		if tv := u.s.timelines[roomID]; tv != nil {
 			tv.Invalidate()

@@ -245,11 +245,12 @@ func (u *UI) renderContext(roomID id.RoomID) RenderContext {
 func (u *UI) memberNames(roomID id.RoomID) *matrix.NameIndex {
 	names := u.s.names[roomID]
 	if names == nil {
-		c := u.s.client
-		if c == nil {
-			return matrix.NewNameIndex()
+		names = matrix.NewNameIndex()
+		if c := u.s.client; c != nil {
+			names = c.MemberNames(roomID)
 		}
-		names = c.MemberNames(roomID)
+		// Without a client (tests), StateChanged alone fills it; a
+		// session's attach starts afresh.
 		u.s.names[roomID] = names
 	}
 	return names
