@@ -300,6 +300,19 @@ func MemberName(user id.UserID, name string, disambiguate bool) string {
 	return shown
 }
 
+// MemberNameFit is MemberName for a narrow column of cols columns (the
+// member list): the name is cut first, so that the user ID telling two
+// alike names apart stays in view; only a very long ID loses its end.
+func MemberNameFit(user id.UserID, name string, disambiguate bool, cols int) string {
+	full := MemberName(user, name, disambiguate)
+	if sanitize.Width(full) <= cols || !disambiguate || full == MemberName(user, "", false) {
+		return sanitize.Cut(full, cols)
+	}
+	uid := sanitize.Cut(sanitize.Line(string(user)), MaxUserIDColumns)
+	short := sanitize.Cut(sanitize.Line(keepName(name)), max(cols-sanitize.Width(uid)-3, 6))
+	return sanitize.Cut(short+" ("+uid+")", cols)
+}
+
 // ShownName is MemberName with the disambiguation decided against the
 // indexes: the one call the UI makes for every name it draws.
 func ShownName(user id.UserID, name string, in ...*NameIndex) string {

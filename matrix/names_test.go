@@ -179,3 +179,18 @@ func FuzzShownName(f *testing.F) {
 		}
 	})
 }
+
+// TestMemberNameFitKeepsTheID: in a narrow column the name is cut, not
+// the user ID that tells two alike names apart.
+func TestMemberNameFitKeepsTheID(t *testing.T) {
+	got := MemberNameFit("@mallory:hs", "Alice Example", true, 25)
+	if got != "Alice Exam… (@mallory:hs)" {
+		t.Errorf("got %q", got)
+	}
+	if got := MemberNameFit("@bob:hs", "bob", false, 25); got != "bob" {
+		t.Errorf("got %q", got)
+	}
+	if w := sanitize.Width(MemberNameFit(id.UserID("@"+strings.Repeat("m", 80)+":hs"), "alice", true, 25)); w > 25 {
+		t.Errorf("%d columns", w)
+	}
+}

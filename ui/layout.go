@@ -439,8 +439,15 @@ func (u *UI) refreshMembers() {
 		return strings.ToLower(members[i].DisplayName) < strings.ToLower(members[j].DisplayName)
 	})
 	lines := []Line{}
+	names := u.memberNames(u.s.current)
 	for _, m := range members {
-		name := u.shownName(u.s.current, m.UserID)
+		// The list is narrow: a disambiguated name keeps its user ID in
+		// view (the name is cut first).
+		raw := names.Name(m.UserID)
+		if !names.Known(m.UserID) && m.DisplayName != string(m.UserID) {
+			raw = m.DisplayName
+		}
+		name := matrix.MemberNameFit(m.UserID, raw, matrix.NeedsDisambiguation(m.UserID, raw, names), membersWidth-5)
 		l := Line{}
 		if m.PowerLevel != 0 {
 			l = append(l, Segment{fmt.Sprintf("%3d ", m.PowerLevel), styleDim})
