@@ -109,13 +109,7 @@ func (c *Client) Members(roomID id.RoomID) []Member {
 		c.log.Debug().Err(err).Msg("reading members")
 		return nil
 	}
-	c.mu.RLock()
-	row := c.rooms[roomID]
-	needFetch := row != nil && row.Membership == event.MembershipJoin && !row.MembersLoaded
-	c.mu.RUnlock()
-	if needFetch {
-		c.fetchMembers(roomID)
-	}
+	c.ensureMembers(roomID)
 	pl := c.powerLevels(roomID)
 	var creator id.UserID
 	if pl == nil {
@@ -140,6 +134,18 @@ func (c *Client) Members(roomID id.RoomID) []Member {
 		return out[i].UserID < out[j].UserID
 	})
 	return out
+}
+
+// ensureMembers starts fetching a joined room's full member list when
+// the store may know only some members (lazy loading).
+func (c *Client) ensureMembers(roomID id.RoomID) {
+	c.mu.RLock()
+	row := c.rooms[roomID]
+	needFetch := row != nil && row.Membership == event.MembershipJoin && !row.MembersLoaded
+	c.mu.RUnlock()
+	if needFetch {
+		c.fetchMembers(roomID)
+	}
 }
 
 // fetchMembers loads a room's full member list with /members once, in the
@@ -232,18 +238,6 @@ func (c *Client) loadAllMembers(ctx context.Context, roomID id.RoomID) error {
 	}
 	c.hub.Publish(ups...)
 	return nil
-}
-
-// DisplayName returns a user's display name in a room, or their ID.
-func (c *Client) DisplayName(roomID id.RoomID, userID id.UserID) string {
-	if c.closed.Load() {
-		return string(userID)
-	}
-	name, ok, err := stateString(context.Background(), c.db, roomID, event.StateMember.Type, string(userID), "displayname")
-	if err != nil || !ok || name == "" {
-		return string(userID)
-	}
-	return name
 }
 
 // Event fetches one event of a room from the homeserver (a reply's

@@ -75,10 +75,17 @@ type memberInfo struct {
 
 // loadMemberInfo reads every stored member of a room.
 func loadMemberInfo(ctx context.Context, q queryer, roomID id.RoomID) ([]memberInfo, error) {
-	rows, err := q.QueryContext(ctx, `SELECT state_key,
-			COALESCE(json_extract(event, '$.content.membership'), ''),
-			COALESCE(json_extract(event, '$.content.displayname'), '')
-		FROM tm_state WHERE room_id = ? AND type = 'm.room.member'`, roomID)
+	// A display name that is not a string counts as none; a member who
+	// left or was banned keeps the name they had (as Element does).
+	rows, err := q.QueryContext(ctx, `SELECT state_key, membership,
+			CASE WHEN json_type(event, '$.content.displayname') = 'text'
+				THEN json_extract(event, '$.content.displayname')
+			WHEN membership IN ('leave', 'ban') AND json_type(event, '$.unsigned.prev_content.displayname') = 'text'
+				THEN json_extract(event, '$.unsigned.prev_content.displayname')
+			ELSE '' END
+		FROM (SELECT state_key, event, CASE WHEN json_type(event, '$.content.membership') = 'text'
+				THEN json_extract(event, '$.content.membership') ELSE '' END AS membership
+			FROM tm_state WHERE room_id = ? AND type = 'm.room.member')`, roomID)
 	if err != nil {
 		return nil, fmt.Errorf("reading members of %s: %w", roomID, err)
 	}
@@ -155,11 +162,17 @@ func refreshSummary(ctx context.Context, q queryer, r *roomRow, me id.UserID) er
 		heroIDs = defaultHeroes(members, me)
 	}
 	heroes := make([]string, 0, len(heroIDs))
+	var index *NameIndex
+	if strings.TrimSpace(name) == "" && strings.TrimSpace(alias) == "" && len(heroIDs) > 0 {
+		// Heroes name the room: each is shown as everywhere else,
+		// disambiguated against the room's members.
+		index = indexMembers(members)
+	}
 	for _, uid := range heroIDs {
 		if uid == me {
 			continue
 		}
-		heroes = append(heroes, memberName(byID[uid], uid))
+		heroes = append(heroes, ShownName(uid, byID[uid].DisplayName, index))
 	}
 	r.Name = computeRoomName(name, alias, heroes, joined, invited)
 	r.Topic = topic

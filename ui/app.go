@@ -88,7 +88,7 @@ type state struct {
 	rooms       []matrix.Room
 	current     id.RoomID
 	timelines   map[id.RoomID]*TimelineView
-	names       map[id.RoomID]map[id.UserID]string
+	names       map[id.RoomID]*matrix.NameIndex // members' names, per room, for the render context
 	conferences map[id.RoomID]*calls.Conference
 	call        *calls.CallInfo
 	ignoredCall string // the CallID of a ringing call the user ignored
@@ -228,7 +228,7 @@ func (u *UI) resetState() {
 	u.s = state{
 		showMembers: u.s.showMembers,
 		timelines:   map[id.RoomID]*TimelineView{},
-		names:       map[id.RoomID]map[id.UserID]string{},
+		names:       map[id.RoomID]*matrix.NameIndex{},
 		conferences: map[id.RoomID]*calls.Conference{},
 		typing:      map[id.RoomID][]id.UserID{},
 		widgets:     map[id.RoomID][]calls.WidgetInfo{},
@@ -340,10 +340,11 @@ func (u *UI) noteState(roomID id.RoomID, ev *event.Event) {
 	}
 	switch ev.Type {
 	case event.StateMember:
-		if names := u.s.names[roomID]; names != nil {
-			if c, ok := contentOf(&ev.Content); ok {
-				names[id.UserID(*ev.StateKey)] = c.strOr("displayname", "")
-			}
+		// A room's names are read from the store when first needed; only
+		// those read are kept current (without a client, as in tests,
+		// these events are all there is).
+		if user, name, ok := matrix.MemberEventName(ev); ok && (u.s.names[roomID] != nil || u.s.client == nil) {
+			u.memberNames(roomID).Set(user, name)
 		}
 		if tv := u.s.timelines[roomID]; tv != nil {
 			tv.Invalidate()

@@ -7,9 +7,11 @@ import (
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
+	"maunium.net/go/mautrix/id"
 
 	"github.com/termatrix/termatrix/calls"
 	"github.com/termatrix/termatrix/calls/browser"
+	"github.com/termatrix/termatrix/matrix"
 	"github.com/termatrix/termatrix/sanitize"
 )
 
@@ -125,10 +127,7 @@ func (u *UI) refreshBanner() {
 		u.setBanner(nil)
 		return
 	}
-	by := sanitize.Line(conf.CreatorName)
-	if by == "" {
-		by = sanitize.Line(string(conf.CreatorID))
-	}
+	by := u.callName(u.s.current, conf.CreatorID, conf.CreatorName)
 	kind := "Video conference"
 	if conf.IsAudioOnly {
 		kind = "Voice conference"
@@ -175,12 +174,24 @@ func (u *UI) setBanner(lines []Line) {
 // bannerRows bounds the banner's height.
 func bannerRows(n int) int { return max(min(n, 4), 1) }
 
+// peerName is how a call's peer is shown: as everywhere in the call's
+// room, disambiguated (a caller named like another member is not taken
+// for them).
 func (u *UI) peerName(info calls.CallInfo) string {
-	n := sanitize.Line(info.PeerName)
-	if n == "" {
-		n = sanitize.Line(string(info.PeerID))
+	return u.callName(info.RoomID, info.PeerID, info.PeerName)
+}
+
+// callName is how the calls part shows a user: as the room shows them
+// when it knows them, else by the name the calls controller gave
+// (already disambiguated by matrix.Client.DisplayName), else the ID.
+func (u *UI) callName(roomID id.RoomID, uid id.UserID, given string) string {
+	if uid != "" && u.memberNames(roomID).Known(uid) {
+		return u.shownName(roomID, uid)
 	}
-	return n
+	if n := sanitize.Cut(sanitize.Line(given), matrix.MaxNameColumns+matrix.MaxUserIDColumns+3); n != "" {
+		return n
+	}
+	return matrix.ShownName(uid, "")
 }
 
 // refreshCallPanel shows the 1:1 call, whatever room is open.

@@ -69,7 +69,9 @@ func TestUndecryptableReplacedInPlace(t *testing.T) {
 	u.queue(func() {
 		u.handleUpdate(matrix.TimelineAppended{RoomID: secretRoom, Events: []*event.Event{member, bobSays(1, "before it", id.TrustStateCrossSignedTOFU), utd, after}})
 	})
-	placeholder := "Bob: Unable to decrypt: waiting for the key from Bob's device BOB[2JPHONE"
+	// A name with a direction override is shown with the user ID, as
+	// Element does (the override is removed either way).
+	placeholder := "Bob (@bob:hs): Unable to decrypt: waiting for the key from Bob (@bob:hs)'s device BOB[2JPHONE"
 	text := uitest.WaitFor(t, screen, placeholder, 5*time.Second)
 	if strings.Contains(text, "\x1b") || strings.Contains(text, "\u202e") {
 		t.Fatalf("remote control characters reached the screen:\n%q", text)
@@ -83,9 +85,9 @@ func TestUndecryptableReplacedInPlace(t *testing.T) {
 	dec.ID = "$utd"
 	u.queue(func() { u.handleUpdate(matrix.EventsDecrypted{RoomID: secretRoom, Events: []*event.Event{dec}}) })
 	text = uitest.WaitUntil(t, screen, "the message replaces its placeholder", 5*time.Second, func(s string) bool {
-		return strings.Contains(s, "Bob: the secret is out") && !strings.Contains(s, "Unable to decrypt")
+		return strings.Contains(s, "Bob (@bob:hs): the secret is out") && !strings.Contains(s, "Unable to decrypt")
 	})
-	if got := uitest.Row(screen, "Bob: the secret is out"); got != row {
+	if got := uitest.Row(screen, "Bob (@bob:hs): the secret is out"); got != row {
 		t.Errorf("decrypted message on row %d, its placeholder was on row %d:\n%s", got, row, text)
 	}
 	if got := uitest.Row(screen, "after it"); got != afterRow {

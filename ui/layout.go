@@ -232,16 +232,7 @@ func (u *UI) setRooms(rooms []matrix.Room) {
 // renderContext is how a room's events are rendered.
 func (u *UI) renderContext(roomID id.RoomID) RenderContext {
 	c := u.s.client
-	names := u.s.names[roomID]
-	if names == nil {
-		names = map[id.UserID]string{}
-		u.s.names[roomID] = names
-		if c != nil {
-			for _, m := range c.Members(roomID) {
-				names[m.UserID] = m.DisplayName
-			}
-		}
-	}
+	names := u.memberNames(roomID)
 	var own id.UserID
 	var device id.DeviceID
 	if c != nil {
@@ -256,13 +247,33 @@ func (u *UI) renderContext(roomID id.RoomID) RenderContext {
 		OwnDevice: device,
 		MayRedact: mayRedact,
 		OSC8:      u.cfg.UI.OSC8Links,
-		Name: func(uid id.UserID) string {
-			if n, ok := names[uid]; ok {
-				return n
-			}
-			return ""
-		},
+		Name:      names.Name,
+		Members:   names,
 	}
+}
+
+// memberNames is the index of a room's members' names, read from the
+// store the first time and kept current by noteState.
+func (u *UI) memberNames(roomID id.RoomID) *matrix.NameIndex {
+	names := u.s.names[roomID]
+	if names == nil {
+		names = matrix.NewNameIndex()
+		if c := u.s.client; c != nil {
+			names = c.MemberNames(roomID)
+		}
+		// Without a client (tests), StateChanged alone fills it; a
+		// session's attach starts afresh.
+		u.s.names[roomID] = names
+	}
+	return names
+}
+
+// shownName is how a user is shown in a room's typing line, member list,
+// call panel, banner and notifications: as in its timeline, their current
+// name, disambiguated and cut (matrix.ShownName).
+func (u *UI) shownName(roomID id.RoomID, uid id.UserID) string {
+	names := u.memberNames(roomID)
+	return matrix.ShownName(uid, names.Name(uid), names)
 }
 
 // timeline returns a room's timeline view, loading it from the store.
@@ -408,14 +419,9 @@ func (u *UI) refreshTyping() {
 		u.w.typing.SetLines()
 		return
 	}
-	rc := u.renderContext(u.s.current)
 	var names []string
 	for _, uid := range users {
-		n := sanitize.Line(rc.Name(uid))
-		if n == "" {
-			n = sanitize.Line(string(uid))
-		}
-		names = append(names, n)
+		names = append(names, u.shownName(u.s.current, uid))
 	}
 	verb := " is typing…"
 	if len(names) > 1 {
@@ -445,11 +451,15 @@ func (u *UI) refreshMembers() {
 		return strings.ToLower(members[i].DisplayName) < strings.ToLower(members[j].DisplayName)
 	})
 	lines := []Line{}
+	names := u.memberNames(u.s.current)
 	for _, m := range members {
-		name := sanitize.Line(m.DisplayName)
-		if name == "" {
-			name = sanitize.Line(string(m.UserID))
+		// The list is narrow: a disambiguated name keeps its user ID in
+		// view (the name is cut first).
+		raw := names.Name(m.UserID)
+		if !names.Known(m.UserID) && m.DisplayName != string(m.UserID) {
+			raw = m.DisplayName
 		}
+		name := matrix.MemberNameFit(m.UserID, raw, matrix.NeedsDisambiguation(m.UserID, raw, names), membersWidth-5)
 		l := Line{}
 		if m.PowerLevel != 0 {
 			l = append(l, Segment{fmt.Sprintf("%3d ", m.PowerLevel), styleDim})

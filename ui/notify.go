@@ -33,11 +33,8 @@ func (u *UI) notify(n matrix.Notify) {
 	if c, ok := contentOf(&n.Event.Content); ok {
 		body = c.strOr("body", "")
 	}
-	sender := u.renderContext(n.RoomID).Name(n.Event.Sender)
-	if sender == "" {
-		sender = string(n.Event.Sender)
-	}
-	body = sanitize.Line(sender) + ": " + sanitize.Line(body)
+	sender := u.shownName(n.RoomID, n.Event.Sender)
+	body = sender + ": " + sanitize.Line(body)
 	if r := []rune(body); len(r) > 200 {
 		body = string(r[:199]) + "…"
 	}

@@ -13,6 +13,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/termatrix/termatrix/calls/jitsi"
+	"github.com/termatrix/termatrix/matrix"
 	"github.com/termatrix/termatrix/sanitize"
 )
 
@@ -42,6 +43,14 @@ type RenderContext struct {
 	// Name returns a user's display name in the room (remote data; render
 	// sanitizes it). Nil means user IDs are shown.
 	Name func(id.UserID) string
+	// Members indexes the room members' names: a name another member
+	// shares is shown with the user ID (matrix.NeedsDisambiguation). Nil
+	// means only names that look like user IDs are.
+	Members *matrix.NameIndex
+	// History indexes the names users had on the loaded lines; the
+	// timeline sets it, so that a line's name is told apart from names
+	// others had then as well as now.
+	History *matrix.NameIndex
 	// Lookup finds an event of the room by ID, for the quoted line of a
 	// reply (failed: it could not be loaded). Nil or a nil result shows a
 	// plain "in reply to": the quote never comes from the reply's body.
@@ -144,24 +153,27 @@ type renderer struct {
 	st ItemState
 }
 
+// name is how a user is shown now: their current name, disambiguated.
 func (r *renderer) name(u id.UserID) string {
 	n := ""
 	if r.rc.Name != nil {
 		n = r.rc.Name(u)
 	}
-	if n == "" {
-		n = string(u)
-	}
-	n = sanitize.Line(n)
-	if n == "" {
-		n = sanitize.Line(string(u))
-	}
-	return n
+	return r.shown(u, n)
 }
 
+// shown is how a user is shown with a given name (remote data; "" for
+// none): sanitized, cut, and with the user ID when the name could be
+// taken for someone else's (matrix.ShownName).
+func (r *renderer) shown(u id.UserID, name string) string {
+	return matrix.ShownName(u, name, r.rc.Members, r.rc.History)
+}
+
+// sender is how the event's sender is shown: with the name they had
+// when it was sent.
 func (r *renderer) sender() string {
-	if n := sanitize.Line(r.st.SenderName); n != "" {
-		return n
+	if r.st.SenderName != "" {
+		return r.shown(r.ev.Sender, r.st.SenderName)
 	}
 	return r.name(r.ev.Sender)
 }
@@ -510,19 +522,16 @@ func (r *renderer) member(content, prev obj) []Line {
 	ev := r.ev
 	sender := r.sender()
 	target := id.UserID(*ev.StateKey)
-	name := sanitize.Line(content.strOr("displayname", ""))
-	if name == "" {
-		name = r.name(target)
+	name := r.name(target)
+	if n := content.strOr("displayname", ""); n != "" {
+		name = r.shown(target, n)
 	}
-	prevName := ""
-	prevMembership := ""
+	prevRaw, prevMembership := "", ""
 	if prev != nil {
-		prevName = sanitize.Line(prev.strOr("displayname", ""))
+		prevRaw = prev.strOr("displayname", "")
 		prevMembership = prev.strOr("membership", "")
 	}
-	if prevName == "" {
-		prevName = sanitize.Line(string(target))
-	}
+	prevName := r.shown(target, prevRaw)
 	reason := ""
 	if rs := sanitize.Line(content.strOr("reason", "")); rs != "" {
 		reason = ": " + rs

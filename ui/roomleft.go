@@ -27,20 +27,25 @@ func (u *UI) isOwn(uid id.UserID) bool {
 
 // roomLeftText is the status message for a RoomLeft, Element's wording.
 func (u *UI) roomLeftText(up matrix.RoomLeft) string {
-	room := sanitize.Line(up.Name)
+	room := sanitize.Cut(sanitize.Line(up.Name), matrix.MaxRoomNameColumns)
 	if room == "" {
 		room = sanitize.Line(string(up.RoomID))
 	}
-	by := sanitize.Line(u.renderContext(up.RoomID).Name(up.By))
+	by := ""
+	if names := u.memberNames(up.RoomID); names.Known(up.By) {
+		by = matrix.ShownName(up.By, names.Name(up.By), names)
+	}
 	for _, names := range u.s.names {
 		if by != "" {
 			break
 		}
 		// The room's members may be gone with it: any room that knows them.
-		by = sanitize.Line(names[up.By])
+		if names.Known(up.By) {
+			by = matrix.ShownName(up.By, names.Name(up.By), names)
+		}
 	}
 	if by == "" {
-		by = sanitize.Line(string(up.By))
+		by = matrix.ShownName(up.By, "")
 	}
 	reason := ""
 	if r := sanitize.Line(up.Reason); r != "" {

@@ -106,9 +106,9 @@ func (l *RoomList) Neighbour(delta int) id.RoomID {
 
 // roomLabel is a room's name as the list shows it.
 func roomLabel(r matrix.Room) string {
-	name := sanitize.Line(r.Name)
+	name := sanitize.Cut(sanitize.Line(r.Name), matrix.MaxRoomNameColumns)
 	if name == "" {
-		name = sanitize.Line(string(r.ID))
+		name = sanitize.Cut(sanitize.Line(string(r.ID)), matrix.MaxRoomNameColumns)
 	}
 	return name
 }
@@ -178,7 +178,7 @@ func (l *RoomList) Draw(screen tcell.Screen) {
 		cw := textWidth(counts)
 		used := drawText(screen, x, y+i, w-cw, digit, style.Foreground(tcell.ColorTeal))
 		used += drawText(screen, x+used, y+i, w-cw-used, marker, style.Foreground(tcell.ColorGray))
-		drawText(screen, x+used, y+i, w-cw-used, roomLabel(r), nameStyle)
+		drawText(screen, x+used, y+i, w-cw-used, sanitize.Cut(roomLabel(r), w-cw-used), nameStyle)
 		if counts != "" {
 			cs := style.Foreground(tcell.ColorYellow)
 			if r.Highlights > 0 {

@@ -8,6 +8,8 @@ import (
 	"github.com/rivo/tview"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
+
+	"github.com/termatrix/termatrix/matrix"
 )
 
 // tlItem is one event of a timeline with its render caches.
@@ -62,6 +64,8 @@ type TimelineView struct {
 
 	// names is each user's name after the newest loaded member event.
 	names map[id.UserID]string
+	// history indexes every name the loaded member events give.
+	history *matrix.NameIndex
 }
 
 // NewTimelineView makes an empty timeline that follows new events.
@@ -148,7 +152,7 @@ func (t *TimelineView) Reset(evs []*event.Event) {
 	t.lastState = map[string]*event.Event{}
 	t.callInvites = map[string]*tlItem{}
 	t.callPending = map[string][]*tlItem{}
-	t.names = nil
+	t.names, t.history = nil, nil
 	t.reachedStart, t.loading = false, false
 	t.follow, t.anchor, t.anchorSkip = true, 0, 0
 	t.Append(evs...)
@@ -405,7 +409,9 @@ func (t *TimelineView) rowsOf(i int) []row {
 // render fills an item's lines if needed.
 func (t *TimelineView) render(it *tlItem) {
 	if !it.rendered {
-		it.lines = Render(it.ev, t.rc, it.st)
+		rc := t.rc
+		rc.History = t.history
+		it.lines = Render(it.ev, rc, it.st)
 		it.rendered = true
 		it.rows = nil
 	}

@@ -3,6 +3,8 @@ package ui
 import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
+
+	"github.com/termatrix/termatrix/matrix"
 )
 
 // Each event is drawn with its sender's name as it was when the event was
@@ -63,10 +65,18 @@ func (t *TimelineView) recomputeNames() {
 			}
 		}
 	}
+	// Every name a member event in the view gives (before and after it)
+	// is one its user went by on these lines: a name shared with another
+	// user then is disambiguated as one shared now (Element uses the
+	// state at each event; the loaded member events are what we have of
+	// it, and the room's current members are checked too).
+	hist := matrix.NewNameIndex()
 	back := map[id.UserID]string{}
 	for i := len(t.items) - 1; i >= 0; i-- {
 		it := t.items[i]
-		if user, _, before, known, ok := memberNames(it.ev); ok {
+		if user, after, before, known, ok := memberNames(it.ev); ok {
+			hist.Add(user, after)
+			hist.Add(user, before)
 			if known {
 				back[user] = before
 			} else {
@@ -78,12 +88,12 @@ func (t *TimelineView) recomputeNames() {
 		}
 	}
 	for i, it := range t.items {
-		if it.st.SenderName != names[i] {
-			it.st.SenderName = names[i]
-			it.rendered, it.rows = false, nil
-		}
+		it.st.SenderName = names[i]
 	}
 	t.names = fwd
+	t.history = hist
+	// Who must be disambiguated may have changed on any line.
+	t.Invalidate()
 }
 
 // nameNew gives items appended without member events their sender's
