@@ -81,9 +81,29 @@ func (r *renderer) callTile(invite obj) string {
 
 // validInvite says whether an m.call.invite's content passes the checks
 // our call code makes before ringing (voip.Parse): one that does not never
-// rang.
+// rang. Only the fields Parse reads are passed on, scalars as they are: a
+// remote content can nest deeply or share sub-objects, and re-encoding it
+// whole could cost far more than the event.
 func validInvite(invite obj) bool {
-	raw, err := json.Marshal(invite)
+	scalar := func(v any) any {
+		switch v.(type) {
+		case string, bool, nil, float64, float32, int, int64, json.Number:
+			return v
+		}
+		return []any{} // a wrong type Parse reports
+	}
+	m := map[string]any{}
+	for _, k := range []string{"call_id", "party_id", "version", "lifetime", "invitee"} {
+		if v, ok := invite[k]; ok {
+			m[k] = scalar(v)
+		}
+	}
+	if offer, isObj := invite.sub("offer"); isObj {
+		m["offer"] = map[string]any{"type": scalar(offer["type"]), "sdp": scalar(offer["sdp"])}
+	} else if v, ok := invite["offer"]; ok {
+		m["offer"] = scalar(v)
+	}
+	raw, err := json.Marshal(m)
 	if err != nil {
 		return false
 	}
