@@ -124,7 +124,7 @@ func New(o Options) (*UI, error) {
 	u.ctx, u.cancel = context.WithCancel(context.Background())
 	if o.Screen != nil {
 		u.screen = o.Screen
-		u.app.SetScreen(o.Screen)
+		u.app.SetScreen(newFrameScreen(o.Screen))
 	}
 	u.app.EnableMouse(true)
 	u.app.EnablePaste(true)
@@ -144,6 +144,14 @@ func New(o Options) (*UI, error) {
 
 // Run runs the UI until Stop, /quit or the quit key.
 func (u *UI) Run() error {
+	if u.screen == nil {
+		s, err := tcell.NewScreen()
+		if err != nil {
+			return fmt.Errorf("opening the terminal: %w", err)
+		}
+		u.screen = s
+		u.app.SetScreen(newFrameScreen(s))
+	}
 	u.app.SetBeforeDrawFunc(func(screen tcell.Screen) bool {
 		if u.screen == nil {
 			u.screen = screen

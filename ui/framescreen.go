@@ -1,0 +1,184 @@
+package ui
+
+import (
+	"sync"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/rivo/uniseg"
+)
+
+// frameScreen sits between tview and the terminal's tcell.Screen and
+// passes on only the cells a frame really changed.
+//
+// tview clears the whole screen before every frame and each box fills its
+// background before its text is drawn; tcell (v2.13) marks a cell for
+// output whenever new content differs from what the cell held earlier in
+// the same frame, so every non-blank cell was written to the terminal on
+// every frame (about 14 KB a frame on 160×48), whatever changed. This
+// screen keeps the frame being drawn and the last frame shown; Show hands
+// tcell only the cells whose final content differs, so a frame that
+// changes nothing visible writes nothing, and one new line writes about
+// that line.
+type frameScreen struct {
+	tcell.Screen
+
+	mu    sync.Mutex
+	w, h  int
+	cur   []frameCell // the frame being drawn
+	shown []frameCell // the last frame handed to the terminal
+	fresh bool        // shown no longer mirrors the terminal: pass on every cell
+}
+
+// frameCell is one cell's grapheme cluster, style and width.
+type frameCell struct {
+	str   string
+	style tcell.Style
+	width int
+}
+
+var blankCell = frameCell{str: " ", style: tcell.StyleDefault, width: 1}
+
+// newFrameScreen wraps a screen.
+func newFrameScreen(s tcell.Screen) *frameScreen { return &frameScreen{Screen: s, fresh: true} }
+
+// fit sizes the buffers to the terminal; a new size redraws everything.
+// The caller holds mu.
+func (f *frameScreen) fit() {
+	w, h := f.Screen.Size()
+	if w == f.w && h == f.h && f.cur != nil {
+		return
+	}
+	f.w, f.h = w, h
+	f.cur = make([]frameCell, w*h)
+	f.shown = make([]frameCell, w*h)
+	for i := range f.cur {
+		f.cur[i] = blankCell
+	}
+	f.fresh = true
+}
+
+func (f *frameScreen) at(x, y int) *frameCell {
+	if x < 0 || y < 0 || x >= f.w || y >= f.h {
+		return nil
+	}
+	return &f.cur[y*f.w+x]
+}
+
+// Clear blanks the frame being drawn (not the terminal).
+func (f *frameScreen) Clear() { f.Fill(' ', tcell.StyleDefault) }
+
+// Fill fills the frame being drawn.
+func (f *frameScreen) Fill(r rune, style tcell.Style) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fit()
+	c := frameCell{str: string(r), style: style, width: 1}
+	for i := range f.cur {
+		f.cur[i] = c
+	}
+}
+
+// SetContent sets one cell of the frame.
+func (f *frameScreen) SetContent(x, y int, primary rune, combining []rune, style tcell.Style) {
+	str := string(primary)
+	if primary == 0 {
+		str = " "
+	}
+	if len(combining) > 0 {
+		str += string(combining)
+	}
+	f.put(x, y, str, style)
+}
+
+// Put sets one cell to the first grapheme cluster of str and returns the
+// rest and the cluster's width, as tcell does.
+func (f *frameScreen) Put(x, y int, str string, style tcell.Style) (string, int) {
+	g, rest, w, _ := uniseg.FirstGraphemeClusterInString(str, -1)
+	if g == "" {
+		return "", 0
+	}
+	f.put(x, y, g, style)
+	return rest, w
+}
+
+// PutStr and PutStrStyled draw a string from x along row y.
+func (f *frameScreen) PutStr(x, y int, str string) { f.PutStrStyled(x, y, str, tcell.StyleDefault) }
+
+// PutStrStyled draws a string in a style from x along row y.
+func (f *frameScreen) PutStrStyled(x, y int, str string, style tcell.Style) {
+	for str != "" {
+		var w int
+		str, w = f.Put(x, y, str, style)
+		x += max(w, 1)
+	}
+}
+
+// SetCell sets a cell from runes (the first the primary).
+func (f *frameScreen) SetCell(x, y int, style tcell.Style, ch ...rune) {
+	if len(ch) == 0 {
+		return
+	}
+	f.SetContent(x, y, ch[0], ch[1:], style)
+}
+
+func (f *frameScreen) put(x, y int, str string, style tcell.Style) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fit()
+	if c := f.at(x, y); c != nil {
+		*c = frameCell{str: str, style: style, width: max(uniseg.StringWidth(str), 1)}
+	}
+}
+
+// Get reads a cell of the frame being drawn.
+func (f *frameScreen) Get(x, y int) (string, tcell.Style, int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fit()
+	c := f.at(x, y)
+	if c == nil {
+		return "", tcell.StyleDefault, 1
+	}
+	return c.str, c.style, c.width
+}
+
+// GetContent reads a cell of the frame being drawn.
+func (f *frameScreen) GetContent(x, y int) (rune, []rune, tcell.Style, int) {
+	str, style, width := f.Get(x, y)
+	var primary rune
+	var comb []rune
+	for i, r := range str {
+		if i == 0 {
+			primary = r
+		} else {
+			comb = append(comb, r)
+		}
+	}
+	return primary, comb, style, width
+}
+
+// Show hands the terminal the cells this frame changed, then shows.
+func (f *frameScreen) Show() {
+	f.mu.Lock()
+	f.fit()
+	for i := range f.cur {
+		c := f.cur[i]
+		if !f.fresh && c == f.shown[i] {
+			continue
+		}
+		f.shown[i] = c
+		f.Screen.Put(i%f.w, i/f.w, c.str, c.style)
+	}
+	f.fresh = false
+	f.mu.Unlock()
+	f.Screen.Show()
+}
+
+// Sync repaints the whole terminal from what was last shown.
+func (f *frameScreen) Sync() {
+	f.mu.Lock()
+	f.fresh = true
+	f.mu.Unlock()
+	f.Show()
+	f.Screen.Sync()
+}
