@@ -40,6 +40,7 @@ var commandHelp = []struct{ name, usage, text string }{
 	{"keys", "/keys export FILE | import FILE", "export or import room keys, passphrase-protected (Element's format)"},
 	{"devices", "/devices [rename ID NAME | logout ID]", "list your sessions and whether they are verified; rename or log one out"},
 	{"verify", "/verify [@user]", "emoji verification: this session with another of yours, or another user"},
+	{"expand", "/expand", "show the long messages folded in the open room"},
 	{"logout", "/logout", "log out and forget the session (asks first)"},
 	{"quit", "/quit", "quit termatrix"},
 	{"help", "/help", "list commands and keys"},

@@ -1,32 +1,26 @@
 package ui
 
 import (
+	"unicode/utf8"
+
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/uniseg"
 
 	"github.com/termatrix/termatrix/sanitize"
 )
 
-// cell is one grapheme cluster on the screen.
+// cell is one grapheme cluster on the screen. Rows of cells are cached
+// for every message drawn, so a cell is kept small: the cluster's text
+// and style; its runes are taken apart only when it is drawn.
 type cell struct {
 	text  string
-	width int
 	style tcell.Style
-	main  rune
-	comb  []rune
+	width int
 }
 
-// newCell makes a cell, splitting its cluster into the runes tcell takes.
+// newCell makes a cell.
 func newCell(text string, width int, style tcell.Style) cell {
-	c := cell{text: text, width: width, style: style}
-	for i, r := range text {
-		if i == 0 {
-			c.main = r
-		} else {
-			c.comb = append(c.comb, r)
-		}
-	}
-	return c
+	return cell{text: text, width: width, style: style}
 }
 
 // row is one screen row of cells.
@@ -112,10 +106,15 @@ func drawRow(screen tcell.Screen, x, y, width int, r row) int {
 		if col+c.width > width {
 			break
 		}
-		if c.main == 0 {
+		main, size := utf8.DecodeRuneInString(c.text)
+		if main == 0 || size == 0 {
 			continue
 		}
-		screen.SetContent(x+col, y, c.main, c.comb, c.style)
+		var comb []rune
+		if size < len(c.text) {
+			comb = []rune(c.text[size:])
+		}
+		screen.SetContent(x+col, y, main, comb, c.style)
 		for k := 1; k < c.width; k++ {
 			screen.SetContent(x+col+k, y, ' ', nil, c.style)
 		}

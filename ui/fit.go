@@ -1,5 +1,7 @@
 package ui
 
+import "unicode/utf8"
+
 // The layout follows the terminal's width: the room list narrows below
 // 100 columns and hides below 70 (Ctrl+K still switches rooms, and the
 // header names the open one), the member list takes less room, and the
@@ -56,4 +58,20 @@ func (u *UI) fitLogin() {
 	u.w.loginPage.ResizeItem(u.w.loginCol, w, 0)
 	u.w.loginCol.ResizeItem(u.w.loginHelp, textRows(loginHelpText, w), 0)
 	u.setLoginMsg(u.w.loginMsg.GetText(false))
+}
+
+// topicCols caps the topic in the header: one row shows it, so a huge
+// topic is never laid out whole.
+const topicCols = 300
+
+// headOf is the start of s, at most n bytes, cut at a rune boundary: a
+// remote string is shortened before it is sanitized and measured.
+func headOf(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }

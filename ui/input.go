@@ -361,6 +361,8 @@ func (u *UI) runCommand(cmd Command) bool {
 		})
 	case "leave":
 		return u.leaveCommand(arg)
+	case "expand":
+		u.expandFolded()
 	case "invite":
 		uid := id.UserID(arg)
 		if _, _, err := uid.Parse(); err != nil || !strings.HasPrefix(arg, "@") {

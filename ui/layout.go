@@ -407,7 +407,7 @@ func (u *UI) refreshHeader() {
 		// Next to the name, so a long topic never cuts it off.
 		line = append(line, Segment{" " + encryptedMark, u.w.header.bg})
 	}
-	if t := sanitize.Line(r.Topic); t != "" {
+	if t := sanitize.Cut(sanitize.Line(headOf(r.Topic, 4096)), topicCols); t != "" {
 		line = append(line, Segment{" — " + t, u.w.header.bg})
 	}
 	u.w.header.SetLines(line)

@@ -312,6 +312,7 @@ func (r *renderer) message(content obj) []Line {
 		}
 		bodyLines = plainLines(body, base, r.rc.OSC8)
 	}
+	bodyLines = capLines(bodyLines, expandedRows)
 	switch msgtype {
 	case "m.text", "m.notice", "m.emote":
 	case "m.image", "m.file", "m.video", "m.audio", "m.sticker", "m.location":

@@ -22,6 +22,9 @@ type tlItem struct {
 	rendered bool
 	rows     []row
 	rowsW    int
+	// folded: the message is longer than its rows show (timeline_fold.go);
+	// expanded: the user asked to see more of it.
+	folded, expanded bool
 }
 
 // TimelineView is a room's timeline. It keeps every loaded event but draws
@@ -395,9 +398,7 @@ func (t *TimelineView) rowsOf(i int) []row {
 				it.rows = append(it.rows, daySeparator(day, t.width))
 			}
 		}
-		for _, l := range it.lines {
-			it.rows = append(it.rows, wrapLine(l, t.width, 6)...)
-		}
+		it.rows = t.itemRows(it, it.rows)
 		if it.rows == nil {
 			it.rows = []row{}
 		}
