@@ -281,6 +281,7 @@ func (u *UI) timeline(roomID id.RoomID) *TimelineView {
 	if tv := u.s.timelines[roomID]; tv != nil {
 		return tv
 	}
+	defer u.touchView(roomID)
 	tv := NewTimelineView(u.renderContext(roomID))
 	tv.SetRetryKey(u.keys.Name(ActRetry))
 	if c := u.s.client; c != nil {
@@ -320,6 +321,9 @@ func (u *UI) openRoom(roomID id.RoomID) {
 	if u.s.current != roomID && u.s.typingRoom != "" {
 		u.sendTyping(false)
 	}
+	if prev := u.w.slot.tv; prev != nil && u.s.current != roomID {
+		prev.DropRows()
+	}
 	u.s.current = roomID
 	u.w.roomList.SetSelected(roomID)
 	r, _ := u.w.roomList.Room(roomID)
@@ -328,6 +332,7 @@ func (u *UI) openRoom(roomID id.RoomID) {
 		u.refreshPlaceholder()
 	} else {
 		u.w.slot.tv = u.timeline(roomID)
+		u.touchView(roomID)
 		u.markRead()
 	}
 	u.refreshAll()
