@@ -129,6 +129,9 @@ func (c *Controller) one() OneToOne {
 // Subscribe returns a channel of Events and a function that ends the subscription.
 func (c *Controller) Subscribe() (<-chan Event, func()) { return c.hub.Subscribe() }
 
+// SubscribeBatches is Subscribe for a reader that takes events in bulk.
+func (c *Controller) SubscribeBatches() (<-chan []Event, func()) { return c.hub.SubscribeBatches() }
+
 func (c *Controller) publish(e Event) { c.hub.Publish(e) }
 
 func (c *Controller) status(roomID id.RoomID, isErr bool, format string, args ...any) {

@@ -202,6 +202,10 @@ func (c *Client) load(ctx context.Context) error {
 // cancel function is called or the Client is closed.
 func (c *Client) Subscribe() (<-chan Update, func()) { return c.hub.Subscribe() }
 
+// SubscribeBatches is Subscribe for a reader that takes updates in bulk:
+// each receive holds everything published since the last.
+func (c *Client) SubscribeBatches() (<-chan []Update, func()) { return c.hub.SubscribeBatches() }
+
 // Close stops syncing and background work and closes the store.
 func (c *Client) Close() error {
 	if !c.closed.CompareAndSwap(false, true) {

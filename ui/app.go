@@ -27,9 +27,9 @@ import (
 
 // maxBatch is the most updates or call events applied in one redraw.
 // Applying one is cheap (a map write, a list change: rendering waits for
-// the draw), and a frame costs a whole layout of the screen, so a burst
-// such as an initial sync (one update per state event: about 14,000 for
-// 1,000 rooms) is taken in few frames; at 64 a frame it took about 220.
+// the draw) and a frame lays out the whole screen, so a burst such as an
+// initial sync (one update per state event: about 14,000 for 1,000 rooms)
+// takes a few frames; handed over one at a time it took thousands.
 const maxBatch = 4096
 
 // Options builds a UI.
@@ -198,7 +198,7 @@ func (u *UI) attach(c *matrix.Client, ctl *calls.Controller) {
 	u.s.client, u.s.calls = c, ctl
 	u.s.sessionCtx, u.s.endSession = context.WithCancel(u.ctx)
 
-	updates, stop := c.Subscribe()
+	updates, stop := c.SubscribeBatches()
 	u.s.unsub = append(u.s.unsub, stop)
 	ctx := u.s.sessionCtx
 	u.wg.Add(1)
@@ -210,7 +210,7 @@ func (u *UI) attach(c *matrix.Client, ctl *calls.Controller) {
 		}
 	})
 	if ctl != nil {
-		events, stopCalls := ctl.Subscribe()
+		events, stopCalls := ctl.SubscribeBatches()
 		u.s.unsub = append(u.s.unsub, stopCalls)
 		u.wg.Add(1)
 		go forward(u, ctx, events, func(batch []calls.Event) {
@@ -457,32 +457,25 @@ func (u *UI) bg(what string, f func(ctx context.Context, c *matrix.Client) error
 }
 
 // forward applies what arrives on ch on the UI goroutine until ctx ends or
-// ch closes, handing apply everything already waiting (up to maxBatch) so
-// that a burst costs one redraw. The caller has done u.wg.Add(1).
-func forward[T any](u *UI, ctx context.Context, ch <-chan T, apply func([]T)) {
+// ch closes: each receive is everything published since the last
+// (pubsub's SubscribeBatches), applied in one frame, or in frames of
+// maxBatch when it is larger. The caller has done u.wg.Add(1).
+func forward[T any](u *UI, ctx context.Context, ch <-chan []T, apply func([]T)) {
 	defer u.wg.Done()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case v, ok := <-ch:
+		case batch, ok := <-ch:
 			if !ok {
 				return
 			}
-			batch := []T{v}
-		more:
-			for len(batch) < maxBatch {
-				select {
-				case next, ok := <-ch:
-					if !ok {
-						break more
-					}
-					batch = append(batch, next)
-				default:
-					break more
-				}
+			for len(batch) > 0 {
+				n := min(len(batch), maxBatch)
+				part := batch[:n]
+				batch = batch[n:]
+				u.queue(func() { apply(part) })
 			}
-			u.queue(func() { apply(batch) })
 		}
 	}
 }

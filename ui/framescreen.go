@@ -1,8 +1,6 @@
 package ui
 
 import (
-	"sync"
-
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/uniseg"
 )
@@ -19,10 +17,12 @@ import (
 // tcell only the cells whose final content differs, so a frame that
 // changes nothing visible writes nothing, and one new line writes about
 // that line.
+//
+// Only tview's draw (the UI goroutine) uses it: a frame starts with Clear,
+// which also follows the terminal's size, and ends with Show.
 type frameScreen struct {
 	tcell.Screen
 
-	mu    sync.Mutex
 	w, h  int
 	cur   []frameCell // the frame being drawn
 	shown []frameCell // the last frame handed to the terminal
@@ -42,7 +42,6 @@ var blankCell = frameCell{str: " ", style: tcell.StyleDefault, width: 1}
 func newFrameScreen(s tcell.Screen) *frameScreen { return &frameScreen{Screen: s, fresh: true} }
 
 // fit sizes the buffers to the terminal; a new size redraws everything.
-// The caller holds mu.
 func (f *frameScreen) fit() {
 	w, h := f.Screen.Size()
 	if w == f.w && h == f.h && f.cur != nil {
@@ -69,8 +68,6 @@ func (f *frameScreen) Clear() { f.Fill(' ', tcell.StyleDefault) }
 
 // Fill fills the frame being drawn.
 func (f *frameScreen) Fill(r rune, style tcell.Style) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.fit()
 	c := frameCell{str: string(r), style: style, width: 1}
 	for i := range f.cur {
@@ -122,19 +119,20 @@ func (f *frameScreen) SetCell(x, y int, style tcell.Style, ch ...rune) {
 }
 
 func (f *frameScreen) put(x, y int, str string, style tcell.Style) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.fit()
 	if c := f.at(x, y); c != nil {
-		*c = frameCell{str: str, style: style, width: max(uniseg.StringWidth(str), 1)}
+		if str == "" {
+			str = " "
+		}
+		w := 1
+		if len(str) > 1 || str[0] >= 0x80 {
+			w = max(uniseg.StringWidth(str), 1)
+		}
+		*c = frameCell{str: str, style: style, width: w}
 	}
 }
 
 // Get reads a cell of the frame being drawn.
 func (f *frameScreen) Get(x, y int) (string, tcell.Style, int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.fit()
 	c := f.at(x, y)
 	if c == nil {
 		return "", tcell.StyleDefault, 1
@@ -159,7 +157,6 @@ func (f *frameScreen) GetContent(x, y int) (rune, []rune, tcell.Style, int) {
 
 // Show hands the terminal the cells this frame changed, then shows.
 func (f *frameScreen) Show() {
-	f.mu.Lock()
 	f.fit()
 	for i := range f.cur {
 		c := f.cur[i]
@@ -170,15 +167,12 @@ func (f *frameScreen) Show() {
 		f.Screen.Put(i%f.w, i/f.w, c.str, c.style)
 	}
 	f.fresh = false
-	f.mu.Unlock()
 	f.Screen.Show()
 }
 
 // Sync repaints the whole terminal from what was last shown.
 func (f *frameScreen) Sync() {
-	f.mu.Lock()
 	f.fresh = true
-	f.mu.Unlock()
 	f.Show()
 	f.Screen.Sync()
 }

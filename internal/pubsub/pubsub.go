@@ -42,11 +42,13 @@ func (h *Hub[T]) SetSticky(keyOf func(T) (key string, ok bool)) {
 }
 
 type subscriber[T any] struct {
-	mu     sync.Mutex
-	cond   *sync.Cond
-	queue  []T
-	closed bool
-	out    chan T
+	mu       sync.Mutex
+	cond     *sync.Cond
+	queue    []T
+	closed   bool
+	done     chan struct{} // closed by cancel
+	out      chan T        // Subscribe's channel
+	outBatch chan []T      // SubscribeBatches' channel
 }
 
 // Subscribe adds a subscriber. Its channel is closed after cancel (queued
@@ -54,12 +56,32 @@ type subscriber[T any] struct {
 // values are delivered). cancel may be called more than once.
 func (h *Hub[T]) Subscribe() (<-chan T, func()) {
 	s := &subscriber[T]{out: make(chan T)}
+	cancel := h.subscribe(s)
+	go s.pump()
+	return s.out, cancel
+}
+
+// SubscribeBatches is Subscribe for a reader that takes values in bulk:
+// each receive hands over everything published since the last one, in
+// order, so a burst (an initial sync publishes thousands) reaches the
+// reader in a few slices instead of one value per wake-up.
+func (h *Hub[T]) SubscribeBatches() (<-chan []T, func()) {
+	s := &subscriber[T]{outBatch: make(chan []T)}
+	cancel := h.subscribe(s)
+	go s.pumpBatches()
+	return s.outBatch, cancel
+}
+
+// subscribe registers s and returns its cancel function.
+func (h *Hub[T]) subscribe(s *subscriber[T]) func() {
 	s.cond = sync.NewCond(&s.mu)
+	s.done = make(chan struct{})
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
-		close(s.out)
-		return s.out, func() {}
+		s.closed = true
+		close(s.done)
+		return func() {}
 	}
 	if h.subs == nil {
 		h.subs = make(map[*subscriber[T]]struct{})
@@ -67,15 +89,13 @@ func (h *Hub[T]) Subscribe() (<-chan T, func()) {
 	h.subs[s] = struct{}{}
 	s.queue = h.stickyValues()
 	h.mu.Unlock()
-	done := make(chan struct{})
-	go s.pump(done)
 	var once sync.Once
-	cancel := func() {
+	return func() {
 		once.Do(func() {
 			h.mu.Lock()
 			delete(h.subs, s)
 			h.mu.Unlock()
-			close(done)
+			close(s.done)
 			s.mu.Lock()
 			s.closed = true
 			s.queue = nil
@@ -83,11 +103,10 @@ func (h *Hub[T]) Subscribe() (<-chan T, func()) {
 			s.mu.Unlock()
 		})
 	}
-	return s.out, cancel
 }
 
 // pump moves queued values to the channel until the subscription ends.
-func (s *subscriber[T]) pump(done <-chan struct{}) {
+func (s *subscriber[T]) pump() {
 	defer close(s.out)
 	var zero T
 	for {
@@ -105,7 +124,31 @@ func (s *subscriber[T]) pump(done <-chan struct{}) {
 		s.mu.Unlock()
 		select {
 		case s.out <- v:
-		case <-done:
+		case <-s.done:
+			return
+		}
+	}
+}
+
+// pumpBatches hands everything queued to the channel at once until the
+// subscription ends.
+func (s *subscriber[T]) pumpBatches() {
+	defer close(s.outBatch)
+	for {
+		s.mu.Lock()
+		for len(s.queue) == 0 && !s.closed {
+			s.cond.Wait()
+		}
+		if len(s.queue) == 0 {
+			s.mu.Unlock()
+			return
+		}
+		batch := s.queue
+		s.queue = nil
+		s.mu.Unlock()
+		select {
+		case s.outBatch <- batch:
+		case <-s.done:
 			return
 		}
 	}

@@ -89,3 +89,32 @@ func TestStickyValuesReachLateSubscribers(t *testing.T) {
 		}
 	}
 }
+
+// A batch subscriber gets a burst in bulk, in order, and its channel
+// closes after Close once everything queued is handed over.
+func TestSubscribeBatches(t *testing.T) {
+	var h Hub[int]
+	ch, cancel := h.SubscribeBatches()
+	defer cancel()
+	for i := 0; i < 10000; i++ {
+		h.Publish(i)
+	}
+	h.Close()
+	var got []int
+	batches := 0
+	for b := range ch {
+		got = append(got, b...)
+		batches++
+	}
+	if len(got) != 10000 {
+		t.Fatalf("got %d values", len(got))
+	}
+	for i, v := range got {
+		if v != i {
+			t.Fatalf("value %d is %d", i, v)
+		}
+	}
+	if batches > 2 {
+		t.Errorf("10,000 values published at once came in %d batches", batches)
+	}
+}
