@@ -80,7 +80,9 @@ func (c *Client) applySyncLocked(ctx context.Context, resp *mautrix.RespSync, si
 	var removed []id.RoomID
 	var left []Update
 	perRoom := make(map[id.RoomID]*roomUpdates)
-	err := c.writeTxn(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := c.writeTxn(ctx, func(ctx context.Context, sqlTx *sql.Tx) error {
+		tx := newStmtCache(sqlTx)
+		defer tx.close()
 		var err error
 		direct, directChanged, err = c.applyAccountData(ctx, tx, resp, direct)
 		if err != nil {

@@ -149,20 +149,6 @@ func deleteRoom(ctx context.Context, q queryer, roomID id.RoomID) error {
 	return nil
 }
 
-// encodeEvent serialises an event for the store, keeping its content as
-// the server sent it.
-func encodeEvent(ev *event.Event) ([]byte, error) {
-	cp := *ev
-	if len(ev.Content.VeryRaw) > 0 {
-		cp.Content = event.Content{VeryRaw: ev.Content.VeryRaw}
-	}
-	data, err := json.Marshal(&cp)
-	if err != nil {
-		return nil, fmt.Errorf("encoding event %s: %w", ev.ID, err)
-	}
-	return data, nil
-}
-
 // decodeEvent reads a stored event and prepares it like a synced one.
 func decodeEvent(data []byte, roomID id.RoomID) (*event.Event, error) {
 	var ev event.Event
