@@ -182,13 +182,11 @@ func (c *Client) Run(ctx context.Context) error {
 func (c *Client) syncOnce(ctx context.Context, filterID *string, longPoll bool) error {
 	tm := c.timing
 	if *filterID == "" {
-		fctx, cancel := context.WithTimeout(ctx, tm.retry)
-		resp, err := c.cli.CreateFilter(fctx, syncFilter())
-		cancel()
+		id, err := c.syncFilterID(ctx)
 		if err != nil {
-			return fmt.Errorf("creating sync filter: %w", err)
+			return err
 		}
-		*filterID = resp.FilterID
+		*filterID = id
 	}
 	if !c.keysShared.Load() {
 		if err := c.uploadDeviceKeys(ctx); err != nil {
