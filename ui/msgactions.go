@@ -152,9 +152,9 @@ func (u *UI) selectionKey(ev *tcell.EventKey) *tcell.EventKey {
 	return nil
 }
 
-// selectionAction runs an action on the selected message. Leaving the
-// selection first, the actions that go on in the composer or a dialog
-// (reply, edit, react, delete) leave the timeline where it is.
+// selectionAction runs an action on the selected message. The actions
+// that go on in the composer or a dialog (reply, edit, react, delete)
+// leave selection; open and copy keep it.
 func (u *UI) selectionAction(act Action) {
 	if act == actLeaveSelection {
 		u.endSelection()
@@ -176,8 +176,10 @@ func (u *UI) selectionAction(act Action) {
 		u.endSelection()
 		u.startEdit(ev, st)
 	case ActReact:
+		u.endSelection()
 		u.showReactPicker(ev)
 	case ActDelete:
+		u.endSelection()
 		u.confirmDelete(ev)
 	case ActOpen:
 		u.openMessage(ev, st)
