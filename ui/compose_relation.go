@@ -166,9 +166,13 @@ func editOf(ev *event.Event, st ItemState) matrix.Edit {
 // should be cleared.
 func (u *UI) messageCommand(cmd Command) bool {
 	tv := u.w.slot.tv
-	if tv == nil || u.s.client == nil {
+	if tv == nil {
 		u.say(true, "No room open.")
 		return false
+	}
+	var own id.UserID
+	if u.s.client != nil {
+		own = u.s.client.UserID()
 	}
 	ev, st, selected := tv.Selected()
 	arg := cmd.Args
@@ -182,7 +186,7 @@ func (u *UI) messageCommand(cmd Command) bool {
 			u.say(true, "Usage: /reply TEXT, with a message selected (%s)", sel)
 			return false
 		}
-		if !u.mayDo(ActReply, ev, st) {
+		if !u.mayDo(ActReply, ev, st) || !u.canSend() {
 			u.say(true, "%s", cannotDo(ActReply, ev))
 			return false
 		}
@@ -193,12 +197,12 @@ func (u *UI) messageCommand(cmd Command) bool {
 	case "edit":
 		if !selected {
 			var ok bool
-			if ev, st, ok = tv.LastOwnMessage(u.s.client.UserID()); !ok {
+			if ev, st, ok = tv.LastOwnMessage(own); !ok || own == "" {
 				u.say(true, "Usage: /edit [TEXT], on a message of yours selected (%s) or your newest", sel)
 				return false
 			}
 		}
-		if !u.mayDo(ActEdit, ev, st) {
+		if !u.mayDo(ActEdit, ev, st) || !u.canSend() {
 			u.say(true, "%s", cannotDo(ActEdit, ev))
 			return false
 		}
@@ -221,7 +225,7 @@ func (u *UI) messageCommand(cmd Command) bool {
 			u.say(true, "Usage: /react KEY (an emoji, :shortcode: or text), with a message selected (%s)", sel)
 			return false
 		}
-		if !u.mayDo(ActReact, ev, st) {
+		if !u.mayDo(ActReact, ev, st) || !u.canSend() {
 			u.say(true, "%s", cannotDo(ActReact, ev))
 			return false
 		}

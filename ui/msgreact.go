@@ -81,6 +81,9 @@ func (u *UI) showReactPicker(ev *event.Event) {
 // that key back (redacting it).
 func (u *UI) toggleReaction(ev *event.Event, key string) {
 	room := u.s.current
+	if !u.canSend() {
+		return
+	}
 	if tv := u.w.slot.tv; tv != nil {
 		for _, c := range tv.Reactions(ev.ID) {
 			if c.Key != key || !c.Mine {
