@@ -35,17 +35,7 @@ type QueuedMessage struct {
 // real event arrives through sync (with unsigned.transaction_id set to
 // the returned ID) and is stored once.
 func (c *Client) SendText(roomID id.RoomID, markdown string, emote bool) string {
-	txnID := c.newTxnID()
-	content, _ := json.Marshal(renderText(markdown, emote, c.sess.UserID))
-	m := &outMsg{txnID: txnID, roomID: roomID, evType: event.EventMessage, content: content, ts: time.Now().UnixMilli()}
-	if err := c.storeQueued(m); err != nil {
-		// Still sent from memory; only a restart before then loses it.
-		c.log.Warn().Err(err).Str("txn_id", txnID).Msg("keeping a queued message in the store")
-	}
-	c.out.add(m)
-	c.hub.Publish(LocalEcho{RoomID: roomID, TxnID: txnID, Event: c.echoEvent(m)})
-	c.kickQueue(roomID)
-	return txnID
+	return c.queueEvent(roomID, event.EventMessage, renderText(markdown, emote, c.sess.UserID))
 }
 
 // echoEvent is the local echo of a queued message.

@@ -114,6 +114,8 @@ type state struct {
 	verifyDialogs verifyDialogs
 	// trust is what is known of the members' identities.
 	trust memberTrust
+	// compose is the reply or edit the composer writes (compose_relation.go).
+	compose composeState
 }
 
 // New builds the UI. A bad key binding in the config is an error.

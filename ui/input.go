@@ -33,6 +33,9 @@ func (u *UI) globalKey(ev *tcell.EventKey) *tcell.EventKey {
 	if front != "main" {
 		return ev // a dialog has the keys
 	}
+	if tv := u.w.slot.tv; tv != nil && tv.Selecting() {
+		return u.selectionKey(ev)
+	}
 	if ev.Key() == tcell.KeyRune && ev.Modifiers()&tcell.ModAlt != 0 && ev.Rune() >= '1' && ev.Rune() <= '9' {
 		if act := u.keys.Action(ev); act == "" {
 			order := u.w.roomList.Order()
@@ -91,6 +94,10 @@ func (u *UI) runAction(act Action) {
 		}
 	case ActRetry:
 		u.retryFailed(room)
+	case ActSelect:
+		u.startSelection()
+	case ActReply, ActEdit, ActReact, ActDelete, ActOpen, ActCopy, actLeaveSelection:
+		u.selectionAction(act)
 	case ActAcceptInvite, ActDeclineInvite:
 		r, ok := u.w.roomList.Room(room)
 		if !ok || r.Membership != event.MembershipInvite {
@@ -142,6 +149,9 @@ func (u *UI) guardedCallAction(act Action) {
 
 // composerKey handles Enter (send) and Tab (complete) in the composer.
 func (u *UI) composerKey(ev *tcell.EventKey) *tcell.EventKey {
+	if u.composerRelationKey(ev) {
+		return nil
+	}
 	switch {
 	case ev.Key() == tcell.KeyEnter && ev.Modifiers()&(tcell.ModAlt|tcell.ModShift|tcell.ModCtrl) == 0:
 		u.submit()
@@ -243,7 +253,7 @@ func (u *UI) submit() {
 	if !u.canSend() {
 		return
 	}
-	u.s.client.SendText(u.s.current, messageText(text), false)
+	u.sendComposed(messageText(text))
 	u.w.composer.SetText("", true)
 	if u.s.typingRoom != "" {
 		u.sendTyping(false)
@@ -411,6 +421,8 @@ func (u *UI) runCommand(cmd Command) bool {
 		return u.e2eeCommand(cmd)
 	case "verify":
 		return u.verifyCommand(cmd)
+	case "reply", "edit", "react", "delete", "redact":
+		return u.messageCommand(cmd)
 	default:
 		u.say(true, "Unknown command /%s — nothing was sent. Type /help for the list.", sanitize.Line(cmd.Name))
 		return false

@@ -35,6 +35,7 @@ const (
 	ActAcceptInvite  Action = "acceptInvite"
 	ActDeclineInvite Action = "declineInvite"
 	ActHelp          Action = "help"
+	ActSelect        Action = "select"
 )
 
 // actionHelp describes each action, in the order the footer and /help list them.
@@ -53,6 +54,7 @@ var actionHelp = []struct {
 	{ActJoin, "join conference"},
 	{ActEndConference, "end conference"},
 	{ActToggleMembers, "members"},
+	{ActSelect, "select"},
 	{ActIgnore, "ignore call"},
 	{ActNewline, "newline"},
 	{ActScrollUp, "scroll up"},
@@ -202,6 +204,9 @@ func NewKeymap(cfg map[string]string) (*Keymap, error) {
 	for _, a := range actionHelp {
 		known[a.act] = true
 	}
+	for _, a := range selectionHelp {
+		known[a.act] = true
+	}
 	km := &Keymap{keys: map[Action]Key{}}
 	used := map[string]Action{}
 	names := make([]string, 0, len(cfg))
@@ -217,7 +222,7 @@ func NewKeymap(cfg map[string]string) (*Keymap, error) {
 		if cfg[a] == "" {
 			continue // unbound
 		}
-		k, err := ParseKey(cfg[a])
+		k, err := parseActionKey(act, cfg[a])
 		if err != nil {
 			return nil, fmt.Errorf("config keys.%s: %w", a, err)
 		}
@@ -266,6 +271,11 @@ func (m *Keymap) Help() [][2]string {
 	for _, a := range actionHelp {
 		if k, ok := m.keys[a.act]; ok {
 			out = append(out, [2]string{k.Name, a.text})
+		}
+	}
+	for _, a := range selectionHelp {
+		if k, ok := m.keys[a.act]; ok {
+			out = append(out, [2]string{k.Name, "selected message: " + a.text})
 		}
 	}
 	return out

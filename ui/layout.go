@@ -29,6 +29,7 @@ type widgets struct {
 	callPanel   *linesView
 	slot        *timelineSlot
 	typing      *linesView
+	composeBar  *linesView // "Replying to…", "Editing…" (compose_relation.go)
 	composer    *tview.TextArea
 	voiceBtn    *tview.Button
 	videoBtn    *tview.Button
@@ -109,6 +110,7 @@ func (u *UI) build() {
 	w.slot = &timelineSlot{Box: tview.NewBox(), placeholder: newLinesView()}
 	w.slot.placeholder.wrap = true
 	w.typing = newLinesView()
+	w.composeBar = newLinesView()
 	w.composer = tview.NewTextArea()
 	w.composer.SetPlaceholder("Type a message, or /help")
 	w.composer.SetInputCapture(u.composerKey)
@@ -142,6 +144,7 @@ func (u *UI) build() {
 		AddItem(w.callPanel, 0, 0, false).
 		AddItem(w.slot, 0, 1, false).
 		AddItem(w.typing, 1, 0, false).
+		AddItem(w.composeBar, 0, 0, false).
 		AddItem(w.composerRow, 1, 0, true)
 	w.members = newLinesView()
 	w.members.SetBorder(true).SetTitle(" Members ")
@@ -298,6 +301,7 @@ func (u *UI) timeline(roomID id.RoomID) *TimelineView {
 	}
 	tv.SetOnReachTop(func() { u.loadHistory(roomID, tv) })
 	tv.SetOnMissingQuote(func(e id.EventID) { u.fetchQuoted(roomID, tv, e) })
+	tv.SetOnSelectClick(u.refreshFooter)
 	u.s.timelines[roomID] = tv
 	return tv
 }
@@ -396,6 +400,8 @@ func (u *UI) refreshAll() {
 	u.refreshTyping()
 	u.refreshMembers()
 	u.refreshStatus()
+	u.refreshComposeBar()
+	u.refreshFooter()
 	if u.w.slot.tv == nil {
 		u.refreshPlaceholder()
 	}
@@ -587,11 +593,8 @@ func (u *UI) refreshFooter() {
 	var line Line
 	var rowSpans []footerSpan
 	x := 0
-	for _, a := range actionHelp {
-		key := u.keys.Name(a.act)
-		if key == "" {
-			continue
-		}
+	for _, a := range u.footerItems() {
+		key := a.key
 		w := textWidth(key) + 1 + textWidth(a.text)
 		start := x
 		if x > 0 {

@@ -205,8 +205,8 @@ func (r *renderer) stateLine(text string) []Line {
 
 func (r *renderer) render() []Line {
 	ev := r.ev
-	if r.isEdit() {
-		return nil // an edit is shown on the message it replaces
+	if r.isEdit() || ev.Type.Type == event.EventReaction.Type {
+		return nil // shown on the message it edits or annotates
 	}
 	if ev.Unsigned.RedactedBecause != nil || r.st.Redacted {
 		if ev.StateKey == nil {

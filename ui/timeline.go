@@ -52,6 +52,10 @@ type TimelineView struct {
 	retryKey string
 	// quotes are replied-to events fetched for their quote.
 	quotes quotes
+	// reactions are the loaded reactions by target (timeline_reactions.go).
+	reactions reactionIndex
+	// sel is the selected message (timeline_select.go).
+	sel selection
 
 	// The bottom row shows row (len(rows)-1-anchorSkip) of items[anchor],
 	// unless follow is set, when the newest row is at the bottom.
@@ -152,6 +156,7 @@ func (t *TimelineView) Reset(evs []*event.Event) {
 	t.byID = map[id.EventID]*tlItem{}
 	t.byTxn = map[string]*tlItem{}
 	t.orphan = map[id.EventID]orphanState{}
+	t.reactions = nil
 	t.lastState = map[string]*event.Event{}
 	t.callInvites = map[string]*tlItem{}
 	t.callPending = map[string][]*tlItem{}
@@ -290,7 +295,7 @@ func (t *TimelineView) index(it *tlItem) {
 		}
 	}
 	content, ok := contentOf(&ev.Content)
-	if !ok {
+	if !ok || t.indexReaction(it, content) {
 		return
 	}
 	t.indexCall(it, content)
@@ -378,6 +383,7 @@ func (t *TimelineView) attachCall(invite, other *tlItem) {
 func (t *TimelineView) applyRelation(target *tlItem, edit *event.Event, redactor id.UserID) {
 	if redactor != "" && (redactor == target.ev.Sender || (t.rc.MayRedact != nil && t.rc.MayRedact(redactor))) {
 		target.st.Redacted = true
+		t.relationChanged(target)
 	}
 	if edit != nil && edit.Sender == target.ev.Sender &&
 		(target.st.Edit == nil || target.st.Edit.Timestamp <= edit.Timestamp) {
@@ -413,6 +419,7 @@ func (t *TimelineView) render(it *tlItem) {
 		rc := t.rc
 		rc.History = t.history
 		it.lines = Render(it.ev, rc, it.st)
+		it.lines = append(it.lines, t.reactionLines(it)...)
 		it.rendered = true
 		it.rows = nil
 	}
@@ -463,13 +470,14 @@ func (t *TimelineView) Draw(screen tcell.Screen) {
 	if t.follow || t.anchor >= len(t.items) {
 		t.anchor, t.anchorSkip = len(t.items)-1, 0
 	}
+	t.beginDraw(y, h)
 	line := y + h - 1
 	skip := t.anchorSkip
 	i := t.anchor
 	for ; i >= 0 && line >= y; i-- {
 		rows := t.rowsOf(i)
 		for k := len(rows) - 1 - skip; k >= 0 && line >= y; k-- {
-			drawRow(screen, x, line, w, rows[k])
+			t.drawItemRow(screen, x, line, w, i, k, rows[k])
 			line--
 		}
 		skip = 0
@@ -558,7 +566,7 @@ func (t *TimelineView) PageDown() { t.ScrollDown(max(t.height-1, 1)) }
 // Following says whether the newest event is at the bottom.
 func (t *TimelineView) Following() bool { return t.follow }
 
-// MouseHandler scrolls with the wheel.
+// MouseHandler scrolls with the wheel; a click selects a message.
 func (t *TimelineView) MouseHandler() func(action tview.MouseAction, event *tcell.EventMouse, setFocus func(p tview.Primitive)) (consumed bool, capture tview.Primitive) {
 	return t.WrapMouseHandler(func(action tview.MouseAction, ev *tcell.EventMouse, setFocus func(p tview.Primitive)) (bool, tview.Primitive) {
 		if !t.InRect(ev.Position()) {
@@ -571,6 +579,9 @@ func (t *TimelineView) MouseHandler() func(action tview.MouseAction, event *tcel
 		case tview.MouseScrollDown:
 			t.ScrollDown(3)
 			return true, nil
+		case tview.MouseLeftClick:
+			_, y := ev.Position()
+			return t.clickSelect(y), nil
 		}
 		return false, nil
 	})

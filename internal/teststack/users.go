@@ -196,6 +196,9 @@ type Event struct {
 	Sender   string          `json:"sender"`
 	StateKey *string         `json:"state_key,omitempty"`
 	Content  json.RawMessage `json:"content"`
+	// Redacts is an m.room.redaction's target in room versions before 11
+	// (from 11 on it is in the content).
+	Redacts string `json:"redacts,omitempty"`
 }
 
 // Messages returns up to limit of the latest events in roomID, newest
