@@ -92,7 +92,7 @@ type state struct {
 	rooms       []matrix.Room
 	current     id.RoomID
 	timelines   map[id.RoomID]*TimelineView
-	viewOrder   []id.RoomID // rooms of the built timelines, last used first (views.go)
+	viewOrder   []id.RoomID                     // rooms of the built timelines, last used first (views.go)
 	names       map[id.RoomID]*matrix.NameIndex // members' names, per room, for the render context
 	conferences map[id.RoomID]*calls.Conference
 	call        *calls.CallInfo
