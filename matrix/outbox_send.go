@@ -35,8 +35,14 @@ type QueuedMessage struct {
 // real event arrives through sync (with unsigned.transaction_id set to
 // the returned ID) and is stored once.
 func (c *Client) SendText(roomID id.RoomID, markdown string, emote bool) string {
+	return c.queueMessage(roomID, renderText(markdown, emote, c.sess.UserID))
+}
+
+// queueMessage puts an m.room.message in the room's queue, as SendText
+// describes, and returns its transaction ID.
+func (c *Client) queueMessage(roomID id.RoomID, mc *event.MessageEventContent) string {
 	txnID := c.newTxnID()
-	content, _ := json.Marshal(renderText(markdown, emote, c.sess.UserID))
+	content, _ := json.Marshal(mc)
 	m := &outMsg{txnID: txnID, roomID: roomID, evType: event.EventMessage, content: content, ts: time.Now().UnixMilli()}
 	if err := c.storeQueued(m); err != nil {
 		// Still sent from memory; only a restart before then loses it.
