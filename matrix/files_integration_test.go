@@ -10,8 +10,6 @@ import (
 	"fmt"
 	"image"
 	"image/png"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -95,21 +93,9 @@ func sendFile(t *testing.T, a, b *live, roomID id.RoomID, path string, size int6
 // rawMedia fetches an mxc URI's bytes as stored on the server.
 func rawMedia(t *testing.T, u teststack.User, mxc string) []byte {
 	t.Helper()
-	uri, err := id.ParseContentURI(mxc)
+	b, err := u.Media(ctxT(t), mxc)
 	if err != nil {
 		t.Fatal(err)
-	}
-	req, _ := http.NewRequestWithContext(ctxT(t), http.MethodGet,
-		u.HomeserverURL+"/_matrix/client/v1/media/download/"+uri.Homeserver+"/"+uri.FileID, nil)
-	req.Header.Set("Authorization", "Bearer "+u.AccessToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("raw media: %d %v %.200s", resp.StatusCode, err, b)
 	}
 	return b
 }
@@ -235,21 +221,11 @@ func TestFileTransfer(t *testing.T) {
 // uploadRaw uploads bytes as u and returns the mxc URI.
 func uploadRaw(t *testing.T, u teststack.User, data []byte) string {
 	t.Helper()
-	req, _ := http.NewRequestWithContext(ctxT(t), http.MethodPost, u.HomeserverURL+"/_matrix/media/v3/upload", bytes.NewReader(data))
-	req.Header.Set("Authorization", "Bearer "+u.AccessToken)
-	req.Header.Set("Content-Type", "application/octet-stream")
-	resp, err := http.DefaultClient.Do(req)
+	mxc, err := u.UploadMedia(ctxT(t), data, "application/octet-stream")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	var out struct {
-		ContentURI string `json:"content_uri"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.ContentURI == "" {
-		t.Fatalf("upload: %d %v", resp.StatusCode, err)
-	}
-	return out.ContentURI
+	return mxc
 }
 
 // TestHostileFileNames: names in incoming file events cannot climb out of
