@@ -94,6 +94,8 @@ type Client struct {
 
 	fetchMu  sync.Mutex
 	fetching map[string]bool // in-flight background fetches by key
+
+	media mediaRoutes // which media endpoints the server has (download.go)
 }
 
 // Open opens the account's store at dbPath and prepares (but does not start)

@@ -38,6 +38,12 @@ func (c *Client) SendText(roomID id.RoomID, markdown string, emote bool) string 
 	return c.queueEvent(roomID, event.EventMessage, renderText(markdown, emote, c.sess.UserID))
 }
 
+// queueMessage puts an m.room.message in the room's queue, as SendText
+// describes, and returns its transaction ID.
+func (c *Client) queueMessage(roomID id.RoomID, mc *event.MessageEventContent) string {
+	return c.queueEvent(roomID, event.EventMessage, mc)
+}
+
 // echoEvent is the local echo of a queued message.
 func (c *Client) echoEvent(m *outMsg) *event.Event {
 	ev := &event.Event{

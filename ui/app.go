@@ -74,8 +74,9 @@ type UI struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	w widgets
-	s state
+	w    widgets
+	s    state
+	xfer transfers // the running upload or download (files.go)
 
 	callTicking   atomic.Bool
 	statusTicking atomic.Bool

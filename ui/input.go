@@ -159,6 +159,8 @@ func (u *UI) composerKey(ev *tcell.EventKey) *tcell.EventKey {
 	case ev.Key() == tcell.KeyTab && ev.Modifiers() == 0:
 		u.complete()
 		return nil
+	case ev.Key() == tcell.KeyEscape && u.cancelTransfer():
+		return nil
 	}
 	return ev
 }
@@ -242,6 +244,10 @@ func (u *UI) sendTyping(on bool) {
 func (u *UI) submit() {
 	text := strings.TrimRight(u.w.composer.GetText(), " \n\t")
 	if strings.TrimSpace(text) == "" {
+		return
+	}
+	if p, ok := droppedFile(text); ok && u.canSend() {
+		u.confirmUpload(p)
 		return
 	}
 	if cmd, ok := ParseCommand(text); ok {
@@ -423,6 +429,16 @@ func (u *UI) runCommand(cmd Command) bool {
 		return u.verifyCommand(cmd)
 	case "reply", "edit", "react", "delete", "redact":
 		return u.messageCommand(cmd)
+	case "upload":
+		return u.uploadCommand(arg)
+	case "download":
+		return u.downloadCommand(arg)
+	case "cancel":
+		return u.cancelCommand()
+	case "create":
+		return u.createCommand(arg)
+	case "dm":
+		return u.dmCommand(arg)
 	default:
 		u.say(true, "Unknown command /%s — nothing was sent. Type /help for the list.", sanitize.Line(cmd.Name))
 		return false

@@ -515,6 +515,7 @@ func (u *UI) refreshStatus() {
 	default:
 		line = append(line, Segment{" offline" + u.retryText(st, ", retrying", ", retrying…"), bg.Foreground(tcell.ColorRed)})
 	}
+	line = append(line, u.transferSegments(bg)...)
 	u.expireMessage()
 	if u.s.message == "" {
 		line = append(line, u.verificationMark(bg)...)

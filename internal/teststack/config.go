@@ -48,7 +48,10 @@ func writeDendriteConfig(ctx context.Context, binDir, dir, logLevel string, turn
 		"client_api.registration_requires_token": false,
 		"client_api.enable_registration_captcha": false,
 		"client_api.rate_limiting.enabled":       false,
-		"logging":                                []any{map[string]any{"type": "std", "level": logLevel}},
+		// Uploads of a few tens of MB (memory tests) pass; Dendrite's
+		// default is 10 MB.
+		"media_api.max_file_size_bytes": 100 << 20,
+		"logging":                       []any{map[string]any{"type": "std", "level": logLevel}},
 	}
 	if turn != nil {
 		edits["client_api.turn.turn_user_lifetime"] = "1h"
