@@ -54,6 +54,9 @@ type Client struct {
 	crypto *cryptoCore
 	// keysShared is set once this device's keys are on the server.
 	keysShared atomic.Bool
+	// clearChecked holds the joined rooms the server confirmed this
+	// session to be unencrypted (encryption.go).
+	clearChecked sync.Map
 	// status is the published connection state; wd notices requests the
 	// homeserver does not answer (see watchdog.go); timing tunes sync.
 	status connStatus

@@ -5,8 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maunium.net/go/mautrix"
 	"time"
+
+	"maunium.net/go/mautrix"
 
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
@@ -31,17 +32,25 @@ func clearOK(t event.Type) bool {
 }
 
 // roomEncrypted says whether roomID is end-to-end encrypted. A room the
-// store knows is judged by its stored state (sync keeps it current; a
-// room cannot turn encryption off again). For a room not synced yet (just
-// joined, or a client that never ran) the server is asked for the room's
-// m.room.encryption state; if that cannot be answered, the error says so
-// and the caller must not send, rather than risk cleartext.
+// store knows as encrypted is (a room cannot turn encryption off again).
+// A room the store knows as unencrypted is checked with the server once
+// per session before the first message goes into it: sync can lag behind
+// the room's state (a room just created with encryption in its initial
+// state can be synced before its m.room.encryption event), and a stale
+// "unencrypted" would send cleartext. After that, sync keeps it current.
+// A room not synced yet is asked about the same way. If the server cannot
+// answer, the error says so and the caller must not send.
 func (c *Client) roomEncrypted(ctx context.Context, roomID id.RoomID) (bool, error) {
 	c.mu.RLock()
 	row := c.rooms[roomID]
 	c.mu.RUnlock()
 	if row != nil && row.Membership == event.MembershipJoin {
-		return row.Encrypted, nil
+		if row.Encrypted {
+			return true, nil
+		}
+		if _, checked := c.clearChecked.Load(roomID); checked {
+			return false, nil
+		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, encryptionCheckTimeout)
 	defer cancel()
@@ -51,6 +60,9 @@ func (c *Client) roomEncrypted(ctx context.Context, roomID id.RoomID) (bool, err
 	case err == nil:
 		return true, nil
 	case respErrCode(err) == "M_NOT_FOUND":
+		if row != nil && row.Membership == event.MembershipJoin {
+			c.clearChecked.Store(roomID, true)
+		}
 		return false, nil
 	default:
 		return false, fmt.Errorf("checking whether %s is encrypted: %w", roomID, c.scrub(err))
