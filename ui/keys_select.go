@@ -17,6 +17,7 @@ const (
 	ActDelete Action = "delete"
 	ActOpen   Action = "open"
 	ActCopy   Action = "copy"
+	ActSave   Action = "save"
 )
 
 // selectionHelp describes the actions on a selected message, in the order
@@ -31,6 +32,7 @@ var selectionHelp = []struct {
 	{ActDelete, "delete"},
 	{ActOpen, "open"},
 	{ActCopy, "copy"},
+	{ActSave, "save file"},
 }
 
 // isSelectionAction says whether an action acts on the selected message.

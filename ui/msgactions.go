@@ -16,7 +16,8 @@ import (
 // newest message of the open room; Up/Down (k/j) and PgUp/PgDn move, a
 // click selects, Esc (or the select key again) leaves. While a message is
 // selected the composer takes no typing: the keys of the selection
-// actions (config "reply", "edit", "react", "delete", "open", "copy") act
+// actions (config "reply", "edit", "react", "delete", "open", "copy",
+// "save") act
 // on it, and the footer lists those that can (edit only on the user's
 // own messages, delete on their own or with the power to redact others').
 
@@ -81,6 +82,8 @@ func (u *UI) mayDo(a Action, ev *event.Event, st ItemState) bool {
 		return !deleted && (messageLink(ev, st) != "" || isAttachment(ev, st))
 	case ActCopy:
 		return !deleted && messageBody(ev, st) != ""
+	case ActSave:
+		return !deleted && isAttachment(ev, st)
 	}
 	return false
 }
@@ -185,6 +188,8 @@ func (u *UI) selectionAction(act Action) {
 		u.openMessage(ev, st)
 	case ActCopy:
 		u.copyMessage(ev, st)
+	case ActSave:
+		u.downloadEvent(ev, "")
 	}
 	u.refreshFooter()
 }
@@ -203,6 +208,8 @@ func cannotDo(act Action, ev *event.Event) string {
 		return "That message has no link or attachment to open."
 	case ActCopy:
 		return "That message has no text to copy."
+	case ActSave:
+		return "That message has no file to save."
 	}
 	return "That message was deleted."
 }

@@ -140,13 +140,11 @@ func (u *UI) openMessage(ev *event.Event, st ItemState) {
 	}
 }
 
-// openAttachment opens a message's file. TODO(files): hook for the
-// upload/download work (Client.Download…): save it and hand it to the
-// system opener under the same rules as links.
-func (u *UI) openAttachment(ev *event.Event) {
-	_ = ev
-	u.say(false, "Opening attachments is not here yet: use /download to save it.")
-}
+// openAttachment saves a message's file to the download folder, as the
+// save key does. Files from other people are not handed to the system
+// opener: xdg-open runs some kinds (a .desktop file) rather than showing
+// them, so the user opens what was saved themselves.
+func (u *UI) openAttachment(ev *event.Event) { u.downloadEvent(ev, "") }
 
 // openLink opens a link with the browser, as calls open Jitsi: never over
 // SSH or without a display, and only https; otherwise (and for http) the

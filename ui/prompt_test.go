@@ -115,6 +115,7 @@ func TestRecoveryKeyShownOnceAndCopied(t *testing.T) {
 // TestHelpListsEncryptionCommands: /help names the encryption commands.
 func TestHelpListsEncryptionCommands(t *testing.T) {
 	u, screen := offlineUI(t, &lockedBuffer{})
+	u.queue(func() { screen.SetSize(150, 100) }) // the whole list, unscrolled
 	u.queue(u.showHelp)
 	text := uitest.WaitFor(t, screen, "/recovery", 5*time.Second)
 	for _, want := range []string{"/crosssigning setup | reset", "/keys export FILE | import FILE", "/devices", "verify this session with the recovery key"} {
