@@ -575,7 +575,7 @@ func TestInviteWithBrokenOffer(t *testing.T) {
 		t.Fatal(err)
 	}
 	end := bob.wait(t, "ended", state(calls.CallEnded))
-	if end.CallID != "broken1" || end.EndReason != "missed call from "+raw.UserID+": it could not be set up" {
+	if end.CallID != "broken1" || end.EndReason != "missed call from "+end.PeerName+": it could not be set up" {
 		t.Fatalf("ended %+v", end)
 	}
 	if _, ok := bob.mgr.Active(); ok {
