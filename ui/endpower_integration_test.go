@@ -39,6 +39,9 @@ func TestEndConferenceNeedsWidgetPower(t *testing.T) {
 	if text := uitest.WaitFor(t, screen, "to join", waitLong); strings.Contains(text, "to end it for everyone") {
 		t.Fatalf("the banner offers to end the conference to a member who may not:\n%s", text)
 	}
+	// The session's encryption status comes in its own message after
+	// login; once it is shown, it no longer replaces the answer below.
+	uitest.WaitFor(t, screen, "/crosssigning setup", waitLong)
 	screen.InjectKey(tcell.KeyRune, 'e', tcell.ModAlt)
 	text := uitest.WaitFor(t, screen, "You cannot end this conference for everyone", waitLong)
 	if strings.Contains(text, "for everyone?") {

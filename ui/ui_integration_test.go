@@ -541,9 +541,9 @@ func TestSlashCommands(t *testing.T) {
 	uitest.Type(screen, "/leave #"+alias+":localhost")
 	enter(screen)
 	uitest.WaitUntil(t, screen, "the room named is left", waitLong, func(s string) bool { return !inRoomList(s, "Command Room") })
-	run("/help", "/addwidget https://...")
+	run("/help", "/join #alias:server")
 	screen.InjectKey(tcell.KeyEscape, 0, tcell.ModNone)
-	uitest.WaitUntil(t, screen, "help closes", waitLong, func(s string) bool { return !strings.Contains(s, "/addwidget https://...") })
+	uitest.WaitUntil(t, screen, "help closes", waitLong, func(s string) bool { return !strings.Contains(s, "/join #alias:server") })
 	run("/jitsi", "New conferences use jitsi.riot.im")
 }
 
