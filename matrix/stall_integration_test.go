@@ -10,11 +10,11 @@ import (
 )
 
 // stalledLive logs u in, then runs a client whose homeserver is reached
-// through a StallProxy, with the given long-poll timeout.
-func stalledLive(t *testing.T, st *teststack.Stack, name string, longPoll time.Duration, tune func(*Client)) (*live, *teststack.StallProxy) {
+// through a FaultProxy, with the given long-poll timeout.
+func stalledLive(t *testing.T, st *teststack.Stack, name string, longPoll time.Duration, tune func(*Client)) (*live, *teststack.FaultProxy) {
 	t.Helper()
 	u := st.MustRegister(t, name)
-	proxy := teststack.StallProxyFor(t, st)
+	proxy := st.FaultProxyForTest(t)
 	sess, err := Login(context.Background(), LoginParams{Homeserver: st.BaseURL, User: u.UserID, Password: u.Password})
 	if err != nil {
 		t.Fatalf("Login: %v", err)
@@ -62,7 +62,7 @@ func TestStalledHomeserverIsReportedWhileTheRequestHangs(t *testing.T) {
 
 	start := len(l.rec.all())
 	began := time.Now()
-	proxy.Stall()
+	proxy.Pause()
 	s, at := l.rec.waitStatus(start, stall, isState(StateStalled))
 	if at < 0 {
 		proxy.Resume()
@@ -101,7 +101,7 @@ func TestStalledRetryCountsDownAndTimesOutShort(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	start := len(l.rec.all())
 	began := time.Now()
-	proxy.Stall()
+	proxy.Pause()
 	defer proxy.Resume()
 
 	_, i := l.rec.waitStatus(start, time.Minute, isState(StateReconnecting))

@@ -22,7 +22,7 @@ import (
 func TestStatusLineSaysHomeserverNotAnswering(t *testing.T) {
 	st := shared.Get(t)
 	user := st.MustRegister(t, "stallui")
-	proxy := teststack.StallProxyFor(t, st)
+	proxy := st.FaultProxyForTest(t)
 	c := ctx(t)
 	sess, err := matrix.Login(c, matrix.LoginParams{Homeserver: st.BaseURL, User: user.UserID, Password: teststack.TestPassword})
 	if err != nil {
@@ -42,7 +42,7 @@ func TestStatusLineSaysHomeserverNotAnswering(t *testing.T) {
 	time.Sleep(300 * time.Millisecond) // the long-poll is under way
 
 	began := time.Now()
-	proxy.Stall()
+	proxy.Pause()
 	if !waitScreen(screen, stall, "homeserver not answering (") {
 		proxy.Resume()
 		t.Fatalf("the status line never said the homeserver was not answering during a %v stall:\n%s", stall, uitest.Text(screen))

@@ -105,25 +105,39 @@ func (h *Hub[T]) subscribe(s *subscriber[T]) func() {
 	}
 }
 
+// take waits for queued values and takes the first one, or all of them
+// (all); ok is false once the subscription has ended with nothing left.
+func (s *subscriber[T]) take(all bool) (_ []T, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for len(s.queue) == 0 && !s.closed {
+		s.cond.Wait()
+	}
+	if len(s.queue) == 0 {
+		return nil, false
+	}
+	if all {
+		vs := s.queue
+		s.queue = nil
+		return vs, true
+	}
+	var zero T
+	v := s.queue[0]
+	s.queue[0] = zero
+	s.queue = s.queue[1:]
+	return []T{v}, true
+}
+
 // pump moves queued values to the channel until the subscription ends.
 func (s *subscriber[T]) pump() {
 	defer close(s.out)
-	var zero T
 	for {
-		s.mu.Lock()
-		for len(s.queue) == 0 && !s.closed {
-			s.cond.Wait()
-		}
-		if len(s.queue) == 0 {
-			s.mu.Unlock()
+		vs, ok := s.take(false)
+		if !ok {
 			return
 		}
-		v := s.queue[0]
-		s.queue[0] = zero
-		s.queue = s.queue[1:]
-		s.mu.Unlock()
 		select {
-		case s.out <- v:
+		case s.out <- vs[0]:
 		case <-s.done:
 			return
 		}
@@ -135,19 +149,12 @@ func (s *subscriber[T]) pump() {
 func (s *subscriber[T]) pumpBatches() {
 	defer close(s.outBatch)
 	for {
-		s.mu.Lock()
-		for len(s.queue) == 0 && !s.closed {
-			s.cond.Wait()
-		}
-		if len(s.queue) == 0 {
-			s.mu.Unlock()
+		vs, ok := s.take(true)
+		if !ok {
 			return
 		}
-		batch := s.queue
-		s.queue = nil
-		s.mu.Unlock()
 		select {
-		case s.outBatch <- batch:
+		case s.outBatch <- vs:
 		case <-s.done:
 			return
 		}
