@@ -2,6 +2,7 @@ package matrix
 
 import (
 	"encoding/json"
+	"reflect"
 	"sync"
 
 	"maunium.net/go/mautrix/event"
@@ -55,6 +56,8 @@ type outMsg struct {
 
 	state outState
 	err   error // the last failure
+	// failedOnce: an attempt failed (its event may still have been stored).
+	failedOnce bool
 	// sentAs is the event ID sync brought for this transaction; seen is
 	// closed then.
 	sentAs id.EventID
@@ -162,6 +165,9 @@ func (o *outbox) remove(m *outMsg) {
 func (o *outbox) setState(m *outMsg, s outState, err error) {
 	o.mu.Lock()
 	m.state, m.err = s, err
+	if err != nil {
+		m.failedOnce = true
+	}
 	o.mu.Unlock()
 }
 
@@ -208,6 +214,42 @@ func (o *outbox) sawSent(txnID string, eventID id.EventID) {
 	m.sentAs = eventID
 	close(m.seen)
 }
+
+// sawContent marks as sent the oldest message of roomID that failed an
+// attempt and whose content is ev's, when ev (our own, from sync) carries
+// no transaction ID: after a restart of the homeserver, or behind a gap
+// filled from /messages, our event can come back without it, and the
+// message must not then be sent a second time. Only a message that has
+// failed an attempt, typed before ev was sent, is matched.
+func (o *outbox) sawContent(roomID id.RoomID, ev *event.Event) {
+	if ev.ID == "" || len(ev.Content.VeryRaw) == 0 {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	q := o.rooms[roomID]
+	if q == nil {
+		return
+	}
+	var got any
+	for _, m := range q.msgs {
+		if m.sentAs != "" || !m.failedOnce || m.evType.Type != ev.Type.Type || m.ts > ev.Timestamp+clockSkew {
+			continue
+		}
+		if got == nil && json.Unmarshal(ev.Content.VeryRaw, &got) != nil {
+			return
+		}
+		var want any
+		if json.Unmarshal(m.content, &want) == nil && reflect.DeepEqual(got, want) {
+			m.sentAs = ev.ID
+			close(m.seen)
+			return
+		}
+	}
+}
+
+// clockSkew is how far our clock may run ahead of the server's, in ms.
+const clockSkew = 5000
 
 // sent returns the event ID sync brought for m, or "".
 func (o *outbox) sent(m *outMsg) id.EventID {

@@ -295,8 +295,12 @@ func (c *Client) followOutbox(ctx context.Context, ups <-chan Update) {
 		switch u := u.(type) {
 		case TimelineAppended:
 			for _, ev := range u.Events {
-				if ev != nil && ev.Sender == c.sess.UserID && ev.Unsigned.TransactionID != "" {
+				switch {
+				case ev == nil || ev.Sender != c.sess.UserID:
+				case ev.Unsigned.TransactionID != "":
 					c.out.sawSent(ev.Unsigned.TransactionID, ev.ID)
+				default:
+					c.out.sawContent(u.RoomID, ev)
 				}
 			}
 		case StatusChanged:

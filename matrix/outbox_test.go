@@ -2,6 +2,7 @@ package matrix
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 )
 
@@ -160,5 +162,37 @@ func TestOutboxSurvivesRestart(t *testing.T) {
 	}
 	if q := c3.Outbox(room); len(q) != 0 {
 		t.Fatalf("discarded message still queued: %+v", q)
+	}
+}
+
+// Our own event coming back without its transaction ID (after a homeserver
+// restart, or through a gap) marks the failed message with the same
+// content as sent, so it is not sent twice; a message that never failed,
+// or other content, is left alone.
+func TestSawContentWithoutTransactionID(t *testing.T) {
+	o := newOutbox()
+	room := id.RoomID("!r:hs")
+	mk := func(txn, body string) *outMsg {
+		m := &outMsg{txnID: txn, roomID: room, evType: event.EventMessage, content: json.RawMessage(`{"msgtype":"m.text","body":"` + body + `"}`), ts: 1000, seen: make(chan struct{})}
+		o.add(m)
+		return m
+	}
+	a, b := mk("t1", "first"), mk("t2", "second")
+	o.setState(b, outQueued, errors.New("connection reset"))
+	ev := func(evID, body string) *event.Event {
+		return &event.Event{ID: id.EventID(evID), Type: event.EventMessage, Timestamp: 2000,
+			Content: event.Content{VeryRaw: json.RawMessage(`{"body":"` + body + `","msgtype":"m.text"}`)}}
+	}
+	o.sawContent(room, ev("$x", "first"))
+	if a.sentAs != "" {
+		t.Fatal("a message that never failed was matched by content")
+	}
+	o.sawContent(room, ev("$y", "other"))
+	if b.sentAs != "" {
+		t.Fatal("other content matched")
+	}
+	o.sawContent(room, ev("$z", "second"))
+	if b.sentAs != "$z" {
+		t.Fatalf("the failed message with the same content: sentAs %q", b.sentAs)
 	}
 }
