@@ -431,6 +431,17 @@ func (u *UI) say(isErr bool, format string, args ...any) {
 	u.refreshStatus()
 }
 
+// notice shows a status message about something the user did not just
+// do (the session's encryption state at login, say): it does not replace
+// an error the status line shows, which answers what the user did and
+// stays until it expires or something else the user does replaces it.
+func (u *UI) notice(format string, args ...any) {
+	if u.s.messageErr && u.s.message != "" {
+		return
+	}
+	u.say(false, format, args...)
+}
+
 // sayLater shows a status message from another goroutine.
 func (u *UI) sayLater(isErr bool, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)

@@ -37,13 +37,20 @@ func (u *UI) e2eeUpdate(up matrix.Update) {
 		if prev != nil && *prev == v {
 			return
 		}
+		// The first state comes at login, unasked: it does not replace an
+		// error answering what the user just did. Later changes follow
+		// what the user did (/recovery, /verify) and are said.
+		say := func(msg string) { u.say(false, "%s", msg) }
+		if prev == nil {
+			say = func(msg string) { u.notice("%s", msg) }
+		}
 		switch {
 		case v.Verified:
-			u.say(false, "%s", msgVerified)
+			say(msgVerified)
 		case v.CrossSigning:
-			u.say(false, "%s", msgNotVerified)
+			say(msgNotVerified)
 		default:
-			u.say(false, "%s", msgNoCrossSign)
+			say(msgNoCrossSign)
 		}
 	case matrix.BackupProgress:
 		switch {
