@@ -43,10 +43,14 @@ func StartAccount(ctx context.Context, s *matrix.Session, dataDir, dbPath string
 	ctl := calls.New(calls.Options{Client: c, Config: cfg, OneToOne: one})
 	runCtx, cancel := context.WithCancel(context.Background())
 	a := &Account{Client: c, Calls: ctl, cancel: cancel}
-	a.wg.Add(3)
+	a.wg.Add(4)
 	go func() {
 		defer a.wg.Done()
 		_ = one.Run(runCtx) // hangs up a live call when the account closes
+	}()
+	go func() {
+		defer a.wg.Done()
+		returnMemoryAfterSync(runCtx, c)
 	}()
 	go func() {
 		defer a.wg.Done()

@@ -112,9 +112,9 @@ func runScale(args []string) error {
 		return fmt.Errorf("cold start: %w", err)
 	}
 	run.add("cold login → status says synced", secs(synced), fmt.Sprintf("(%.1f× floor)", synced.Seconds()/floor.Seconds()))
-	time.Sleep(2 * time.Second)
+	time.Sleep(5 * time.Second)
 	rss, peak, _, _ := procStat(pid)
-	run.add("RSS after the cold start / peak during it", mb(rss)+" / "+mb(peak), "")
+	run.add("RSS 5 s after synced / peak during the start", mb(rss)+" / "+mb(peak), "")
 	if *coldOnly {
 		cold.quit()
 		run.print(shape)
