@@ -29,7 +29,7 @@ func TestReceiptMarksMoveAndHideOwn(t *testing.T) {
 	at := time.UnixMilli(1700000005000)
 	tv.SetReceipts(map[id.UserID]matrix.Receipt{
 		"@alice:hs": {EventID: "$ev1", TS: at},
-		"@bob:hs":   {EventID: "$ev1", TS: at}, // our own: not shown
+		"@bob:hs":   {EventID: "$ev1", TS: at},  // our own: not shown
 		"@carol:hs": {EventID: "$gone", TS: at}, // not loaded: not shown
 	})
 	text := drawTimeline(s, tv)
