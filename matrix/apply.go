@@ -24,6 +24,7 @@ type roomUpdates struct {
 	calls    []CallSignal
 	notify   []Notify
 	typing   *TypingChanged
+	receipts *ReceiptsChanged
 }
 
 // applySync stores a whole /sync response and its next_batch in one
@@ -143,6 +144,9 @@ func (c *Client) applySyncLocked(ctx context.Context, resp *mautrix.RespSync, si
 		}
 		if ru.typing != nil {
 			ups = append(ups, *ru.typing)
+		}
+		if ru.receipts != nil {
+			ups = append(ups, *ru.receipts)
 		}
 	}
 	return ups, nil
@@ -379,6 +383,9 @@ func (c *Client) applyJoined(ctx context.Context, tx queryer, roomID id.RoomID, 
 		// Our own receipt is on the newest event: nothing is unread,
 		// whatever count the server computed before it saw the receipt.
 		row.Unread, row.Highlights = 0, 0
+	}
+	if ru.receipts, err = storeReceipts(ctx, tx, roomID, jr.Ephemeral.Events, me); err != nil {
+		return nil, err
 	}
 	for _, ev := range jr.Ephemeral.Events {
 		if ev == nil || ev.Type.Type != event.EphemeralEventTyping.Type {

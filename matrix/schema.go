@@ -91,6 +91,17 @@ CREATE TABLE tm_outbox (
 	`
 ALTER TABLE tm_room ADD COLUMN own_unread INTEGER NOT NULL DEFAULT 0;
 `,
+	// 4 → 5: the newest main timeline read receipt of each user per room
+	// (receipts.go); ts is the receipt's, in milliseconds, 0 if unsaid.
+	`
+CREATE TABLE tm_receipt (
+	room_id  TEXT NOT NULL,
+	user_id  TEXT NOT NULL,
+	event_id TEXT NOT NULL,
+	ts       INTEGER NOT NULL DEFAULT 0,
+	PRIMARY KEY (room_id, user_id)
+);
+`,
 }
 
 // schemaVersion is the version this code writes.

@@ -141,6 +141,7 @@ func deleteRoom(ctx context.Context, q queryer, roomID id.RoomID) error {
 		`DELETE FROM tm_room WHERE room_id = ?`,
 		`DELETE FROM tm_state WHERE room_id = ?`,
 		`DELETE FROM tm_timeline WHERE room_id = ?`,
+		`DELETE FROM tm_receipt WHERE room_id = ?`,
 	} {
 		if _, err := q.ExecContext(ctx, stmt, roomID); err != nil {
 			return fmt.Errorf("forgetting room %s: %w", roomID, err)

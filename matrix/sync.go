@@ -59,7 +59,8 @@ func syncFilter() *mautrix.Filter {
 		Room: &mautrix.RoomFilter{
 			State:    &mautrix.FilterPart{LazyLoadMembers: true},
 			Timeline: &mautrix.FilterPart{Limit: syncTimelineLimit, LazyLoadMembers: true},
-			// Receipts: our own move the unread count (unread.go).
+			// Receipts: our own move the unread count (unread.go); everyone's
+			// are kept and shown (receipts.go).
 			Ephemeral:   &mautrix.FilterPart{Types: []event.Type{event.EphemeralEventTyping, event.EphemeralEventReceipt}},
 			AccountData: &mautrix.FilterPart{NotTypes: none},
 		},

@@ -67,24 +67,11 @@ func nextOwnUnread(n int, ev *event.Event, me id.UserID) int {
 // other than the main timeline are left out: they say nothing of it.
 func ownReadReceipts(ephemeral []*event.Event, me id.UserID) []id.EventID {
 	var read []id.EventID
-	for _, ev := range ephemeral {
-		if ev == nil || ev.Type.Type != event.EphemeralEventReceipt.Type {
-			continue
+	eachReceipt(ephemeral, func(r receiptEntry) {
+		if r.User == me && r.mainThread() {
+			read = append(read, r.EventID)
 		}
-		var receipts map[id.EventID]map[string]map[id.UserID]struct {
-			ThreadID string `json:"thread_id"`
-		}
-		if json.Unmarshal(ev.Content.VeryRaw, &receipts) != nil {
-			continue
-		}
-		for evID, byType := range receipts {
-			for _, t := range []string{"m.read", "m.read.private"} {
-				if r, ok := byType[t][me]; ok && (r.ThreadID == "" || r.ThreadID == "main") {
-					read = append(read, evID)
-				}
-			}
-		}
-	}
+	})
 	return read
 }
 

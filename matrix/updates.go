@@ -214,6 +214,14 @@ type BackupProgress struct {
 	Err       error
 }
 
+// ReceiptsChanged carries the read receipts of a room that moved in one
+// sync: each user's newest main timeline receipt (ours included; user and
+// event IDs are remote data). Client.Receipts gives all of a room's.
+type ReceiptsChanged struct {
+	RoomID   id.RoomID
+	Receipts map[id.UserID]Receipt
+}
+
 // LoggedOut says the session ended (by /logout, or the server dropped it).
 type LoggedOut struct{ Err error }
 
@@ -231,6 +239,7 @@ func (CallSignal) isUpdate()          {}
 func (Notify) isUpdate()              {}
 func (RoomLeft) isUpdate()            {}
 func (LoggedOut) isUpdate()           {}
+func (ReceiptsChanged) isUpdate()     {}
 func (EventsDecrypted) isUpdate()     {}
 func (VerificationChanged) isUpdate() {}
 func (BackupProgress) isUpdate()      {}

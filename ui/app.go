@@ -319,6 +319,10 @@ func (u *UI) handleUpdate(up matrix.Update) {
 		if tv := u.s.timelines[up.RoomID]; tv != nil {
 			tv.Prepend(up.Events, up.ReachedStart)
 		}
+	case matrix.ReceiptsChanged:
+		if tv := u.s.timelines[up.RoomID]; tv != nil {
+			tv.UpdateReceipts(up.Receipts)
+		}
 	case matrix.TypingChanged:
 		u.s.typing[up.RoomID] = up.UserIDs
 		u.refreshTyping()

@@ -29,6 +29,7 @@ var commandHelp = []struct{ name, usage, text string }{
 	{"cancel", "/cancel", "stop the running upload or download (Esc in the composer too)"},
 	{"create", "/create NAME [--public]", "create a room (private and encrypted; --public: anyone may join) and open it"},
 	{"dm", "/dm @user:server", "open your direct chat with someone, or start one (encrypted)"},
+	{"search", "/search TEXT", "search the open room's messages (the stored ones in an encrypted room); Enter jumps to one"},
 	{"discard", "/discard", "drop the oldest message that failed to send (the ones after it then go)"},
 	{"topic", "/topic [text | --clear]", "show the topic, set it, or clear it"},
 	{"nick", "/nick name", "set your display name"},

@@ -439,6 +439,8 @@ func (u *UI) runCommand(cmd Command) bool {
 		return u.createCommand(arg)
 	case "dm":
 		return u.dmCommand(arg)
+	case "search":
+		return u.searchCommand(arg)
 	default:
 		u.say(true, "Unknown command /%s — nothing was sent. Type /help for the list.", sanitize.Line(cmd.Name))
 		return false

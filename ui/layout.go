@@ -297,6 +297,7 @@ func (u *UI) timeline(roomID id.RoomID) *TimelineView {
 			u.say(true, "Reading the timeline failed: %s", sanitize.Line(err.Error()))
 		}
 		tv.Append(evs...)
+		u.loadReceipts(tv, roomID)
 		u.addOutbox(tv, roomID)
 	}
 	tv.SetOnReachTop(func() { u.loadHistory(roomID, tv) })

@@ -56,6 +56,9 @@ type TimelineView struct {
 	reactions reactionIndex
 	// sel is the selected message (timeline_select.go).
 	sel selection
+	// receipts are the room's read receipts and where they are shown
+	// (receipts.go).
+	receipts receiptState
 
 	// The bottom row shows row (len(rows)-1-anchorSkip) of items[anchor],
 	// unless follow is set, when the newest row is at the bottom.
@@ -418,7 +421,7 @@ func (t *TimelineView) render(it *tlItem) {
 	if !it.rendered {
 		rc := t.rc
 		rc.History = t.history
-		it.lines = Render(it.ev, rc, it.st)
+		it.lines = t.withReceipts(it, Render(it.ev, rc, it.st))
 		it.lines = append(it.lines, t.reactionLines(it)...)
 		it.rendered = true
 		it.rows = nil
@@ -467,6 +470,7 @@ func (t *TimelineView) Draw(screen tcell.Screen) {
 		return
 	}
 	t.width, t.height = w, h
+	t.placeReceipts()
 	if t.follow || t.anchor >= len(t.items) {
 		t.anchor, t.anchorSkip = len(t.items)-1, 0
 	}

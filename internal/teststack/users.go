@@ -291,3 +291,12 @@ func redactURL(u string) string {
 	}
 	return u
 }
+
+// SendReceipt sends u's public read receipt (m.read) for an event.
+func (u User) SendReceipt(ctx context.Context, roomID, eventID string) error {
+	path := "/_matrix/client/v3/rooms/" + url.PathEscape(roomID) + "/receipt/m.read/" + url.PathEscape(eventID)
+	if err := u.Do(ctx, http.MethodPost, path, map[string]any{}, nil); err != nil {
+		return fmt.Errorf("%s sending a read receipt: %w", u.UserID, err)
+	}
+	return nil
+}
