@@ -17,6 +17,8 @@ type tlItem struct {
 	ev    *event.Event
 	st    ItemState
 	txnID string
+	// thread is the root of the thread the event is in (timeline_threads.go).
+	thread id.EventID
 
 	lines    []Line
 	rendered bool
@@ -56,6 +58,10 @@ type TimelineView struct {
 	reactions reactionIndex
 	// sel is the selected message (timeline_select.go).
 	sel selection
+	// threads are the loaded thread events by root; threadRoot is set on
+	// a thread pane's view (timeline_threads.go).
+	threads    threadIndex
+	threadRoot id.EventID
 
 	// The bottom row shows row (len(rows)-1-anchorSkip) of items[anchor],
 	// unless follow is set, when the newest row is at the bottom.
@@ -156,7 +162,7 @@ func (t *TimelineView) Reset(evs []*event.Event) {
 	t.byID = map[id.EventID]*tlItem{}
 	t.byTxn = map[string]*tlItem{}
 	t.orphan = map[id.EventID]orphanState{}
-	t.reactions = nil
+	t.reactions, t.threads = nil, nil
 	t.lastState = map[string]*event.Event{}
 	t.callInvites = map[string]*tlItem{}
 	t.callPending = map[string][]*tlItem{}
@@ -258,6 +264,7 @@ func (t *TimelineView) remove(it *tlItem) {
 	if it.txnID != "" && t.byTxn[it.txnID] == it {
 		delete(t.byTxn, it.txnID)
 	}
+	t.unindexThread(it)
 }
 
 // replace swaps in a newer copy of an event that is already shown.
@@ -298,6 +305,7 @@ func (t *TimelineView) index(it *tlItem) {
 	if !ok || t.indexReaction(it, content) {
 		return
 	}
+	t.indexThread(it, content)
 	t.indexCall(it, content)
 	var target id.EventID
 	var edit *event.Event
@@ -418,8 +426,12 @@ func (t *TimelineView) render(it *tlItem) {
 	if !it.rendered {
 		rc := t.rc
 		rc.History = t.history
-		it.lines = Render(it.ev, rc, it.st)
-		it.lines = append(it.lines, t.reactionLines(it)...)
+		it.lines = nil
+		if t.shows(it) {
+			it.lines = Render(it.ev, rc, it.st)
+			it.lines = append(it.lines, t.reactionLines(it)...)
+			it.lines = append(it.lines, t.threadLines(it)...)
+		}
 		it.rendered = true
 		it.rows = nil
 	}
