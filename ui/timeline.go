@@ -21,6 +21,7 @@ type tlItem struct {
 	thread id.EventID
 
 	lines    []Line
+	tail     int // the last lines are reactions and a thread summary: never folded
 	rendered bool
 	rows     []row
 	rowsW    int
@@ -429,8 +430,10 @@ func (t *TimelineView) render(it *tlItem) {
 		it.lines = nil
 		if t.shows(it) {
 			it.lines = Render(it.ev, rc, it.st)
+			n := len(it.lines)
 			it.lines = append(it.lines, t.reactionLines(it)...)
 			it.lines = append(it.lines, t.threadLines(it)...)
+			it.tail = len(it.lines) - n
 		}
 		it.rendered = true
 		it.rows = nil

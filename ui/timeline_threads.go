@@ -7,6 +7,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/termatrix/termatrix/matrix"
+	"github.com/termatrix/termatrix/sanitize"
 )
 
 // Threads (m.relates_to rel_type m.thread, event_id the root): the room's
@@ -186,7 +187,8 @@ func (t *TimelineView) threadLine(s threadSummary) Line {
 		if t.rc.Name != nil {
 			name = t.rc.Name(s.Latest)
 		}
-		shown := matrix.ShownName(s.Latest, name, t.rc.Members, t.history)
+		// Cut like a name: a bare user ID may be 255 columns.
+		shown := sanitize.Cut(matrix.ShownName(s.Latest, name, t.rc.Members, t.history), matrix.MaxNameColumns)
 		l = append(l, Segment{", last from ", styleDim}, Segment{shown, senderStyle(s.Latest)})
 	}
 	return l
