@@ -290,6 +290,7 @@ func (u *UI) detach() {
 
 // handleUpdate applies one client update.
 func (u *UI) handleUpdate(up matrix.Update) {
+	u.threadUpdate(up)
 	switch up := up.(type) {
 	case matrix.StatusChanged:
 		u.s.sync, u.s.syncAt = up, time.Now()

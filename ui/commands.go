@@ -24,6 +24,7 @@ var commandHelp = []struct{ name, usage, text string }{
 	{"edit", "/edit [TEXT]", "edit the selected message of yours (or your newest): alone, fills the composer with it"},
 	{"react", "/react KEY", "react to the selected (or newest) message with an emoji, :shortcode: or text; again takes it back"},
 	{"delete", "/delete [REASON]", "delete the selected message (yours, or anyone's with the power); /redact too"},
+	{"thread", "/thread", "open the selected message's thread (or start one on it), else the room's newest thread; Esc closes it"},
 	{"upload", "/upload PATH", "send a file (pasting a file's path asks too); progress in the status line"},
 	{"download", "/download [PATH]", "save the newest file in the room to your download folder, or PATH"},
 	{"cancel", "/cancel", "stop the running upload or download (Esc in the composer too)"},

@@ -102,7 +102,7 @@ func (u *UI) composerRelationKey(ev *tcell.EventKey) bool {
 
 // editLast starts editing the user's newest message of the open room.
 func (u *UI) editLast() bool {
-	tv := u.w.slot.tv
+	tv := u.focusTV()
 	if tv == nil || u.s.client == nil {
 		return false
 	}
@@ -121,6 +121,9 @@ func (u *UI) sendComposed(text string) {
 	c := u.s.client
 	if cs.room != u.s.current {
 		cs.mode = composePlain
+	}
+	if u.sendInThread(text, cs) {
+		return
 	}
 	switch cs.mode {
 	case composeReply:
@@ -165,7 +168,7 @@ func editOf(ev *event.Event, st ItemState) matrix.Edit {
 // message, the room's newest message). It returns whether the composer
 // should be cleared.
 func (u *UI) messageCommand(cmd Command) bool {
-	tv := u.w.slot.tv
+	tv := u.focusTV()
 	if tv == nil {
 		u.say(true, "No room open.")
 		return false

@@ -33,7 +33,7 @@ func (u *UI) globalKey(ev *tcell.EventKey) *tcell.EventKey {
 	if front != "main" {
 		return ev // a dialog has the keys
 	}
-	if tv := u.w.slot.tv; tv != nil && tv.Selecting() {
+	if tv := u.focusTV(); tv != nil && tv.Selecting() {
 		return u.selectionKey(ev)
 	}
 	if ev.Key() == tcell.KeyRune && ev.Modifiers()&tcell.ModAlt != 0 && ev.Rune() >= '1' && ev.Rune() <= '9' {
@@ -82,11 +82,11 @@ func (u *UI) runAction(act Action) {
 	case ActPrevRoom:
 		u.openRoom(u.w.roomList.Neighbour(-1))
 	case ActScrollUp:
-		if tv := u.w.slot.tv; tv != nil {
+		if tv := u.focusTV(); tv != nil {
 			tv.PageUp()
 		}
 	case ActScrollDown:
-		if tv := u.w.slot.tv; tv != nil {
+		if tv := u.focusTV(); tv != nil {
 			tv.PageDown()
 			if tv.Following() {
 				u.markRead()
@@ -96,7 +96,7 @@ func (u *UI) runAction(act Action) {
 		u.retryFailed(room)
 	case ActSelect:
 		u.startSelection()
-	case ActReply, ActEdit, ActReact, ActDelete, ActOpen, ActCopy, actLeaveSelection:
+	case ActReply, ActEdit, ActReact, ActDelete, ActOpen, ActCopy, ActThread, actLeaveSelection:
 		u.selectionAction(act)
 	case ActAcceptInvite, ActDeclineInvite:
 		r, ok := u.w.roomList.Room(room)
@@ -160,6 +160,8 @@ func (u *UI) composerKey(ev *tcell.EventKey) *tcell.EventKey {
 		u.complete()
 		return nil
 	case ev.Key() == tcell.KeyEscape && u.cancelTransfer():
+		return nil
+	case ev.Key() == tcell.KeyEscape && u.closeThread():
 		return nil
 	}
 	return ev
@@ -441,6 +443,8 @@ func (u *UI) runCommand(cmd Command) bool {
 		return u.dmCommand(arg)
 	case "search":
 		return u.searchCommand(arg)
+	case "thread":
+		return u.threadCommand()
 	default:
 		u.say(true, "Unknown command /%s — nothing was sent. Type /help for the list.", sanitize.Line(cmd.Name))
 		return false

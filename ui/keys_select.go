@@ -18,6 +18,8 @@ const (
 	ActOpen   Action = "open"
 	ActCopy   Action = "copy"
 	ActSave   Action = "save"
+	// ActThread opens the selected message's thread (thread_pane.go).
+	ActThread Action = "thread"
 )
 
 // selectionHelp describes the actions on a selected message, in the order
@@ -33,6 +35,7 @@ var selectionHelp = []struct {
 	{ActOpen, "open"},
 	{ActCopy, "copy"},
 	{ActSave, "save file"},
+	{ActThread, "thread"},
 }
 
 // isSelectionAction says whether an action acts on the selected message.

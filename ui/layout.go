@@ -66,6 +66,7 @@ type timelineSlot struct {
 	*tview.Box
 	tv          *TimelineView
 	placeholder *linesView
+	thread      *threadPane // the open thread (thread_pane.go)
 }
 
 func (s *timelineSlot) current() tview.Primitive {
@@ -78,6 +79,9 @@ func (s *timelineSlot) current() tview.Primitive {
 // Draw draws the open room's timeline or the placeholder.
 func (s *timelineSlot) Draw(screen tcell.Screen) {
 	x, y, w, h := s.GetRect()
+	if s.drawThread(screen, x, y, w, h) {
+		return
+	}
 	p := s.current()
 	p.SetRect(x, y, w, h)
 	p.Draw(screen)
@@ -85,6 +89,9 @@ func (s *timelineSlot) Draw(screen tcell.Screen) {
 
 // MouseHandler passes mouse events to what is shown.
 func (s *timelineSlot) MouseHandler() func(action tview.MouseAction, event *tcell.EventMouse, setFocus func(p tview.Primitive)) (consumed bool, capture tview.Primitive) {
+	if s.thread != nil && s.tv != nil {
+		return s.threadMouse()
+	}
 	return s.current().MouseHandler()
 }
 
@@ -328,6 +335,9 @@ func (u *UI) openRoom(roomID id.RoomID) {
 	}
 	if prev := u.w.slot.tv; prev != nil && u.s.current != roomID {
 		prev.DropRows()
+	}
+	if u.s.current != roomID {
+		u.closeThread()
 	}
 	u.s.current = roomID
 	u.w.roomList.SetSelected(roomID)

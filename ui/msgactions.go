@@ -52,7 +52,7 @@ func (u *UI) footerItems() []footerItem {
 
 // selected is the open room's selected message, if one is.
 func (u *UI) selected() (*event.Event, ItemState, bool) {
-	tv := u.w.slot.tv
+	tv := u.focusTV()
 	if tv == nil {
 		return nil, ItemState{}, false
 	}
@@ -79,18 +79,20 @@ func (u *UI) mayDo(a Action, ev *event.Event, st ItemState) bool {
 	case ActDelete:
 		return sentID(ev) && !deleted && (u.own(ev) || (u.s.client != nil && u.s.client.MayRedactOthers(u.s.current, u.s.client.UserID())))
 	case ActOpen:
-		return !deleted && (messageLink(ev, st) != "" || isAttachment(ev, st))
+		return !deleted && (messageLink(ev, st) != "" || isAttachment(ev, st) || u.opensThread(ev))
 	case ActCopy:
 		return !deleted && messageBody(ev, st) != ""
 	case ActSave:
 		return !deleted && isAttachment(ev, st)
+	case ActThread:
+		return sentID(ev) && !deleted && u.threadOpen() == nil
 	}
 	return false
 }
 
 // startSelection selects the open room's newest message.
 func (u *UI) startSelection() {
-	tv := u.w.slot.tv
+	tv := u.focusTV()
 	if tv == nil || !tv.StartSelection() {
 		u.say(false, "No message to select here.")
 		return
@@ -100,7 +102,7 @@ func (u *UI) startSelection() {
 
 // endSelection leaves selection.
 func (u *UI) endSelection() {
-	if tv := u.w.slot.tv; tv != nil {
+	if tv := u.focusTV(); tv != nil {
 		tv.EndSelection()
 	}
 	u.refreshFooter()
@@ -110,7 +112,7 @@ func (u *UI) endSelection() {
 // the actions, Esc; a global key leaves selection and does its work;
 // anything else is swallowed (it would otherwise type into the composer).
 func (u *UI) selectionKey(ev *tcell.EventKey) *tcell.EventKey {
-	tv := u.w.slot.tv
+	tv := u.focusTV()
 	defer u.refreshFooter()
 	if act := u.keys.SelectionAction(ev); act != "" {
 		u.selectionAction(act)
@@ -185,11 +187,17 @@ func (u *UI) selectionAction(act Action) {
 		u.endSelection()
 		u.confirmDelete(ev)
 	case ActOpen:
+		if messageLink(ev, st) == "" && !isAttachment(ev, st) {
+			u.threadAction(ev)
+			break
+		}
 		u.openMessage(ev, st)
 	case ActCopy:
 		u.copyMessage(ev, st)
 	case ActSave:
 		u.downloadEvent(ev, "")
+	case ActThread:
+		u.threadAction(ev)
 	}
 	u.refreshFooter()
 }
@@ -210,6 +218,8 @@ func cannotDo(act Action, ev *event.Event) string {
 		return "That message has no text to copy."
 	case ActSave:
 		return "That message has no file to save."
+	case ActThread:
+		return "That thread is open already (Esc in the composer closes it)."
 	}
 	return "That message was deleted."
 }

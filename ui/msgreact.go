@@ -50,7 +50,7 @@ func reactionKey(typed string) string {
 // showReactPicker asks which reaction to put on ev (or take back).
 func (u *UI) showReactPicker(ev *event.Event) {
 	mine := map[string]bool{}
-	if tv := u.w.slot.tv; tv != nil {
+	if tv := u.focusTV(); tv != nil {
 		for _, c := range tv.Reactions(ev.ID) {
 			mine[c.Key] = c.Mine
 		}
@@ -84,7 +84,7 @@ func (u *UI) toggleReaction(ev *event.Event, key string) {
 	if !u.canSend() {
 		return
 	}
-	if tv := u.w.slot.tv; tv != nil {
+	if tv := u.focusTV(); tv != nil {
 		for _, c := range tv.Reactions(ev.ID) {
 			if c.Key != key || !c.Mine {
 				continue

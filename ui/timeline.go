@@ -17,8 +17,11 @@ type tlItem struct {
 	ev    *event.Event
 	st    ItemState
 	txnID string
+	// thread is the root of the thread the event is in (timeline_threads.go).
+	thread id.EventID
 
 	lines    []Line
+	tail     int // the last lines are reactions and a thread summary: never folded
 	rendered bool
 	rows     []row
 	rowsW    int
@@ -59,6 +62,10 @@ type TimelineView struct {
 	// receipts are the room's read receipts and where they are shown
 	// (receipts.go).
 	receipts receiptState
+	// threads are the loaded thread events by root; threadRoot is set on
+	// a thread pane's view (timeline_threads.go).
+	threads    threadIndex
+	threadRoot id.EventID
 
 	// The bottom row shows row (len(rows)-1-anchorSkip) of items[anchor],
 	// unless follow is set, when the newest row is at the bottom.
@@ -159,7 +166,7 @@ func (t *TimelineView) Reset(evs []*event.Event) {
 	t.byID = map[id.EventID]*tlItem{}
 	t.byTxn = map[string]*tlItem{}
 	t.orphan = map[id.EventID]orphanState{}
-	t.reactions = nil
+	t.reactions, t.threads = nil, nil
 	t.lastState = map[string]*event.Event{}
 	t.callInvites = map[string]*tlItem{}
 	t.callPending = map[string][]*tlItem{}
@@ -261,6 +268,7 @@ func (t *TimelineView) remove(it *tlItem) {
 	if it.txnID != "" && t.byTxn[it.txnID] == it {
 		delete(t.byTxn, it.txnID)
 	}
+	t.unindexThread(it)
 }
 
 // replace swaps in a newer copy of an event that is already shown.
@@ -301,6 +309,7 @@ func (t *TimelineView) index(it *tlItem) {
 	if !ok || t.indexReaction(it, content) {
 		return
 	}
+	t.indexThread(it, content)
 	t.indexCall(it, content)
 	var target id.EventID
 	var edit *event.Event
@@ -421,8 +430,14 @@ func (t *TimelineView) render(it *tlItem) {
 	if !it.rendered {
 		rc := t.rc
 		rc.History = t.history
-		it.lines = t.withReceipts(it, Render(it.ev, rc, it.st))
-		it.lines = append(it.lines, t.reactionLines(it)...)
+		it.lines = nil
+		if t.shows(it) {
+			it.lines = t.withReceipts(it, Render(it.ev, rc, it.st))
+			n := len(it.lines)
+			it.lines = append(it.lines, t.reactionLines(it)...)
+			it.lines = append(it.lines, t.threadLines(it)...)
+			it.tail = len(it.lines) - n
+		}
 		it.rendered = true
 		it.rows = nil
 	}

@@ -114,13 +114,19 @@ func (t *TimelineView) itemRows(it *tlItem, rows []row) []row {
 	if it.expanded {
 		limit = expandedRows
 	}
-	wrapped, more := wrapFolded(it.lines, t.width, 6, limit)
+	body, tail := it.lines, []Line(nil)
+	if it.tail > 0 && it.tail <= len(body) {
+		body, tail = body[:len(body)-it.tail], body[len(body)-it.tail:]
+	}
+	wrapped, more := wrapFolded(body, t.width, 6, limit)
 	rows = append(rows, wrapped...)
 	it.folded = more > 0
 	if it.folded {
 		rows = append(rows, foldRow(more, it.expanded))
 	}
-	return rows
+	// Reactions and the thread summary stay in view under a folded message.
+	tailRows, _ := wrapFolded(tail, t.width, 6, foldRows)
+	return append(rows, tailRows...)
 }
 
 // expandFolded runs /expand in the open room.

@@ -74,8 +74,11 @@ func reactionOf(content obj) (target id.EventID, key string) {
 }
 
 // relationChanged re-renders what shows a relation that was redacted: a
-// reaction's target.
+// reaction's target, a thread reply's root.
 func (t *TimelineView) relationChanged(it *tlItem) {
+	if it.thread != "" {
+		t.invalidateID(it.thread) // a thread reply: its root's summary
+	}
 	if it.ev.Type.Type != event.EventReaction.Type {
 		return
 	}
