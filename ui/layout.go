@@ -386,11 +386,6 @@ func (u *UI) markRead() {
 		return
 	}
 	u.s.lastRead[roomID] = last
-	if r, ok := u.w.roomList.Room(roomID); ok && r.Unread == 0 && r.OwnUnread == 0 && r.Highlights == 0 {
-		// Nothing unread: no receipt to send (opening the room at every
-		// start re-sent one).
-		return
-	}
 	// A failed receipt is not worth a status error (it names a room ID and
 	// says nothing the sync status does not): forget it, so the next
 	// chance to mark the room read sends it again.
