@@ -283,7 +283,11 @@ func (u *UI) downloadCommand(arg string) bool {
 // downloadEvent saves a file message's attachment to dest ("" is the
 // download folder; a folder; or a file path), with progress in the status
 // line. The selection's save key calls it.
-func (u *UI) downloadEvent(ev *event.Event, dest string) {
+func (u *UI) downloadEvent(ev *event.Event, dest string) { u.downloadEventThen(ev, dest, nil) }
+
+// downloadEventThen is downloadEvent; then, when given, runs once the file
+// is saved, with its path, in place of the "Saved" message.
+func (u *UI) downloadEventThen(ev *event.Event, dest string, then func(saved string)) {
 	a, err := matrix.AttachmentOf(ev)
 	if err != nil {
 		u.say(true, "That message has no file to save.")
@@ -302,6 +306,8 @@ func (u *UI) downloadEvent(ev *event.Event, dest string) {
 			u.say(true, "%s was not saved: %s. The partial file was deleted.", a.Name, err.Error())
 		case err != nil:
 			u.say(true, "Download failed: %s", sanitize.Line(err.Error()))
+		case then != nil:
+			then(saved)
 		default:
 			u.say(false, "Saved %s", sanitize.Line(saved))
 		}

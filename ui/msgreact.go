@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 
 	"github.com/termatrix/termatrix/calls"
 	"github.com/termatrix/termatrix/calls/browser"
+	"github.com/termatrix/termatrix/matrix"
 	"github.com/termatrix/termatrix/sanitize"
 )
 
@@ -140,11 +143,66 @@ func (u *UI) openMessage(ev *event.Event, st ItemState) {
 	}
 }
 
-// openAttachment saves a message's file to the download folder, as the
-// save key does. Files from other people are not handed to the system
-// opener: xdg-open runs some kinds (a .desktop file) rather than showing
-// them, so the user opens what was saved themselves.
-func (u *UI) openAttachment(ev *event.Event) { u.downloadEvent(ev, "") }
+// openAttachment opens a message's file: a kind viewers show and never
+// run (images, PDF, audio, video, plain text: browser.ViewableExt) is
+// saved under termatrix's cache with the extension of its media type and
+// handed to the browser command or the system opener, under the rules of
+// links (never over SSH, nor without a display); any other kind, or where
+// nothing may be opened, is saved to the download folder as `s` does.
+func (u *UI) openAttachment(ev *event.Event) {
+	a, err := matrix.AttachmentOf(ev)
+	if err != nil {
+		u.say(true, "That message has no file to open.")
+		return
+	}
+	opener := browser.New(browser.Options{Setting: u.cfg.Browser})
+	ext := browser.ViewableExt(a.MimeType)
+	why := opener.Reason()
+	if ext == "" {
+		why = "files of this kind are saved, not opened"
+	}
+	if why != "" {
+		u.downloadEventThen(ev, "", func(saved string) {
+			u.say(false, "Saved %s (not opened: %s)", sanitize.Line(saved), why)
+		})
+		return
+	}
+	dir, err := openCacheDir()
+	if err != nil {
+		u.say(true, "Opening the file failed: %s", sanitize.Line(err.Error()))
+		return
+	}
+	name := strings.TrimSuffix(a.Name, filepath.Ext(a.Name)) + ext
+	ctx := u.s.sessionCtx
+	u.downloadEventThen(ev, filepath.Join(dir, name), func(saved string) {
+		go func() {
+			octx, cancel := context.WithTimeout(ctx, linkOpenTimeout)
+			defer cancel()
+			err := opener.OpenFile(octx, saved)
+			u.queue(func() {
+				if err != nil {
+					u.say(true, "Saved %s but could not open it: %s", sanitize.Line(saved), sanitize.Line(err.Error()))
+					return
+				}
+				u.say(false, "Opened %s", sanitize.Line(filepath.Base(saved)))
+			})
+		}()
+	})
+}
+
+// openCacheDir is where files are saved to be opened: termatrix's cache,
+// readable by the user alone.
+func openCacheDir() (string, error) {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("finding the cache directory: %w", err)
+	}
+	dir := filepath.Join(base, "termatrix", "open")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("creating %s: %w", dir, err)
+	}
+	return dir, nil
+}
 
 // openLink opens a link with the browser, as calls open Jitsi: never over
 // SSH or without a display, and only https; otherwise (and for http) the
