@@ -229,6 +229,15 @@ func TestJitsiKeysThroughTheUI(t *testing.T) {
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
+		// The calls controller follows the room's state on its own
+		// subscription: wait until it too has the conference ended, or the
+		// next key joins the ended one (seen under load in CI).
+		for acct.Calls.Conference(id.RoomID(roomID)) != nil {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: the calls controller still has the ended conference", name)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 	}
 	if audioOnly["voice"] != "true" || audioOnly["video"] != "false" {
 		t.Errorf("isAudioOnly voice %q, video %q", audioOnly["voice"], audioOnly["video"])
