@@ -2,7 +2,6 @@ package ui_test
 
 import (
 	"bytes"
-	"context"
 	"net/url"
 	"os"
 	"strings"
@@ -10,9 +9,6 @@ import (
 
 	"github.com/gdamore/tcell/v2"
 
-	"github.com/termatrix/termatrix/internal/teststack"
-	"github.com/termatrix/termatrix/matrix"
-	"github.com/termatrix/termatrix/ui"
 	"github.com/termatrix/termatrix/ui/uitest"
 )
 
@@ -37,14 +33,7 @@ func TestOpenAttachment(t *testing.T) {
 	browserCmd, opened := jitsiRecorder(t)
 	cfg := testConfig(t)
 	cfg.Browser = browserCmd
-	ss := sessions(t, cfg)
-	c, cancel := context.WithTimeout(context.Background(), waitLong)
-	defer cancel()
-	acct, err := ss.Login(c, matrix.LoginParams{Homeserver: st.BaseURL, User: alice.UserID, Password: teststack.TestPassword})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, screen := runUI(t, ui.Options{Config: cfg, Client: acct.Client, Calls: acct.Calls, Login: ss.UILogin, Logout: ss.Logout})
+	screen := loginUIWith(t, st, alice, cfg)
 	uitest.WaitFor(t, screen, "Open Room", waitLong)
 
 	png := []byte("\x89PNG\r\n\x1a\n not really a picture")

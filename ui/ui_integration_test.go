@@ -95,7 +95,12 @@ func loggedIn(t *testing.T, st *teststack.Stack, prefix string) (teststack.User,
 // loginUI logs a registered user in and runs the UI for them.
 func loginUI(t *testing.T, st *teststack.Stack, user teststack.User) tcell.SimulationScreen {
 	t.Helper()
-	cfg := testConfig(t)
+	return loginUIWith(t, st, user, testConfig(t))
+}
+
+// loginUIWith is loginUI with a config of the test's own.
+func loginUIWith(t *testing.T, st *teststack.Stack, user teststack.User, cfg *config.Config) tcell.SimulationScreen {
+	t.Helper()
 	ss := sessions(t, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
 	defer cancel()

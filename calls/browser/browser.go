@@ -137,23 +137,8 @@ func (s *System) Open(ctx context.Context, rawURL string) error {
 	if r := s.Reason(); r != "" {
 		return &NotLaunchedError{Reason: r}
 	}
-	if strings.TrimSpace(s.opts.Setting) != "" {
-		return s.runCommand(ctx, s.opts.Setting, rawURL)
-	}
-	if b := strings.TrimSpace(s.opts.Env("BROWSER")); b != "" {
-		// $BROWSER is a colon-separated list, tried in turn.
-		var errs []string
-		for _, c := range strings.Split(b, ":") {
-			if strings.TrimSpace(c) == "" {
-				continue
-			}
-			err := s.runCommand(ctx, c, rawURL)
-			if err == nil {
-				return nil
-			}
-			errs = append(errs, err.(*NotLaunchedError).Reason)
-		}
-		return &NotLaunchedError{Reason: strings.Join(errs, "; ")}
+	if tried, err := s.runConfigured(ctx, rawURL); tried {
+		return err
 	}
 	if s.needsDisplay() {
 		return s.openXDG(ctx, rawURL)
@@ -167,6 +152,31 @@ func (s *System) Open(ctx context.Context, rawURL string) error {
 		return &NotLaunchedError{Reason: fmt.Sprintf("the system browser failed: %v", err)}
 	}
 	return nil
+}
+
+// runConfigured opens target with the configured command, else the
+// $BROWSER list (colon-separated, tried in turn); tried is false when
+// neither is set.
+func (s *System) runConfigured(ctx context.Context, target string) (tried bool, err error) {
+	if strings.TrimSpace(s.opts.Setting) != "" {
+		return true, s.runCommand(ctx, s.opts.Setting, target)
+	}
+	b := strings.TrimSpace(s.opts.Env("BROWSER"))
+	if b == "" {
+		return false, nil
+	}
+	var errs []string
+	for _, c := range strings.Split(b, ":") {
+		if strings.TrimSpace(c) == "" {
+			continue
+		}
+		err := s.runCommand(ctx, c, target)
+		if err == nil {
+			return true, nil
+		}
+		errs = append(errs, err.(*NotLaunchedError).Reason)
+	}
+	return true, &NotLaunchedError{Reason: strings.Join(errs, "; ")}
 }
 
 // xdgOpeners are the system openers tried in turn on Linux and the BSDs,

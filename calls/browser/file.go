@@ -57,22 +57,8 @@ func (s *System) OpenFile(ctx context.Context, path string) error {
 		return &NotLaunchedError{Reason: r}
 	}
 	fileURL := (&url.URL{Scheme: "file", Path: abs}).String()
-	if setting := strings.TrimSpace(s.opts.Setting); setting != "" {
-		return s.runCommand(ctx, setting, fileURL)
-	}
-	if b := strings.TrimSpace(s.opts.Env("BROWSER")); b != "" {
-		var errs []string
-		for _, c := range strings.Split(b, ":") {
-			if strings.TrimSpace(c) == "" {
-				continue
-			}
-			err := s.runCommand(ctx, c, fileURL)
-			if err == nil {
-				return nil
-			}
-			errs = append(errs, err.(*NotLaunchedError).Reason)
-		}
-		return &NotLaunchedError{Reason: strings.Join(errs, "; ")}
+	if tried, err := s.runConfigured(ctx, fileURL); tried {
+		return err
 	}
 	if s.needsDisplay() {
 		if _, err := exec.LookPath("xdg-open"); err != nil {
