@@ -61,25 +61,7 @@ func (c *Client) JoinRoom(ctx context.Context, roomIDOrAlias string) (id.RoomID,
 // waitJoined waits until sync has brought roomID as a joined room, at most
 // max, and says whether it has.
 func (c *Client) waitJoined(ctx context.Context, roomID id.RoomID, max time.Duration) bool {
-	timer := time.NewTimer(max)
-	defer timer.Stop()
-	for {
-		c.mu.RLock()
-		row, applied := c.rooms[roomID], c.applied
-		c.mu.RUnlock()
-		if row != nil && row.Membership == event.MembershipJoin {
-			return true
-		}
-		select {
-		case <-applied:
-		case <-ctx.Done():
-			return false
-		case <-c.life.Done():
-			return false
-		case <-timer.C:
-			return false
-		}
-	}
+	return c.waitRoomRow(ctx, roomID, max, func(row *roomRow) bool { return row.Membership == event.MembershipJoin })
 }
 
 // addDirect adds a room to the user's m.direct account data.

@@ -15,7 +15,7 @@ import (
 // JSON, which was a third of the time spent storing an initial sync.
 // Events whose content is not at hand as JSON take the generic path.
 func encodeEvent(ev *event.Event) ([]byte, error) {
-	if len(ev.Content.VeryRaw) == 0 || ev.Sticky != nil {
+	if len(ev.Content.VeryRaw) == 0 || ev.Sticky != nil || ev.ToUserID != "" || ev.ToDeviceID != "" {
 		return encodeEventGeneric(ev)
 	}
 	b := make([]byte, 0, len(ev.Content.VeryRaw)+256)
@@ -44,9 +44,6 @@ func encodeEvent(ev *event.Event) ([]byte, error) {
 	if ev.Redacts != "" {
 		b = append(b, `,"redacts":`...)
 		b = appendJSONString(b, string(ev.Redacts))
-	}
-	if ev.ToUserID != "" || ev.ToDeviceID != "" {
-		return encodeEventGeneric(ev)
 	}
 	if !ev.Unsigned.IsEmpty() {
 		u, err := json.Marshal(&ev.Unsigned)
