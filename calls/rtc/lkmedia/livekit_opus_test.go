@@ -65,6 +65,10 @@ func TestOpusLiveKitTone(t *testing.T) {
 				if !p.Audio || p.Muted || !p.Speaking || p.Level < 0.1 || p.Encrypted != c.encrypted || p.Undecryptable != 0 {
 					t.Errorf("A as B sees it: %+v", p)
 				}
+				cpu0, wall0 := cpuTime(), time.Now()
+				time.Sleep(3 * time.Second)
+				t.Logf("CPU of this test process (A encoding and sending, B receiving, decoding, mixing) over 3 s: %.1f%% of one core",
+					100*float64(cpuTime()-cpu0)/float64(time.Since(wall0)))
 				a.SetMuted(true)
 				if !waitFor(10*time.Second, func() bool { p, _ := participant(b, aID); return p.Muted && !p.Speaking }) {
 					t.Errorf("A muted, B sees %+v", p)
