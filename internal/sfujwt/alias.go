@@ -28,7 +28,7 @@ const CallSlot = "m.call#ROOM"
 func RoomAlias(roomID, slot string) string {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false) // the array as JSON.stringify writes it
+	enc.SetEscapeHTML(false)               // the array as JSON.stringify writes it
 	_ = enc.Encode([]string{roomID, slot}) // strings always encode
 	sum := sha256.Sum256(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
 	return base64.RawStdEncoding.EncodeToString(sum[:])

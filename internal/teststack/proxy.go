@@ -21,7 +21,7 @@ type front struct {
 	rtcTransports   []byte // {"rtc_transports":[…]}; nil: ask Dendrite
 	noRTCTransports bool   // answer 404 M_UNRECOGNIZED at rtc/transports
 
-	target    *url.URL
+	target *url.URL
 
 	transport *http.Transport
 	proxy     *httputil.ReverseProxy
