@@ -193,18 +193,27 @@ func testSFUGetRefusals(t *testing.T, st *Stack) {
 			t.Errorf("%s: got %v, want HTTP %d with an errcode", c.name, err, c.status)
 		}
 	}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodOptions, st.RTCServiceURL+"/sfu/get", nil)
+	checkPreflight(ctx, t, st.RTCServiceURL+"/sfu/get", "POST", "content-type")
+}
+
+// checkPreflight sends a browser's CORS preflight for method with header
+// to u and checks that it is allowed from any origin.
+func checkPreflight(ctx context.Context, t *testing.T, u, method, header string) {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodOptions, u, nil)
 	req.Header.Set("Origin", "http://127.0.0.1:1")
-	req.Header.Set("Access-Control-Request-Method", "POST")
-	req.Header.Set("Access-Control-Request-Headers", "content-type")
+	req.Header.Set("Access-Control-Request-Method", method)
+	req.Header.Set("Access-Control-Request-Headers", header)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode/100 != 2 || resp.Header.Get("Access-Control-Allow-Origin") != "*" ||
-		!strings.Contains(strings.ToLower(resp.Header.Get("Access-Control-Allow-Headers")), "content-type") {
-		t.Errorf("preflight: HTTP %d, headers %v", resp.StatusCode, resp.Header)
+	h := resp.Header
+	if resp.StatusCode/100 != 2 || h.Get("Access-Control-Allow-Origin") != "*" ||
+		!strings.Contains(h.Get("Access-Control-Allow-Methods"), method) ||
+		!strings.Contains(strings.ToLower(h.Get("Access-Control-Allow-Headers")), header) {
+		t.Errorf("preflight %s %s: HTTP %d, headers %v", method, u, resp.StatusCode, h)
 	}
 }
 
@@ -238,6 +247,7 @@ func testRTCTransports(t *testing.T, st *Stack) {
 			}
 		}
 	}
+	checkPreflight(ctx, t, st.BaseURL+rtcTransportsUnstablePath, "GET", "authorization")
 	checkWellKnownFoci(ctx, t, st)
 
 	st.SetRTCTransportsEndpoint(false)

@@ -39,18 +39,27 @@ func (f *front) setRTCTransports(transports []any) error {
 }
 
 // serveRTCTransports answers GET rtc/transports for a user Dendrite knows
-// the access token of. Without transports (no LiveKit) the request goes on
-// to Dendrite.
+// the access token of, with CORS headers as Dendrite sets them so that a
+// browser peer on another origin can ask too. Without transports (no
+// LiveKit) the request goes on to Dendrite.
 func (f *front) serveRTCTransports(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	body, off := f.rtcTransports, f.noRTCTransports
 	f.mu.Unlock()
-	if off {
-		writeMatrixError(w, http.StatusNotFound, "M_UNRECOGNIZED", "Unrecognized request")
+	if body == nil && !off {
+		f.proxy.ServeHTTP(w, r)
 		return
 	}
-	if body == nil {
-		f.proxy.ServeHTTP(w, r)
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Access-Control-Allow-Methods", "GET, OPTIONS")
+	h.Set("Access-Control-Allow-Headers", "Origin, X-Requested-With, Content-Type, Accept, Authorization")
+	if r.Method == http.MethodOptions {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	if off {
+		writeMatrixError(w, http.StatusNotFound, "M_UNRECOGNIZED", "Unrecognized request")
 		return
 	}
 	if r.Method != http.MethodGet {
