@@ -55,7 +55,13 @@ type liveKitRTC struct {
 	NodeIP        string `yaml:"node_ip"`
 	UseExternalIP bool   `yaml:"use_external_ip"`
 	// Loopback is the only interface the stack's clients share with it.
-	EnableLoopbackCandidate bool `yaml:"enable_loopback_candidate"`
+	EnableLoopbackCandidate bool                `yaml:"enable_loopback_candidate"`
+	Interfaces              liveKitIncludeRules `yaml:"interfaces"`
+	IPs                     liveKitIncludeRules `yaml:"ips"`
+}
+
+type liveKitIncludeRules struct {
+	Includes []string `yaml:"includes"`
 }
 
 // startLiveKit starts livekit-server on free ports of 127.0.0.1 with a new
@@ -80,6 +86,10 @@ func (s *Stack) startLiveKit(ctx context.Context) error {
 	cfg.Keys = map[string]string{key: secret}
 	cfg.RTC.NodeIP = "127.0.0.1"
 	cfg.RTC.EnableLoopbackCandidate = true
+	// Media on loopback only: the UDP port is bound on lo alone, and only
+	// 127.0.0.1 candidates are offered.
+	cfg.RTC.Interfaces.Includes = []string{"lo"}
+	cfg.RTC.IPs.Includes = []string{"127.0.0.1/32"}
 	cfg.Logging.Level = "warn"
 	b, err := yaml.Marshal(cfg)
 	if err != nil {
