@@ -39,6 +39,7 @@ func TestLiveKitStack(t *testing.T) {
 func testTwoParticipants(t *testing.T, st *Stack) {
 	lksdk.SetLogger(protologger.GetDiscardLogger()) // the SDK logs every state change
 	ctx := testCtx(t)
+	setup := time.Now()
 	alice := st.MustRegister(t, "alice")
 	bob := st.MustRegister(t, "bob")
 	roomID, err := alice.CreateRoom(ctx, map[string]any{"preset": "public_chat"})
@@ -81,6 +82,8 @@ func testTwoParticipants(t *testing.T, st *Stack) {
 		tokens[u.UserID] = resp.JWT
 	}
 
+	t.Logf("two users, a room and two tokens from /sfu/get in %v", time.Since(setup).Round(time.Millisecond))
+
 	// Alice connects and publishes Opus; Bob connects and must see her and
 	// get her track.
 	start := time.Now()
@@ -94,9 +97,11 @@ func testTwoParticipants(t *testing.T, st *Stack) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	start = time.Now()
 	if _, err := aliceRoom.LocalParticipant.PublishTrack(track, &lksdk.TrackPublicationOptions{Name: "audio"}); err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("alice published her audio track in %v", time.Since(start).Round(time.Millisecond))
 	stopAudio := make(chan struct{})
 	var audioDone sync.WaitGroup
 	audioDone.Add(1)
@@ -138,8 +143,19 @@ func testTwoParticipants(t *testing.T, st *Stack) {
 	case <-ctx.Done():
 		t.Fatalf("bob never got alice's audio track\n%s", st.LogTail(20))
 	}
-	waitParticipant(ctx, t, aliceRoom, bob.UserID+":"+bob.DeviceID)
+	// LiveKit batches the participant updates of non-publishers (bob
+	// publishes nothing; room.go batchedUpdates), so alice learns of him a
+	// moment later.
+	start = time.Now()
 	waitParticipant(ctx, t, bobRoom, alice.UserID+":"+alice.DeviceID)
+	waitParticipant(ctx, t, aliceRoom, bob.UserID+":"+bob.DeviceID)
+	t.Logf("alice saw bob %v later", time.Since(start).Round(time.Millisecond))
+	start = time.Now()
+	bobRoom.Disconnect()
+	t.Logf("bob's Disconnect took %v", time.Since(start).Round(time.Millisecond))
+	start = time.Now()
+	aliceRoom.Disconnect()
+	t.Logf("alice's Disconnect took %v", time.Since(start).Round(time.Millisecond))
 }
 
 // waitParticipant waits until room has a remote participant identity.
