@@ -47,6 +47,19 @@ func TestDendriteIgnoresEventDelay(t *testing.T) {
 	}
 	t.Logf("the 'delayed' state was readable %v after the PUT", time.Since(sent).Round(time.Millisecond))
 
+	// The same for a message event.
+	resp.EventID, resp.DelayID = "", ""
+	sendPath := "/_matrix/client/v3/rooms/" + url.PathEscape(roomID) + "/send/m.room.message/d" + randomSecret(4) + "?org.matrix.msc4140.delay=60000"
+	if err := u.Do(ctx, http.MethodPut, sendPath, map[string]any{"msgtype": "m.text", "body": "delayed"}, &resp); err != nil {
+		t.Fatal(err)
+	}
+	if resp.DelayID != "" || resp.EventID == "" {
+		t.Fatalf("a delayed message send answered %+v", resp)
+	}
+	if _, err := u.WaitForEvent(ctx, roomID, resp.EventID); err != nil {
+		t.Fatalf("the 'delayed' message is not in the room at once: %v", err)
+	}
+
 	const delayed = "/_matrix/client/unstable/org.matrix.msc4140/delayed_events"
 	for _, c := range []struct{ method, path string }{
 		{http.MethodGet, delayed},
