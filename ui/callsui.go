@@ -209,7 +209,13 @@ func (u *UI) callName(roomID id.RoomID, uid id.UserID, given string) string {
 func (u *UI) refreshCallPanel() {
 	lines := append(u.oneToOneLines(), u.rtcPanelLines()...)
 	u.w.callPanel.SetLines(lines...)
-	u.w.center.ResizeItem(u.w.callPanel, len(lines), 0)
+	rows := len(lines)
+	if rows > 0 {
+		// Long lines wrap: give the panel the rows they take.
+		_, _, w, _ := u.w.center.GetRect()
+		rows = max(rows, u.w.callPanel.Rows(max(w, 40)))
+	}
+	u.w.center.ResizeItem(u.w.callPanel, rows, 0)
 }
 
 // oneToOneLines tell the 1:1 call, if any (and not ignored).
