@@ -75,6 +75,8 @@ type Controller struct {
 	log     zerolog.Logger
 	hub     pubsub.Hub[Event]
 	wkFetch time.Duration
+	// synced says the client's first sync is done (Run's goroutine only).
+	synced bool
 
 	mu          sync.Mutex
 	oneToOne    OneToOne
@@ -215,10 +217,14 @@ func (c *Controller) handleUpdate(u matrix.Update) {
 		if u.Event != nil && u.Event.Type.Type == rtc.MemberStateType.Type {
 			c.refreshSession(u.RoomID)
 		}
+	case matrix.StatusChanged:
+		if u.State == matrix.StateSynced {
+			c.synced = true
+		}
 	case matrix.TimelineAppended:
-		c.onRTCTimeline(u.RoomID, u.Events)
+		c.onRTCTimeline(u.RoomID, u.Events, !c.synced)
 	case matrix.EventsDecrypted:
-		c.onRTCTimeline(u.RoomID, u.Events)
+		c.onRTCTimeline(u.RoomID, u.Events, !c.synced)
 	case matrix.RoomsChanged:
 		for _, r := range u.Rooms {
 			c.mu.Lock()

@@ -13,7 +13,10 @@ import (
 // An Element Call rings us when a ring notification (MSC4075, and the
 // deprecated call.notify) addressed to us arrives while it is fresh:
 // rtc.ParseNotification gives its end (at most 90 s after it was sent),
-// so one from an old sync or from history never rings. It stops at that
+// so one from an old sync or from history never rings; nor does any that
+// comes before the client's first sync is done (the catch-up of an initial
+// sync or a restart: the server's timestamp of a notification relayed late
+// is still fresh, so only this tells it from a live one). It stops at that
 // end, when the caller's membership goes away, when one of our devices
 // joins the call or declines it, or when we answer or decline here.
 
@@ -25,15 +28,18 @@ type ringState struct {
 }
 
 // onRTCTimeline looks at a room's new timeline events for rings,
-// declines and sticky memberships.
-func (c *Controller) onRTCTimeline(roomID id.RoomID, evs []*event.Event) {
+// declines and sticky memberships; catchUp says they came before the
+// first sync was done, and then nothing rings.
+func (c *Controller) onRTCTimeline(roomID id.RoomID, evs []*event.Event, catchUp bool) {
 	for _, ev := range evs {
 		if ev == nil || ev.StateKey != nil {
 			continue
 		}
 		switch ev.Type.Type {
 		case rtc.NotificationType.Type, rtc.CallNotifyType.Type:
-			c.maybeRing(roomID, ev)
+			if !catchUp {
+				c.maybeRing(roomID, ev)
+			}
 		case rtc.DeclineType.Type:
 			if ev.Sender == c.mx.UserID() {
 				c.stopRing(referenced(ev), "declined on another device")
