@@ -225,4 +225,3 @@ func TestElementCallRingsThroughTheUI(t *testing.T) {
 	screen.InjectKey(tcell.KeyF7, 0, tcell.ModNone)
 	ec.wait(t, "join "+dm+" video=true ring=false")
 }
-
