@@ -185,6 +185,12 @@ func (p *Peer) WaitRTCRing(ctx context.Context) (Event, error) {
 	return e, nil
 }
 
+// WaitRTCDecline waits for someone's decline of the ring notification
+// notificationID.
+func (p *Peer) WaitRTCDecline(ctx context.Context, notificationID string) (Event, error) {
+	return p.waitEvent(ctx, func(e Event) bool { return e.Event == EventRTCDecline && e.NotificationID == notificationID })
+}
+
 // WaitRTCAudio waits until the call joined has decoded audio from identity
 // and returns that rtc.audio event (SinceJoinMs is the join time).
 func (p *Peer) WaitRTCAudio(ctx context.Context, joined RTCJoined, identity string) (Event, error) {
