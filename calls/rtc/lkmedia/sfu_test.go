@@ -2,12 +2,7 @@ package lkmedia
 
 import (
 	"context"
-	"fmt"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"runtime"
 	"sync"
 	"testing"
@@ -17,90 +12,24 @@ import (
 
 	"github.com/termatrix/termatrix/calls/audio"
 	"github.com/termatrix/termatrix/calls/rtc"
+	"github.com/termatrix/termatrix/internal/teststack"
 )
 
-// testSFU is a livekit-server for these tests.
-//
-// TEMPORARY: until internal/teststack's Options.LiveKit is on main, the
-// tests start the binary teststack caches (livekit-server v1.13.5 in the
-// user cache dir) themselves with a minimal config, and skip when it is
-// not built yet.
+// stack is the package's test stack, with the LiveKit SFU; no Matrix is
+// needed at this layer, tokens are minted with the SFU's key and secret.
+var stack teststack.Shared
+
+func TestMain(m *testing.M) { os.Exit(stack.Run(m, teststack.Options{LiveKit: true})) }
+
+// testSFU is the stack's LiveKit server.
 type testSFU struct {
 	URL, Key, Secret string
 }
 
-func freePort(t *testing.T, network string) int {
-	t.Helper()
-	if network == "udp" {
-		c, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		return c.LocalAddr().(*net.UDPAddr).Port
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 func startSFU(t *testing.T) testSFU {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("needs livekit-server")
-	}
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		t.Skip(err)
-	}
-	bin := filepath.Join(cache, "termatrix", "livekit-v1.13.5", "bin", "server")
-	if _, err := os.Stat(bin); err != nil {
-		t.Skipf("livekit-server not built (%v); internal/teststack builds it", err)
-	}
-	dir := t.TempDir()
-	port, tcp, udp := freePort(t, "tcp"), freePort(t, "tcp"), freePort(t, "udp")
-	s := testSFU{URL: fmt.Sprintf("ws://127.0.0.1:%d", port), Key: "TKlkmedia", Secret: "lkmedia-test-secret-0123456789abcdef"}
-	cfg := fmt.Sprintf("port: %d\nbind_addresses: [127.0.0.1]\nkeys:\n  %s: %s\nrtc:\n  tcp_port: %d\n  udp_port: %d\n  node_ip: 127.0.0.1\n  use_external_ip: false\n  enable_loopback_candidate: true\nlogging:\n  level: warn\n",
-		port, s.Key, s.Secret, tcp, udp)
-	cfgPath := filepath.Join(dir, "livekit.yaml")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	logf, err := os.Create(filepath.Join(dir, "livekit.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "--config", cfgPath)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		logf.Close()
-		if t.Failed() {
-			b, _ := os.ReadFile(logf.Name())
-			t.Logf("livekit log:\n%s", b[max(0, len(b)-4000):])
-		}
-	})
-	for {
-		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/", port))
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		if time.Since(start) > 30*time.Second {
-			t.Fatalf("livekit-server did not answer: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Logf("livekit-server up in %v", time.Since(start).Round(time.Millisecond))
-	return s
+	st := stack.Get(t)
+	return testSFU{URL: st.LiveKitURL, Key: st.LiveKitKey, Secret: st.LiveKitSecret}
 }
 
 // token mints a join token for identity in room.
