@@ -106,7 +106,7 @@ func (c *Client) applySyncLocked(ctx context.Context, resp *mautrix.RespSync, si
 	}
 
 	c.mu.Lock()
-	rooms := c.roomsWith(changed, removed...)
+	c.setRoomsLocked(changed, removed...)
 	for _, k := range removed {
 		delete(c.shownFrom, k)
 	}
@@ -115,9 +115,9 @@ func (c *Client) applySyncLocked(ctx context.Context, resp *mautrix.RespSync, si
 			delete(c.shownFrom, k)
 		}
 	}
-	c.rooms = rooms
 	if directChanged {
 		c.direct = direct
+		c.forgetSortedLocked()
 	}
 	c.since = resp.NextBatch
 	close(c.applied)
@@ -126,7 +126,7 @@ func (c *Client) applySyncLocked(ctx context.Context, resp *mautrix.RespSync, si
 
 	ups := left
 	if len(changed) > 0 || len(removed) > 0 || directChanged {
-		ups = append(ups, RoomsChanged{Rooms: c.Rooms()})
+		ups = append(ups, RoomsChanged{Rooms: c.sortedRooms()})
 	}
 	for _, roomID := range sortedKeys(perRoom) {
 		ru := perRoom[roomID]
