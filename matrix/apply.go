@@ -571,23 +571,6 @@ func sortedKeys[V any](m map[id.RoomID]V) []id.RoomID {
 	return keys
 }
 
-// roomsWith returns a copy of c.rooms with changed put in and removed taken
-// out. c.rooms is copy-on-write: readers keep the map they were given. The
-// caller holds c.mu and assigns the result.
-func (c *Client) roomsWith(changed map[id.RoomID]*roomRow, removed ...id.RoomID) map[id.RoomID]*roomRow {
-	rooms := make(map[id.RoomID]*roomRow, len(c.rooms)+len(changed))
-	for k, v := range c.rooms {
-		rooms[k] = v
-	}
-	for k, v := range changed {
-		rooms[k] = v
-	}
-	for _, k := range removed {
-		delete(rooms, k)
-	}
-	return rooms
-}
-
 // readsLatest says whether the ephemeral events carry a read receipt of
 // me's on the room's newest stored event (sequence hi). Homeservers count
 // notifications apart from receipts (Dendrite does so asynchronously), so

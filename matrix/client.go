@@ -69,7 +69,7 @@ type Client struct {
 	closed   atomic.Bool
 
 	mu     sync.RWMutex
-	rooms  map[id.RoomID]*roomRow
+	rooms  map[id.RoomID]*roomRow // changed in place by setRoomsLocked
 	sorted []Room // the room list, sorted; nil until asked for (roomlist.go)
 	direct map[id.RoomID]bool
 	since  string

@@ -54,48 +54,51 @@ func (c *Client) sortedRooms() []Room {
 
 // setRoomsLocked puts changed rooms in c.rooms and takes removed ones out,
 // and moves them in the sorted list: a new slice, as the old one may be in
-// subscribers' hands. The caller holds mu. A change of m.direct (every
-// room's IsDM) is the caller's to note (forgetSortedLocked).
+// subscribers' hands. c.rooms is changed in place (copying its 1,000
+// entries per message cost as much as the sorting did): the caller holds
+// mu and writeMu, and whoever reads c.rooms without mu holds writeMu. A
+// change of m.direct (every room's IsDM) is the caller's to note
+// (forgetSortedLocked).
 func (c *Client) setRoomsLocked(changed map[id.RoomID]*roomRow, removed ...id.RoomID) {
-	old := c.rooms
-	c.rooms = c.roomsWith(changed, removed...)
-	if c.sorted == nil {
-		return
+	if c.rooms == nil {
+		c.rooms = make(map[id.RoomID]*roomRow, len(changed))
 	}
-	if len(changed)+len(removed) > 16 {
-		// A burst (the initial sync): sort once when asked.
-		c.sorted = nil
-		return
+	// A burst (the initial sync) is sorted once, when asked.
+	keep := c.sorted != nil && len(changed)+len(removed) <= 16
+	var s []Room
+	if keep {
+		s = slices.Clone(c.sorted)
 	}
-	s := slices.Clone(c.sorted)
-	drop := func(roomID id.RoomID) bool {
-		r, ok := old[roomID]
-		if !ok {
-			return true
+	drop := func(roomID id.RoomID) {
+		r, ok := c.rooms[roomID]
+		if !keep || !ok {
+			return
 		}
 		i, found := slices.BinarySearchFunc(s, c.roomLocked(r), roomOrder)
 		if !found {
-			return false
+			keep = false
+			return
 		}
 		s = slices.Delete(s, i, i+1)
-		return true
 	}
 	for _, roomID := range removed {
-		if !drop(roomID) {
-			c.sorted = nil
-			return
-		}
+		drop(roomID)
+		delete(c.rooms, roomID)
 	}
 	for roomID, r := range changed {
-		if !drop(roomID) {
-			c.sorted = nil
-			return
+		drop(roomID)
+		c.rooms[roomID] = r
+		if keep {
+			room := c.roomLocked(r)
+			i, _ := slices.BinarySearchFunc(s, room, roomOrder)
+			s = slices.Insert(s, i, room)
 		}
-		room := c.roomLocked(r)
-		i, _ := slices.BinarySearchFunc(s, room, roomOrder)
-		s = slices.Insert(s, i, room)
 	}
-	c.sorted = s
+	if keep {
+		c.sorted = s
+	} else {
+		c.sorted = nil
+	}
 }
 
 // forgetSortedLocked drops the sorted list, to be built again when asked
