@@ -124,6 +124,9 @@ func runScale(args []string) error {
 	}
 
 	// Idle: nothing arrives, the server answers each long-poll after 1 s.
+	// The notes the status line shows at the start expire 15 s after they
+	// came (about when synced), which redraws it: not an idle sync's cost.
+	time.Sleep(11 * time.Second)
 	s0, b0 := srv.Syncs(), cold.written()
 	time.Sleep(10 * time.Second)
 	s1, b1 := srv.Syncs(), cold.written()
