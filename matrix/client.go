@@ -70,7 +70,7 @@ type Client struct {
 
 	mu     sync.RWMutex
 	rooms  map[id.RoomID]*roomRow // changed in place by setRoomsLocked
-	sorted []Room // the room list, sorted; nil until asked for (roomlist.go)
+	sorted []Room                 // the room list, sorted; nil until asked for (roomlist.go)
 	direct map[id.RoomID]bool
 	since  string
 	// applied is closed (and replaced) each time a sync is applied, to
