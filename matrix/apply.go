@@ -106,7 +106,7 @@ func (c *Client) applySyncLocked(ctx context.Context, resp *mautrix.RespSync, si
 	}
 
 	c.mu.Lock()
-	rooms := c.roomsWith(changed, removed...)
+	c.setRoomsLocked(changed, removed...)
 	for _, k := range removed {
 		delete(c.shownFrom, k)
 	}
@@ -115,9 +115,9 @@ func (c *Client) applySyncLocked(ctx context.Context, resp *mautrix.RespSync, si
 			delete(c.shownFrom, k)
 		}
 	}
-	c.rooms = rooms
 	if directChanged {
 		c.direct = direct
+		c.forgetSortedLocked()
 	}
 	c.since = resp.NextBatch
 	close(c.applied)
@@ -126,7 +126,7 @@ func (c *Client) applySyncLocked(ctx context.Context, resp *mautrix.RespSync, si
 
 	ups := left
 	if len(changed) > 0 || len(removed) > 0 || directChanged {
-		ups = append(ups, RoomsChanged{Rooms: c.Rooms()})
+		ups = append(ups, RoomsChanged{Rooms: c.sortedRooms()})
 	}
 	for _, roomID := range sortedKeys(perRoom) {
 		ru := perRoom[roomID]
@@ -569,23 +569,6 @@ func sortedKeys[V any](m map[id.RoomID]V) []id.RoomID {
 	}
 	slices.Sort(keys)
 	return keys
-}
-
-// roomsWith returns a copy of c.rooms with changed put in and removed taken
-// out. c.rooms is copy-on-write: readers keep the map they were given. The
-// caller holds c.mu and assigns the result.
-func (c *Client) roomsWith(changed map[id.RoomID]*roomRow, removed ...id.RoomID) map[id.RoomID]*roomRow {
-	rooms := make(map[id.RoomID]*roomRow, len(c.rooms)+len(changed))
-	for k, v := range c.rooms {
-		rooms[k] = v
-	}
-	for k, v := range changed {
-		rooms[k] = v
-	}
-	for _, k := range removed {
-		delete(rooms, k)
-	}
-	return rooms
 }
 
 // readsLatest says whether the ephemeral events carry a read receipt of

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -70,7 +69,8 @@ type Client struct {
 	closed   atomic.Bool
 
 	mu     sync.RWMutex
-	rooms  map[id.RoomID]*roomRow
+	rooms  map[id.RoomID]*roomRow // changed in place by setRoomsLocked
+	sorted []Room                 // the room list, sorted; nil until asked for (roomlist.go)
 	direct map[id.RoomID]bool
 	since  string
 	// applied is closed (and replaced) each time a sync is applied, to
@@ -194,7 +194,7 @@ func (c *Client) load(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("opening store: %w", err)
 	}
-	c.rooms, c.since, c.direct = rooms, since, parseDirect(directJSON)
+	c.rooms, c.since, c.direct, c.sorted = rooms, since, parseDirect(directJSON), nil
 	return nil
 }
 
@@ -260,31 +260,6 @@ func (c *Client) DeviceID() id.DeviceID { return c.sess.DeviceID }
 func (c *Client) HomeserverURL() *url.URL {
 	u := *c.cli.HomeserverURL
 	return &u
-}
-
-// Rooms returns every joined and invited room, sorted by latest activity.
-func (c *Client) Rooms() []Room {
-	c.mu.RLock()
-	out := make([]Room, 0, len(c.rooms))
-	for _, r := range c.rooms {
-		out = append(out, c.roomLocked(r))
-	}
-	c.mu.RUnlock()
-	sortRooms(out)
-	return out
-}
-
-// sortRooms orders rooms by latest activity, newest first, then by name.
-func sortRooms(rs []Room) {
-	sort.Slice(rs, func(i, j int) bool {
-		if !rs[i].LastActivity.Equal(rs[j].LastActivity) {
-			return rs[i].LastActivity.After(rs[j].LastActivity)
-		}
-		if rs[i].Name != rs[j].Name {
-			return rs[i].Name < rs[j].Name
-		}
-		return rs[i].ID < rs[j].ID
-	})
 }
 
 // Room returns one room's snapshot.

@@ -191,7 +191,7 @@ func (c *Client) storeHistory(ctx context.Context, roomID id.RoomID, token strin
 		return fmt.Errorf("storing history of %s: %w", roomID, err)
 	}
 	c.mu.Lock()
-	c.rooms = c.roomsWith(map[id.RoomID]*roomRow{roomID: row})
+	c.setRoomsLocked(map[id.RoomID]*roomRow{roomID: row})
 	if has || len(evs) > 0 {
 		c.shownFrom[roomID] = lo
 	}

@@ -227,14 +227,14 @@ func (c *Client) loadAllMembers(ctx context.Context, roomID id.RoomID) error {
 		return fmt.Errorf("storing members of %s: %w", roomID, err)
 	}
 	c.mu.Lock()
-	c.rooms = c.roomsWith(map[id.RoomID]*roomRow{roomID: row})
+	c.setRoomsLocked(map[id.RoomID]*roomRow{roomID: row})
 	c.mu.Unlock()
 	ups := make([]Update, 0, len(added)+1)
 	for _, ev := range added {
 		ups = append(ups, StateChanged{RoomID: roomID, Event: ev})
 	}
 	if len(added) > 0 {
-		ups = append(ups, RoomsChanged{Rooms: c.Rooms()})
+		ups = append(ups, RoomsChanged{Rooms: c.sortedRooms()})
 	}
 	c.hub.Publish(ups...)
 	return nil

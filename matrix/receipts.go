@@ -161,3 +161,25 @@ func (c *Client) Receipts(roomID id.RoomID) (map[id.UserID]Receipt, error) {
 	}
 	return out, nil
 }
+
+// HasRead says whether our own stored read receipt in a room (public or
+// private, as the server echoed it) is on eventID or on an event stored
+// after it: then sending a receipt for eventID again changes nothing, as
+// opening the room at every start did. It decides from our receipt, not
+// from the room's counts, which the server may update later than the
+// events they count.
+func (c *Client) HasRead(ctx context.Context, roomID id.RoomID, eventID id.EventID) (bool, error) {
+	if c.closed.Load() {
+		return false, ErrClosed
+	}
+	var read bool
+	err := c.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM tm_receipt r WHERE r.room_id = ?1 AND r.user_id = ?2 AND (
+			r.event_id = ?3 OR
+			(SELECT seq FROM tm_timeline WHERE room_id = ?1 AND event_id = r.event_id) >=
+			(SELECT seq FROM tm_timeline WHERE room_id = ?1 AND event_id = ?3)))`,
+		roomID, c.UserID(), eventID).Scan(&read)
+	if err != nil {
+		return false, fmt.Errorf("reading our read receipt in %s: %w", roomID, err)
+	}
+	return read, nil
+}

@@ -77,6 +77,41 @@ func TestReceiptsStoredAndRestored(t *testing.T) {
 	}
 }
 
+// TestHasReadFromOwnReceipt: our stored receipt covers its event and the
+// events before it, not those after it; without one nothing is read.
+func TestHasReadFromOwnReceipt(t *testing.T) {
+	c, _ := openTemp(t, offlineSession(), Options{})
+	bob := id.UserID("@bob:localhost")
+	tl := []*event.Event{msgEvent(t, bob, "$1", 10, "one"), msgEvent(t, bob, "$2", 11, "two"), msgEvent(t, bob, "$3", 12, "three")}
+	apply(t, c, joinedSync("s1", testRoom, nil, tl, "p0", false))
+	hasRead := func(ev id.EventID) bool {
+		t.Helper()
+		read, err := c.HasRead(context.Background(), testRoom, ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return read
+	}
+	if hasRead("$1") || hasRead("$3") {
+		t.Fatal("read without a receipt of ours")
+	}
+	resp := joinedSync("s2", testRoom, nil, nil, "", false)
+	resp.Rooms.Join[testRoom].Ephemeral.Events = []*event.Event{receiptEvent(t, map[string]any{
+		"$2": map[string]any{"m.read": map[string]any{"@me:localhost": map[string]any{"ts": 100}, "@bob:localhost": map[string]any{"ts": 100}}},
+		"$3": map[string]any{"m.read": map[string]any{"@bob:localhost": map[string]any{"ts": 101}}},
+	})}
+	apply(t, c, resp)
+	if !hasRead("$1") || !hasRead("$2") {
+		t.Error("our receipt on $2 does not cover $1 and $2")
+	}
+	if hasRead("$3") {
+		t.Error("our receipt on $2 covers $3 (bob's receipt taken for ours?)")
+	}
+	if hasRead("$unknown") {
+		t.Error("an event not stored is read")
+	}
+}
+
 // TestReceiptsHostile: a receipt event naming ten thousand users, IDs of
 // a megabyte and control characters is stored within bounds: the IDs the
 // spec forbids are dropped, the rest kept as data (the UI sanitizes).

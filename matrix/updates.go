@@ -83,7 +83,8 @@ type StatusChanged struct {
 }
 
 // RoomsChanged carries the whole room list, sorted by latest activity,
-// invites included.
+// invites included. The slice is shared by every subscriber and the
+// client: read it, never change it.
 type RoomsChanged struct{ Rooms []Room }
 
 // TimelineAppended carries new live events of one room, oldest first.

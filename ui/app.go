@@ -76,6 +76,7 @@ type UI struct {
 
 	w    widgets
 	s    state
+	f    frames    // whole frames or the room list alone (frames.go)
 	xfer transfers // the running upload or download (files.go)
 
 	callTicking   atomic.Bool
@@ -133,7 +134,7 @@ func New(o Options) (*UI, error) {
 	u.ctx, u.cancel = context.WithCancel(context.Background())
 	if o.Screen != nil {
 		u.screen = o.Screen
-		u.app.SetScreen(newFrameScreen(o.Screen))
+		u.setFrameScreen(o.Screen)
 	}
 	u.app.EnableMouse(true)
 	u.app.EnablePaste(true)
@@ -159,14 +160,15 @@ func (u *UI) Run() error {
 			return fmt.Errorf("opening the terminal: %w", err)
 		}
 		u.screen = s
-		u.app.SetScreen(newFrameScreen(s))
+		u.setFrameScreen(s)
 	}
 	u.app.SetBeforeDrawFunc(func(screen tcell.Screen) bool {
 		if u.screen == nil {
 			u.screen = screen
 		}
-		return false
+		return u.beforeDraw(screen)
 	})
+	u.app.SetMouseCapture(u.mouseCapture)
 	err := u.app.Run()
 	u.detach()
 	u.cancel()
@@ -188,7 +190,10 @@ func (u *UI) queue(f func()) {
 		return
 	default:
 	}
-	u.app.QueueUpdateDraw(f)
+	u.app.QueueUpdateDraw(func() {
+		u.f.wholeFrame()
+		f()
+	})
 }
 
 // Queue runs f on the UI goroutine and redraws; tests and callers outside
@@ -206,13 +211,7 @@ func (u *UI) attach(c *matrix.Client, ctl *calls.Controller) {
 	u.s.unsub = append(u.s.unsub, stop)
 	ctx := u.s.sessionCtx
 	u.wg.Add(1)
-	go forward(u, ctx, updates, func(batch []matrix.Update) {
-		for _, up := range batch {
-			if u.s.client == c {
-				u.handleUpdate(up)
-			}
-		}
-	})
+	go forward(u, ctx, updates, func(batch []matrix.Update) { u.applyUpdates(c, batch) })
 	if ctl != nil {
 		events, stopCalls := ctl.SubscribeBatches()
 		u.s.unsub = append(u.s.unsub, stopCalls)

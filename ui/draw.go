@@ -29,11 +29,22 @@ type row []cell
 // cells splits a line into grapheme cells. Zero-width clusters join the
 // cell before them; control characters that slipped through become "?".
 func cells(l Line) row {
-	var out row
+	n := 0
+	for _, seg := range l {
+		n += len(seg.Text)
+	}
+	out := make(row, 0, n)
 	for _, seg := range l {
 		s := seg.Text
 		state := -1
 		for len(s) > 0 {
+			// Printable ASCII before ASCII is a cluster of its own, one
+			// column wide: most text takes this way, not uniseg's.
+			if s[0] >= 0x20 && s[0] < 0x7f && (len(s) == 1 || s[1] < 0x80) {
+				out = append(out, newCell(s[:1], 1, seg.Style))
+				s, state = s[1:], -1
+				continue
+			}
 			var c string
 			var w int
 			c, s, w, state = uniseg.FirstGraphemeClusterInString(s, state)
@@ -44,7 +55,7 @@ func cells(l Line) row {
 				}
 				continue
 			}
-			if r := []rune(c); len(r) > 0 && sanitize.Dropped(r[0]) {
+			if r, _ := utf8.DecodeRuneInString(c); c != "" && sanitize.Dropped(r) {
 				c, w = "?", 1
 			}
 			out = append(out, newCell(c, w, seg.Style))

@@ -18,16 +18,26 @@ import (
 // changes nothing visible writes nothing, and one new line writes about
 // that line.
 //
+// A frame may also redraw only some widgets (keepFrame): its Clear keeps
+// what the last frame drew, the UI draws the widgets that changed over it,
+// and Show compares only the rows they wrote.
+//
 // Only tview's draw (the UI goroutine) uses it: a frame starts with Clear,
 // which also follows the terminal's size, and ends with Show.
 type frameScreen struct {
 	tcell.Screen
 
-	w, h  int
-	cur   []frameCell // the frame being drawn
-	shown []frameCell // the last frame handed to the terminal
-	fresh bool        // shown no longer mirrors the terminal: pass on every cell
+	w, h    int
+	cur     []frameCell // the frame being drawn
+	shown   []frameCell // the last frame handed to the terminal
+	fresh   bool        // shown no longer mirrors the terminal: pass on every cell
+	keep    bool        // the next Clear keeps the last frame (keepFrame)
+	partial bool        // this frame started from the last one
+	rows    []span      // in a partial frame, the columns written to in each row
 }
+
+// span is the columns lo..hi-1 of a row (none when hi is 0).
+type span struct{ lo, hi int }
 
 // frameCell is one cell's grapheme cluster, style and width.
 type frameCell struct {
@@ -50,6 +60,7 @@ func (f *frameScreen) fit() {
 	f.w, f.h = w, h
 	f.cur = make([]frameCell, w*h)
 	f.shown = make([]frameCell, w*h)
+	f.rows = make([]span, h)
 	for i := range f.cur {
 		f.cur[i] = blankCell
 	}
@@ -63,21 +74,56 @@ func (f *frameScreen) at(x, y int) *frameCell {
 	return &f.cur[y*f.w+x]
 }
 
-// Clear blanks the frame being drawn (not the terminal).
-func (f *frameScreen) Clear() { f.Fill(' ', tcell.StyleDefault) }
+// keepFrame makes the next frame start from the last one instead of a
+// blank screen: the UI then draws only what changed. A new terminal size
+// or a frame still to be passed on whole (fresh) blanks it all the same.
+func (f *frameScreen) keepFrame() { f.keep = true }
+
+// Partial says whether the frame being drawn started from the last one
+// (keepFrame), so that only what changed needs drawing.
+func (f *frameScreen) Partial() bool { return f.partial }
+
+// Clear blanks the frame being drawn (not the terminal), unless keepFrame
+// asked to keep the last one.
+func (f *frameScreen) Clear() {
+	keep := f.keep
+	f.keep = false
+	if keep && !f.fresh && f.cur != nil {
+		if w, h := f.Screen.Size(); w == f.w && h == f.h {
+			f.partial = true
+			return
+		}
+	}
+	f.Fill(' ', tcell.StyleDefault)
+}
 
 // Fill fills the frame being drawn.
 func (f *frameScreen) Fill(r rune, style tcell.Style) {
 	f.fit()
-	c := frameCell{str: string(r), style: style, width: 1}
+	f.partial = false
+	c := frameCell{str: runeString(r), style: style, width: 1}
 	for i := range f.cur {
 		f.cur[i] = c
 	}
 }
 
+// ascii holds every ASCII character: a cell's one-character string is cut
+// from it rather than allocated (string(rune) allocates when kept).
+const ascii = "\x00\x01\x02\x03\x04\x05\x06\x07\x08\t\n\x0b\x0c\r\x0e\x0f" +
+	"\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f" +
+	" !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~\x7f"
+
+// runeString is string(r), without allocating for ASCII.
+func runeString(r rune) string {
+	if r >= 0 && r < 0x80 {
+		return ascii[r : r+1]
+	}
+	return string(r)
+}
+
 // SetContent sets one cell of the frame.
 func (f *frameScreen) SetContent(x, y int, primary rune, combining []rune, style tcell.Style) {
-	str := string(primary)
+	str := runeString(primary)
 	if primary == 0 {
 		str = " "
 	}
@@ -128,6 +174,11 @@ func (f *frameScreen) put(x, y int, str string, style tcell.Style) {
 			w = max(uniseg.StringWidth(str), 1)
 		}
 		*c = frameCell{str: str, style: style, width: w}
+		if r := &f.rows[y]; r.hi == 0 {
+			*r = span{x, x + 1}
+		} else {
+			r.lo, r.hi = min(r.lo, x), max(r.hi, x+1)
+		}
 	}
 }
 
@@ -155,19 +206,37 @@ func (f *frameScreen) GetContent(x, y int) (rune, []rune, tcell.Style, int) {
 	return primary, comb, style, width
 }
 
-// Show hands the terminal the cells this frame changed, then shows.
+// Show hands the terminal the cells this frame changed, then shows. A
+// partial frame compares only the cells written to, and when none changed
+// the terminal is not asked to show anything (the cursor is where the last
+// whole frame put it).
 func (f *frameScreen) Show() {
 	f.fit()
-	for i := range f.cur {
-		c := f.cur[i]
-		if !f.fresh && c == f.shown[i] {
-			continue
-		}
-		f.shown[i] = c
-		f.Screen.Put(i%f.w, i/f.w, c.str, c.style)
+	if f.fresh {
+		f.partial = false
 	}
-	f.fresh = false
-	f.Screen.Show()
+	partial, put := f.partial, 0
+	for y := 0; y < f.h; y++ {
+		lo, hi := 0, f.w
+		if partial {
+			lo, hi = f.rows[y].lo, f.rows[y].hi
+		}
+		f.rows[y] = span{}
+		for x := lo; x < hi; x++ {
+			i := y*f.w + x
+			c := f.cur[i]
+			if !f.fresh && c == f.shown[i] {
+				continue
+			}
+			f.shown[i] = c
+			f.Screen.Put(x, y, c.str, c.style)
+			put++
+		}
+	}
+	f.fresh, f.partial, f.keep = false, false, false
+	if !partial || put > 0 {
+		f.Screen.Show()
+	}
 }
 
 // Sync repaints the whole terminal from what was last shown.

@@ -70,3 +70,12 @@ func TestFramesWriteOnlyWhatChanged(t *testing.T) {
 		t.Errorf("a status message wrote %d cells; want a row's worth at most", msg)
 	}
 }
+
+// TestRuneStringIsStringOfRune: the ASCII table gives what string(r) does.
+func TestRuneStringIsStringOfRune(t *testing.T) {
+	for r := rune(0); r < 0x300; r++ {
+		if got := runeString(r); got != string(r) {
+			t.Fatalf("runeString(%#x) = %q, want %q", r, got, string(r))
+		}
+	}
+}

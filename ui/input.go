@@ -22,6 +22,7 @@ const composerMaxRows = 5
 
 // globalKey handles bound keys before the focused widget sees them.
 func (u *UI) globalKey(ev *tcell.EventKey) *tcell.EventKey {
+	u.userInput()
 	front, _ := u.pages.GetFrontPage()
 	if front == "login" {
 		if u.keys.Is(ev, ActQuit) {

@@ -388,11 +388,17 @@ func (u *UI) markRead() {
 	u.s.lastRead[roomID] = last
 	// A failed receipt is not worth a status error (it names a room ID and
 	// says nothing the sync status does not): forget it, so the next
-	// chance to mark the room read sends it again.
+	// chance to mark the room read sends it again. None is sent when our
+	// own receipt, as the server echoed it, already covers the event (the
+	// open room at every start): the room's counts cannot tell, as the
+	// server may count later than the events arrive.
 	c, ctx := u.s.client, u.s.sessionCtx
 	go func() {
 		cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 		defer cancel()
+		if read, err := c.HasRead(cctx, roomID, last); err == nil && read {
+			return
+		}
 		if err := c.MarkRead(cctx, roomID, last); err != nil {
 			u.queue(func() {
 				if u.s.lastRead[roomID] == last {

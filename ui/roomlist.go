@@ -12,10 +12,12 @@ import (
 	"github.com/termatrix/termatrix/sanitize"
 )
 
-// roomRow is one row of the room list: a section header or a room.
+// roomRow is one row of the room list: a section header or a room, with
+// its place in Order.
 type roomRow struct {
 	header string
 	room   *matrix.Room
+	pos    int
 }
 
 // RoomList shows Invites and Rooms sections with DM markers and unread and
@@ -33,33 +35,37 @@ type RoomList struct {
 
 // NewRoomList makes an empty room list.
 func NewRoomList() *RoomList {
-	return &RoomList{Box: tview.NewBox()}
+	return &RoomList{Box: tview.NewBox(), index: map[id.RoomID]int{}}
 }
 
-// SetRooms replaces the rooms shown.
+// SetRooms replaces the rooms shown. The list keeps pointers into rooms,
+// which nobody changes (RoomsChanged's list is shared by every subscriber,
+// read only). A message brings a whole new list: the rows and the index
+// are rebuilt in place, without copying a room.
 func (l *RoomList) SetRooms(rooms []matrix.Room) {
-	l.rows, l.order, l.index = nil, nil, map[id.RoomID]int{}
-	var invites, joined []matrix.Room
-	for _, r := range rooms {
-		if r.Membership == event.MembershipInvite {
-			invites = append(invites, r)
-		} else {
-			joined = append(joined, r)
+	l.rows, l.order = l.rows[:0], make([]id.RoomID, 0, len(rooms))
+	clear(l.index)
+	invites := 0
+	for i := range rooms {
+		if rooms[i].Membership == event.MembershipInvite {
+			invites++
 		}
 	}
-	add := func(title string, rs []matrix.Room) {
-		if len(rs) == 0 {
+	add := func(title string, invite bool, n int) {
+		if n == 0 {
 			return
 		}
 		l.rows = append(l.rows, roomRow{header: title})
-		for i := range rs {
-			l.index[rs[i].ID] = len(l.rows)
-			l.rows = append(l.rows, roomRow{room: &rs[i]})
-			l.order = append(l.order, rs[i].ID)
+		for i := range rooms {
+			if r := &rooms[i]; (r.Membership == event.MembershipInvite) == invite {
+				l.index[r.ID] = len(l.rows)
+				l.rows = append(l.rows, roomRow{room: r, pos: len(l.order)})
+				l.order = append(l.order, r.ID)
+			}
 		}
 	}
-	add("Invites", invites)
-	add("Rooms", joined)
+	add("Invites", true, invites)
+	add("Rooms", false, len(rooms)-invites)
 }
 
 // Order returns the rooms in display order.
@@ -67,10 +73,8 @@ func (l *RoomList) Order() []id.RoomID { return l.order }
 
 // position returns a room's place in Order (Alt+1 opens place 0).
 func (l *RoomList) position(roomID id.RoomID) (int, bool) {
-	for i, r := range l.order {
-		if r == roomID {
-			return i, true
-		}
+	if i, ok := l.index[roomID]; ok {
+		return l.rows[i].pos, true
 	}
 	return 0, false
 }
@@ -145,7 +149,7 @@ func (l *RoomList) Draw(screen tcell.Screen) {
 			drawText(screen, x, y+i, w, rr.header, styleDim.Bold(true))
 			continue
 		}
-		r := *rr.room
+		r := rr.room
 		style := styleText
 		if r.ID == l.selected {
 			style = style.Reverse(true)
@@ -159,7 +163,7 @@ func (l *RoomList) Draw(screen tcell.Screen) {
 			marker = "+ "
 		}
 		counts := ""
-		unread := unreadCount(r)
+		unread := unreadCount(*r)
 		switch {
 		case r.Highlights > 0:
 			counts = fmt.Sprintf(" %d!", r.Highlights)
@@ -172,13 +176,13 @@ func (l *RoomList) Draw(screen tcell.Screen) {
 		}
 		// The first nine rooms show the digit that opens them with Alt.
 		digit := "  "
-		if n, ok := l.position(r.ID); ok && n < 9 {
-			digit = fmt.Sprintf("%d ", n+1)
+		if rr.pos < 9 {
+			digit = string(rune('1'+rr.pos)) + " "
 		}
 		cw := textWidth(counts)
 		used := drawText(screen, x, y+i, w-cw, digit, style.Foreground(tcell.ColorTeal))
 		used += drawText(screen, x+used, y+i, w-cw-used, marker, style.Foreground(tcell.ColorGray))
-		drawText(screen, x+used, y+i, w-cw-used, sanitize.Cut(roomLabel(r), w-cw-used), nameStyle)
+		drawText(screen, x+used, y+i, w-cw-used, sanitize.Cut(roomLabel(*r), w-cw-used), nameStyle)
 		if counts != "" {
 			cs := style.Foreground(tcell.ColorYellow)
 			if r.Highlights > 0 {

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"maunium.net/go/mautrix"
@@ -46,9 +47,10 @@ func runScale(args []string) error {
 	flags.IntVar(&shape.EventsPerRoom, "events", shape.EventsPerRoom, "timeline events per room")
 	rate := flags.Float64("rate", 5, "messages a second in the trickle phase")
 	open := flags.Int("open", 100, "rooms to open one after another")
+	window := flags.Duration("trickle", 15*time.Second, "how long CPU and bytes are measured under the trickle")
 	bin := flags.String("bin", "", "termatrix binary (default: built from this checkout with -tags goolm)")
 	keep := flags.Bool("keep", false, "keep the profile directory")
-	profile := flags.String("cpuprofile", "", "write a CPU profile of the cold run to this file")
+	profile := flags.String("cpuprofile", "", "write a CPU profile of the run to this file (the trickle window to FILE.1, what follows to FILE.2)")
 	coldOnly := flags.Bool("cold", false, "stop after the cold start")
 	if err := flags.Parse(args); err != nil {
 		return err
@@ -122,6 +124,9 @@ func runScale(args []string) error {
 	}
 
 	// Idle: nothing arrives, the server answers each long-poll after 1 s.
+	// The notes the status line shows at the start expire 15 s after they
+	// came (about when synced), which redraws it: not an idle sync's cost.
+	time.Sleep(11 * time.Second)
 	s0, b0 := srv.Syncs(), cold.written()
 	time.Sleep(10 * time.Second)
 	s1, b1 := srv.Syncs(), cold.written()
@@ -139,10 +144,11 @@ func runScale(args []string) error {
 	time.Sleep(3 * time.Second)
 	_, _, c0, _ = procStat(pid)
 	w0 := cold.written()
-	const window = 15 * time.Second
-	time.Sleep(window)
+	nextProfile(cold, *profile) // the trickle window gets its own profile: PATH.1
+	time.Sleep(*window)
 	_, _, c1, _ = procStat(pid)
 	w1 := cold.written()
+	nextProfile(cold, *profile)
 	stop()
 	run.add("bytes to the terminal per message arriving", fmt.Sprintf("%.0f B", float64(w1-w0)/(*rate*window.Seconds())), "(most in rooms out of sight)")
 	run.add(fmt.Sprintf("CPU while %.0f messages/s arrive", *rate), fmt.Sprintf("%.1f %%", 100*(c1-c0).Seconds()/window.Seconds()), "of one core")
@@ -209,6 +215,14 @@ func runScale(args []string) error {
 	}
 	run.print(shape)
 	return nil
+}
+
+// nextProfile asks the binary to start the next phase of its CPU profile
+// (app.ProfileEnv: SIGUSR1 ends PATH and starts PATH.1, then PATH.2).
+func nextProfile(t *term, profile string) {
+	if profile != "" {
+		_ = t.cmd.Process.Signal(syscall.SIGUSR1)
+	}
 }
 
 // print writes the figures as a table on stdout.
