@@ -1,0 +1,260 @@
+package rtc
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/termatrix/termatrix/internal/teststack"
+	"github.com/termatrix/termatrix/matrix"
+)
+
+// stack is the Dendrite shared by this package's integration tests.
+var stack teststack.Shared
+
+func TestMain(m *testing.M) { os.Exit(stack.Run(m, teststack.Options{})) }
+
+func ctxT(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// liveClient logs u in with termatrix's core and syncs until stop or the
+// test's end (the same set-up as package calls' helper, which a test of
+// package rtc cannot import).
+func liveClient(t testing.TB, st *teststack.Stack, u teststack.User) (c *matrix.Client, stop func()) {
+	t.Helper()
+	ctx := ctxT(t)
+	sess, err := matrix.Login(ctx, matrix.LoginParams{Homeserver: st.BaseURL, User: u.UserID, Password: u.Password})
+	if err != nil {
+		t.Fatalf("Login: %v", err)
+	}
+	c, err = matrix.Open(ctx, sess, filepath.Join(t.TempDir(), "store.db"), matrix.Options{})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = c.Run(runCtx) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			<-done
+			_ = c.Close()
+		})
+	}
+	t.Cleanup(stop)
+	return c, stop
+}
+
+// standInJWT is a LiveKit JWT service for signalling tests until the
+// test stack runs the real one: /sfu/get checks the OpenID token with
+// the homeserver (federation openid/userinfo) and answers with an
+// unsigned token granting the hashed room to "user:device".
+type standInJWT struct {
+	*httptest.Server
+	hs string
+
+	mu    sync.Mutex
+	rooms []string // the "room" of each request
+}
+
+func newStandInJWT(t testing.TB, hs string) *standInJWT {
+	j := &standInJWT{hs: hs}
+	j.Server = httptest.NewServer(http.HandlerFunc(j.serve))
+	t.Cleanup(j.Close)
+	return j
+}
+
+func (j *standInJWT) serve(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/sfu/get" || r.Method != http.MethodPost {
+		http.NotFound(w, r)
+		return
+	}
+	var req struct {
+		Room   string `json:"room"`
+		OpenID struct {
+			AccessToken string `json:"access_token"`
+		} `json:"openid_token"`
+		Device string `json:"device_id"`
+	}
+	if json.NewDecoder(r.Body).Decode(&req) != nil || req.Room == "" || req.Device == "" {
+		http.Error(w, `{"errcode":"M_BAD_JSON"}`, http.StatusBadRequest)
+		return
+	}
+	resp, err := http.Get(j.hs + "/_matrix/federation/v1/openid/userinfo?access_token=" + url.QueryEscape(req.OpenID.AccessToken))
+	if err != nil {
+		http.Error(w, `{"errcode":"M_UNKNOWN"}`, http.StatusBadGateway)
+		return
+	}
+	defer resp.Body.Close()
+	var who struct {
+		Sub string `json:"sub"`
+	}
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&who) != nil || who.Sub == "" {
+		http.Error(w, `{"errcode":"M_UNAUTHORIZED"}`, http.StatusUnauthorized)
+		return
+	}
+	j.mu.Lock()
+	j.rooms = append(j.rooms, req.Room)
+	j.mu.Unlock()
+	claims, _ := json.Marshal(map[string]any{"sub": who.Sub + ":" + req.Device, "video": map[string]any{"room": RoomAlias(id.RoomID(req.Room)), "roomJoin": true}})
+	tok := "eyJhbGciOiJub25lIn0." + base64.RawURLEncoding.EncodeToString(claims) + ".x"
+	_ = json.NewEncoder(w).Encode(map[string]string{"url": "ws://127.0.0.1:7880", "jwt": tok})
+}
+
+func (j *standInJWT) requestedRooms() []string {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return append([]string(nil), j.rooms...)
+}
+
+// recordingDialer is a stand-in for the LiveKit media (until lkmedia is
+// merged): it "connects" and records what the session sets.
+type recordingDialer struct {
+	mu    sync.Mutex
+	dials []MediaConfig
+	conns []*recordingMedia
+}
+
+func (d *recordingDialer) Dial(_ context.Context, cfg MediaConfig) (Media, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	u, _ := url.Parse(cfg.URL)
+	m := &recordingMedia{host: u.Host, publish: cfg.Publish, local: map[uint8][]byte{}, remote: map[string]map[uint8][]byte{}}
+	d.dials = append(d.dials, cfg)
+	d.conns = append(d.conns, m)
+	return m, nil
+}
+
+func (d *recordingDialer) Close() error { return nil }
+
+// publishing is the connection that publishes (our SFU's).
+func (d *recordingDialer) publishing() *recordingMedia {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, m := range d.conns {
+		if m.publish {
+			return m
+		}
+	}
+	return nil
+}
+
+type recordingMedia struct {
+	host    string
+	publish bool
+
+	mu       sync.Mutex
+	local    map[uint8][]byte
+	localIdx uint8
+	remote   map[string]map[uint8][]byte
+	muted    bool
+	closed   bool
+}
+
+func (m *recordingMedia) SetLocalKey(index uint8, key []byte) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.local[index], m.localIdx = append([]byte(nil), key...), index
+}
+
+func (m *recordingMedia) SetRemoteKey(identity string, index uint8, key []byte) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.remote[identity] == nil {
+		m.remote[identity] = map[uint8][]byte{}
+	}
+	m.remote[identity][index] = append([]byte(nil), key...)
+}
+
+func (m *recordingMedia) SetMuted(muted bool) { m.mu.Lock(); m.muted = muted; m.mu.Unlock() }
+func (m *recordingMedia) Participants() []Participant { return nil }
+func (m *recordingMedia) Host() string                { return m.host }
+func (m *recordingMedia) Close() error                { m.mu.Lock(); m.closed = true; m.mu.Unlock(); return nil }
+
+// currentLocal is the key our frames use now.
+func (m *recordingMedia) currentLocal() (uint8, []byte) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.localIdx, m.local[m.localIdx]
+}
+
+// remoteKey is the key set for identity at index.
+func (m *recordingMedia) remoteKey(identity string, index uint8) []byte {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.remote[identity][index]
+}
+
+// remoteKeys lists every key set for identity.
+func (m *recordingMedia) remoteKeys(identity string) [][]byte {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out [][]byte
+	for _, k := range m.remote[identity] {
+		out = append(out, k)
+	}
+	return out
+}
+
+// waitCall waits for a snapshot of mg's call for which ok is true.
+func waitCall(t testing.TB, ch <-chan CallChanged, mg *Manager, what string, ok func(CallInfo) bool) CallInfo {
+	t.Helper()
+	deadline := time.After(45 * time.Second)
+	if info, _ := mg.Active(); ok(info) {
+		return info
+	}
+	for {
+		select {
+		case u := <-ch:
+			if ok(u.Call) {
+				return u.Call
+			}
+		case <-deadline:
+			info, _ := mg.Active()
+			t.Fatalf("waiting for %s: last snapshot %+v", what, info)
+		}
+	}
+}
+
+// waitFor polls cond until it holds.
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(45 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func testLog(t testing.TB) zerolog.Logger {
+	return zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.InfoLevel)
+}
+
+func hasMember(info CallInfo, user id.UserID, keyed bool) bool {
+	for _, m := range info.Members {
+		if m.UserID == user && (!keyed || m.HasKey) {
+			return true
+		}
+	}
+	return false
+}
+
+var _ = strings.TrimSpace
