@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -257,4 +256,9 @@ func hasMember(info CallInfo, user id.UserID, keyed bool) bool {
 	return false
 }
 
-var _ = strings.TrimSpace
+
+// localIndex is the index of the key our frames use now.
+func (m *recordingMedia) localIndex() uint8 {
+	i, _ := m.currentLocal()
+	return i
+}
