@@ -181,7 +181,7 @@ func (m *recordingMedia) SetRemoteKey(identity string, index uint8, key []byte) 
 	m.remote[identity][index] = append([]byte(nil), key...)
 }
 
-func (m *recordingMedia) SetMuted(muted bool) { m.mu.Lock(); m.muted = muted; m.mu.Unlock() }
+func (m *recordingMedia) SetMuted(muted bool)         { m.mu.Lock(); m.muted = muted; m.mu.Unlock() }
 func (m *recordingMedia) Participants() []Participant { return nil }
 func (m *recordingMedia) Host() string                { return m.host }
 func (m *recordingMedia) Close() error                { m.mu.Lock(); m.closed = true; m.mu.Unlock(); return nil }
@@ -255,7 +255,6 @@ func hasMember(info CallInfo, user id.UserID, keyed bool) bool {
 	}
 	return false
 }
-
 
 // localIndex is the index of the key our frames use now.
 func (m *recordingMedia) localIndex() uint8 {
