@@ -25,9 +25,20 @@ type Account struct {
 	wg     sync.WaitGroup
 }
 
+// ElementCallFactory makes the Element Call (MatrixRTC) engine of an
+// account: package rtc's Manager once it lands. If what it returns also
+// has Run(context.Context) error, the account runs it until Close, as it
+// runs the 1:1 call manager.
+//
+// Hook for the lead: set Sessions.ElementCall (app/main.go builds
+// Sessions) to a function returning rtc.NewManager(…) for c and cfg. Until
+// then it is nil, and the calls Controller says Element Call is not
+// available in this build/session while it still shows sessions and rings.
+type ElementCallFactory func(c *matrix.Client, cfg *config.Config) calls.ElementCall
+
 // StartAccount opens the account's store and starts syncing and following
-// calls in the background until Close.
-func StartAccount(ctx context.Context, s *matrix.Session, dataDir, dbPath string, cfg *config.Config) (*Account, error) {
+// calls in the background until Close. newEC may be nil.
+func StartAccount(ctx context.Context, s *matrix.Session, dataDir, dbPath string, cfg *config.Config, newEC ElementCallFactory) (*Account, error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating the data directory: %w", err)
 	}
@@ -40,9 +51,20 @@ func StartAccount(ctx context.Context, s *matrix.Session, dataDir, dbPath string
 		return nil, fmt.Errorf("opening the account: %w", err)
 	}
 	one := voip.New(voip.Options{Client: c, Calls: cfg.Calls, Audio: cfg.Audio})
-	ctl := calls.New(calls.Options{Client: c, Config: cfg, OneToOne: one})
+	var ec calls.ElementCall
+	if newEC != nil {
+		ec = newEC(c, cfg)
+	}
+	ctl := calls.New(calls.Options{Client: c, Config: cfg, OneToOne: one, ElementCall: ec})
 	runCtx, cancel := context.WithCancel(context.Background())
 	a := &Account{Client: c, Calls: ctl, cancel: cancel}
+	if r, ok := ec.(interface{ Run(context.Context) error }); ok {
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			_ = r.Run(runCtx) // leaves a live call when the account closes
+		}()
+	}
 	a.wg.Add(4)
 	go func() {
 		defer a.wg.Done()
@@ -127,7 +149,9 @@ func ProfilePaths(name string) (Profile, error) {
 type Sessions struct {
 	Profile Profile
 	Config  *config.Config
-	open    accounts
+	// ElementCall makes each account's Element Call engine; nil: none.
+	ElementCall ElementCallFactory
+	open        accounts
 }
 
 // Login logs in with a password, starts the account and then saves the
@@ -250,7 +274,7 @@ func (ss *Sessions) Start(ctx context.Context, s *matrix.Session) (*Account, err
 			}
 		}
 	}
-	a, err := StartAccount(ctx, s, ss.Profile.DataDir, ss.Profile.DBFile, ss.Config)
+	a, err := StartAccount(ctx, s, ss.Profile.DataDir, ss.Profile.DBFile, ss.Config, ss.ElementCall)
 	if err != nil {
 		return nil, err
 	}

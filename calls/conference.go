@@ -36,35 +36,6 @@ type override struct {
 // overrideTTL bounds how long a sent widget shadows the store.
 const overrideTTL = 30 * time.Second
 
-// place routes a voice or video press by the number of call members.
-func (c *Controller) place(roomID id.RoomID, video bool) {
-	start := time.Now()
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), actionTimeout)
-		defer cancel()
-		n, others := c.callMembers(roomID)
-		switch {
-		case n <= 1:
-			c.status(roomID, true, msgCallYourself)
-		case n == 2:
-			o := c.one()
-			if o == nil {
-				c.status(roomID, true, msgNoOneToOne)
-				return
-			}
-			if len(others) != 1 {
-				c.status(roomID, true, "Could not tell who to call in this room.")
-				return
-			}
-			if err := o.PlaceCall(roomID, others[0], video); err != nil {
-				c.status(roomID, true, "%s", err)
-			}
-		default:
-			c.startOrJoin(ctx, roomID, !video, start)
-		}
-	}()
-}
-
 // startOrJoin joins the room's Jitsi widget if there is one, else creates
 // one exactly as Element does and opens it.
 func (c *Controller) startOrJoin(ctx context.Context, roomID id.RoomID, audioOnly bool, start time.Time) {

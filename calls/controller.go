@@ -14,6 +14,7 @@ import (
 
 	"github.com/termatrix/termatrix/calls/browser"
 	"github.com/termatrix/termatrix/calls/jitsi"
+	"github.com/termatrix/termatrix/calls/rtc"
 	"github.com/termatrix/termatrix/config"
 	"github.com/termatrix/termatrix/internal/pubsub"
 	"github.com/termatrix/termatrix/matrix"
@@ -47,6 +48,10 @@ type Options struct {
 	Browser browser.Opener
 	// OneToOne runs 1:1 calls; nil until package voip provides one.
 	OneToOne OneToOne
+	// ElementCall runs Element Calls (MatrixRTC); nil until package rtc's
+	// Manager provides one: the banner and ringing still work, and the
+	// actions say Element Call is not available.
+	ElementCall ElementCall
 	// Env reads the environment (SSH detection); nil means os.Getenv.
 	Env func(string) string
 	// HTTPClient makes the /.well-known/element/jitsi lookups; nil means
@@ -70,9 +75,13 @@ type Controller struct {
 	log     zerolog.Logger
 	hub     pubsub.Hub[Event]
 	wkFetch time.Duration
+	// synced says the client's first sync is done (Run's goroutine only).
+	synced bool
 
 	mu          sync.Mutex
 	oneToOne    OneToOne
+	ec          ElementCall
+	rtc         rtcSessions
 	stopOne     func()
 	domain      *jitsi.DomainChoice
 	published   map[id.RoomID]*Conference
@@ -101,13 +110,19 @@ func New(o Options) *Controller {
 		timeout = 3 * time.Second
 	}
 	return &Controller{
-		mx:        o.Client,
-		cfg:       cfg,
-		opener:    opener,
-		auth:      &jitsi.AuthChecker{Client: o.HTTPClient, Timeout: timeout},
-		log:       o.Log,
-		wkFetch:   timeout,
-		oneToOne:  o.OneToOne,
+		mx:       o.Client,
+		cfg:      cfg,
+		opener:   opener,
+		auth:     &jitsi.AuthChecker{Client: o.HTTPClient, Timeout: timeout},
+		log:      o.Log,
+		wkFetch:  timeout,
+		oneToOne: o.OneToOne,
+		ec:       o.ElementCall,
+		rtc: rtcSessions{
+			members: map[id.RoomID][]rtc.Membership{},
+			sticky:  map[id.RoomID]map[string]rtc.Membership{},
+			expiry:  map[id.RoomID]*time.Timer{},
+		},
 		published: map[id.RoomID]*Conference{},
 		overrides: map[id.RoomID]map[string]override{},
 	}
@@ -139,14 +154,17 @@ func (c *Controller) status(roomID id.RoomID, isErr bool, format string, args ..
 }
 
 // Run follows the account's updates until ctx ends: it publishes
-// ConferenceChanged as widgets come and go, re-reads the homeserver's
-// well-known at start, and forwards 1:1 call snapshots.
+// ConferenceChanged as widgets come and go and RTCSessionChanged as Element
+// Call memberships do, rings for Element Call ring notifications, re-reads
+// the homeserver's well-known at start, and forwards 1:1 and Element Call
+// snapshots.
 func (c *Controller) Run(ctx context.Context) error {
 	if c.mx == nil {
 		return errors.New("calls: no matrix client")
 	}
 	updates, unsub := c.mx.Subscribe()
 	defer unsub()
+	defer c.stopSessions()
 
 	go func() {
 		if err := c.RefreshJitsi(ctx); err != nil {
@@ -162,8 +180,18 @@ func (c *Controller) Run(ctx context.Context) error {
 			}
 		}()
 	}
+	if ec := c.elementCall(); ec != nil {
+		ch, stop := ec.Subscribe()
+		defer stop()
+		go func() {
+			for cc := range ch {
+				c.publish(ElementCallChanged{Call: cc.Call})
+			}
+		}()
+	}
 	for _, r := range c.mx.Rooms() {
 		c.refreshConference(r.ID)
+		c.refreshSession(r.ID)
 	}
 	for {
 		select {
@@ -186,6 +214,17 @@ func (c *Controller) handleUpdate(u matrix.Update) {
 			c.refreshConference(u.RoomID)
 			c.maybeRemoveOwnDuplicate(u.RoomID)
 		}
+		if u.Event != nil && u.Event.Type.Type == rtc.MemberStateType.Type {
+			c.refreshSession(u.RoomID)
+		}
+	case matrix.StatusChanged:
+		if u.State == matrix.StateSynced {
+			c.synced = true
+		}
+	case matrix.TimelineAppended:
+		c.onRTCTimeline(u.RoomID, u.Events, !c.synced)
+	case matrix.EventsDecrypted:
+		c.onRTCTimeline(u.RoomID, u.Events, !c.synced)
 	case matrix.RoomsChanged:
 		for _, r := range u.Rooms {
 			c.mu.Lock()
@@ -193,6 +232,7 @@ func (c *Controller) handleUpdate(u matrix.Update) {
 			c.mu.Unlock()
 			if !known {
 				c.refreshConference(r.ID)
+				c.refreshSession(r.ID)
 			}
 		}
 	}

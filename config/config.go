@@ -55,12 +55,28 @@ type Notifications struct {
 	Desktop bool `json:"desktop"`
 }
 
-// Calls holds the settings for 1:1 calls.
+// Calls holds the settings for calls: which kind the call keys start,
+// and those of 1:1 calls.
 type Calls struct {
 	ForceRelay bool        `json:"forceRelay"`
 	LifetimeMs int         `json:"lifetimeMs"`
 	ICEServers []ICEServer `json:"iceServers"`
+	// Group is what the call keys start in a room of more than two:
+	// GroupJitsi, CallElementCall or CallAuto.
+	Group string `json:"group"`
+	// DM is what they start in a room of two: DMLegacy, CallElementCall
+	// or CallAuto.
+	DM string `json:"dm"`
 }
+
+// The values of calls.group and calls.dm. A call already running in the
+// room is joined whatever they say.
+const (
+	GroupJitsi      = "jitsi"        // a Jitsi widget (the default for groups)
+	DMLegacy        = "legacy"       // a legacy m.call 1:1 call (the default for DMs)
+	CallElementCall = "element-call" // always Element Call (MatrixRTC)
+	CallAuto        = "auto"         // Element Call where available, else the default
+)
 
 // ICEServer is an extra STUN/TURN server of the user's own.
 type ICEServer struct {

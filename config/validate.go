@@ -50,6 +50,8 @@ func (c *Config) Validate() error {
 	for i, s := range c.Calls.ICEServers {
 		bad(fmt.Sprintf("calls.iceServers[%d]", i), checkICEServer(s))
 	}
+	bad("calls.group", checkOneOf(c.Calls.Group, GroupJitsi, CallElementCall, CallAuto))
+	bad("calls.dm", checkOneOf(c.Calls.DM, DMLegacy, CallElementCall, CallAuto))
 	bad("audio.input", checkAudio(c.Audio.Input, true))
 	bad("audio.output", checkAudio(c.Audio.Output, false))
 	bad("ui.timelineLimit", checkRange(c.UI.TimelineLimit, MinTimelineLimit, MaxTimelineLimit))
@@ -210,6 +212,16 @@ func checkICEServer(s ICEServer) error {
 		return errors.New(`a TURN server needs "username" and "credential"`)
 	}
 	return nil
+}
+
+// checkOneOf accepts exactly one of the values given.
+func checkOneOf(v string, allowed ...string) error {
+	for _, a := range allowed {
+		if v == a {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s: want %s", show(v), strings.Join(allowed, ", "))
 }
 
 func checkTheme(t string) error {

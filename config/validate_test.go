@@ -46,6 +46,10 @@ func TestBadValuesStopTheLoad(t *testing.T) {
 		{`{"jitsi": {"wellKnownTimeoutMs": 0}}`, "jitsi.wellKnownTimeoutMs", "out of range"},
 		{`{"jitsi": {"wellKnownTimeoutMs": 3600000}}`, "jitsi.wellKnownTimeoutMs", "out of range"},
 		{`{"calls": {"lifetimeMs": 90}}`, "calls.lifetimeMs", "out of range"},
+		{`{"calls": {"group": "zoom"}}`, "calls.group", "want jitsi, element-call, auto"},
+		{`{"calls": {"group": "legacy"}}`, "calls.group", "want jitsi, element-call, auto"},
+		{`{"calls": {"dm": "jitsi"}}`, "calls.dm", "want legacy, element-call, auto"},
+		{`{"calls": {"dm": ""}}`, "calls.dm", "want legacy, element-call, auto"},
 		{`{"calls": {"lifetimeMs": -1}}`, "calls.lifetimeMs", "out of range"},
 		{`{"calls": {"iceServers": [{"urls": []}]}}`, "calls.iceServers[0]", "empty"},
 		{`{"calls": {"iceServers": [{"urls": ["http://x"]}]}}`, "calls.iceServers[0]", "stun: or turn:"},
@@ -102,6 +106,8 @@ func TestGoodValuesLoad(t *testing.T) {
 		`{"jitsi": {"preferred_domain": "10.0.0.1"}}`,
 		`{"calls": {"lifetimeMs": 60000, "iceServers": [{"urls": ["stun:stun.example.org:3478", "turns:t.example.org?transport=tcp"], "username": "u", "credential": "c"}]}}`,
 		`{"ui": {"theme": "light", "language": "pt-BR", "timelineLimit": 1}}`,
+		`{"calls": {"group": "element-call", "dm": "auto"}}`,
+		`{"calls": {"group": "auto", "dm": "element-call"}}`,
 	} {
 		if _, err := Load(defaults, writeUser(t, f), true); err != nil {
 			t.Errorf("%s: %v", f, err)

@@ -97,7 +97,8 @@ type state struct {
 	names       map[id.RoomID]*matrix.NameIndex // members' names, per room, for the render context
 	conferences map[id.RoomID]*calls.Conference
 	call        *calls.CallInfo
-	ignoredCall string // the CallID of a ringing call the user ignored
+	ignoredCall string     // the CallID of a ringing call the user ignored
+	rtc         rtcUIState // Element Calls (rtcui.go)
 	typing      map[id.RoomID][]id.UserID
 	sync        matrix.StatusChanged
 	syncAt      time.Time
@@ -230,8 +231,14 @@ func (u *UI) attach(c *matrix.Client, ctl *calls.Controller) {
 		// Events published before the subscription are not replayed: ask.
 		if info, ok := ctl.ActiveCall(); ok {
 			u.s.call = &info
-			u.callTicking.Store(info.State == calls.CallConnected)
 		}
+		if r, ok := ctl.Ringing(); ok {
+			u.s.rtc.ring = &r
+		}
+		if info, ok := ctl.ActiveElementCall(); ok {
+			u.s.rtc.call = &info
+		}
+		u.callTicking.Store(u.callConnected())
 	}
 	u.setRooms(c.Rooms())
 	u.pages.SwitchToPage("main")
@@ -246,6 +253,7 @@ func (u *UI) resetState() {
 		timelines:   map[id.RoomID]*TimelineView{},
 		names:       map[id.RoomID]*matrix.NameIndex{},
 		conferences: map[id.RoomID]*calls.Conference{},
+		rtc:         rtcUIState{sessions: map[id.RoomID][]calls.RTCMember{}},
 		typing:      map[id.RoomID][]id.UserID{},
 		widgets:     map[id.RoomID][]calls.WidgetInfo{},
 		lastRead:    map[id.RoomID]id.EventID{},
@@ -406,6 +414,8 @@ func (u *UI) handleCallEvent(ev calls.Event) {
 	case calls.ConferenceChanged:
 		u.s.conferences[ev.RoomID] = ev.Conference // nil: known to have none
 		u.refreshBanner()
+	case calls.RTCSessionChanged, calls.RTCRingChanged, calls.ElementCallChanged:
+		u.handleRTCEvent(ev)
 	case calls.CallChanged:
 		info := ev.Call
 		prev := u.s.call
@@ -424,7 +434,7 @@ func (u *UI) handleCallEvent(ev calls.Event) {
 				u.desktopNotify("Incoming "+kind+" call", u.peerName(info)+" is calling")
 			}
 		}
-		u.callTicking.Store(u.s.call != nil && u.s.call.State == calls.CallConnected)
+		u.callTicking.Store(u.callConnected())
 		u.refreshCallPanel()
 	}
 }

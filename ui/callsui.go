@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"time"
@@ -21,6 +22,9 @@ func (u *UI) callAction(act Action) {
 	room := u.s.current
 	if ctl == nil {
 		u.say(true, "Calls are not available in this session.")
+		return
+	}
+	if u.rtcCallAction(act) {
 		return
 	}
 	active := u.s.call
@@ -89,7 +93,9 @@ func (u *UI) callAction(act Action) {
 func (u *UI) ignoreCall() {
 	c := u.s.call
 	if c == nil || c.State != calls.CallRinging {
-		u.say(false, "No call is ringing.")
+		if !u.ignoreRing() {
+			u.say(false, "No call is ringing.")
+		}
 		return
 	}
 	u.s.ignoredCall = c.CallID
@@ -122,9 +128,13 @@ func (u *UI) confirmEnd() {
 // refreshBanner shows the open room's conference, if any.
 func (u *UI) refreshBanner() {
 	bg := u.w.banner.bg
+	var lines []Line
+	if l, ok := u.rtcBannerLine(u.s.current); ok {
+		lines = append(lines, l)
+	}
 	conf := u.conference(u.s.current)
 	if conf == nil {
-		u.setBanner(nil)
+		u.setBanner(lines)
 		return
 	}
 	by := u.callName(u.s.current, conf.CreatorID, conf.CreatorName)
@@ -143,7 +153,7 @@ func (u *UI) refreshBanner() {
 	if k := u.keys.Name(ActEndConference); k != "" && u.mayEndConference(u.s.current) {
 		line = append(line, Segment{", " + k + " to end it for everyone", bg})
 	}
-	u.setBanner([]Line{line})
+	u.setBanner(append(lines, line))
 }
 
 // setBanner shows lines in the banner row(s), or hides it.
@@ -194,13 +204,25 @@ func (u *UI) callName(roomID id.RoomID, uid id.UserID, given string) string {
 	return matrix.ShownName(uid, "")
 }
 
-// refreshCallPanel shows the 1:1 call, whatever room is open.
+// refreshCallPanel shows the 1:1 call and the Element Call ringing us or
+// running, whatever room is open.
 func (u *UI) refreshCallPanel() {
+	lines := append(u.oneToOneLines(), u.rtcPanelLines()...)
+	u.w.callPanel.SetLines(lines...)
+	rows := len(lines)
+	if rows > 0 {
+		// Long lines wrap: give the panel the rows they take.
+		_, _, w, _ := u.w.center.GetRect()
+		rows = max(rows, u.w.callPanel.Rows(max(w, 40)))
+	}
+	u.w.center.ResizeItem(u.w.callPanel, rows, 0)
+}
+
+// oneToOneLines tell the 1:1 call, if any (and not ignored).
+func (u *UI) oneToOneLines() []Line {
 	c := u.s.call
 	if c == nil || c.State == calls.CallRinging && c.CallID == u.s.ignoredCall {
-		u.w.callPanel.SetLines()
-		u.w.center.ResizeItem(u.w.callPanel, 0, 0)
-		return
+		return nil
 	}
 	bg := u.w.callPanel.bg
 	kind := "voice"
@@ -270,8 +292,7 @@ func (u *UI) refreshCallPanel() {
 		}
 		lines = append(lines, l)
 	}
-	u.w.callPanel.SetLines(lines...)
-	u.w.center.ResizeItem(u.w.callPanel, len(lines), 0)
+	return lines
 }
 
 // showLink shows a URL the user opens themselves: as an OSC 8 link, with
@@ -351,9 +372,29 @@ func (u *UI) showDialog(name string, m modal) {
 	u.app.SetFocus(m)
 }
 
-// showHelp lists the commands and keys.
+// showHelp lists the commands and keys, and says what the call keys do in
+// the open room (which may ask the network whether Element Call is
+// available, so it is worked out off the UI goroutine).
 func (u *UI) showHelp() {
+	ctl, room, keys, ctx := u.s.calls, u.s.current, u.keys, u.s.sessionCtx
+	if ctl == nil || room == "" || ctx == nil {
+		u.showHelpWith("")
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		text := keyPlanText(ctx, ctl, room, keys)
+		u.queue(func() { u.showHelpWith(text) })
+	}()
+}
+
+// showHelpWith shows the help dialog with the call keys' plan.
+func (u *UI) showHelpWith(plan string) {
 	var lines []Line
+	if plan != "" {
+		lines = append(lines, plain("Calls", styleText.Bold(true)), plain("  "+plan, styleText), Line{})
+	}
 	lines = append(lines, plain("Commands", styleText.Bold(true)))
 	// The usage column fits the longest usage, with a space after it, so
 	// a wrapped description continues under itself (see hangIndent).

@@ -135,7 +135,7 @@ func (u *UI) mayEndConference(room id.RoomID) bool {
 // is refused at once, without asking first, when the user may not.
 func (u *UI) guardedCallAction(act Action) {
 	room := u.s.current
-	ending := act == ActEndConference || (act == ActHangup && u.s.call == nil)
+	ending := act == ActEndConference || (act == ActHangup && u.s.call == nil && u.s.rtc.call == nil)
 	if ending && u.conference(room) != nil && !u.mayEndConference(room) {
 		if act == ActHangup {
 			u.say(false, "No call of yours here. Only members allowed to change widgets can end the room's conference for everyone.")
@@ -413,6 +413,8 @@ func (u *UI) runCommand(cmd Command) bool {
 		u.callAction(ActVoice)
 	case "video":
 		u.callAction(ActVideo)
+	case "call":
+		return u.callCommand(arg)
 	case "answer":
 		u.callAction(ActAnswer)
 	case "reject":
@@ -467,6 +469,14 @@ func (u *UI) widgetCommand(cmd Command) bool {
 		case "":
 			d := ctl.JitsiDomain()
 			u.say(false, "New conferences use %s (%s).", sanitize.Line(d.Domain), sanitize.Line(d.Source))
+			ctx, keys := u.s.sessionCtx, u.keys
+			go func() {
+				ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+				defer cancel()
+				if plan := keyPlanText(ctx, ctl, room, keys); plan != "" {
+					u.sayLater(false, "New conferences use %s (%s). %s", sanitize.Line(d.Domain), sanitize.Line(d.Source), plan)
+				}
+			}()
 		case "refresh":
 			u.say(false, "Re-reading the homeserver's Jitsi settings…")
 			ctx := u.s.sessionCtx

@@ -13,6 +13,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/termatrix/termatrix/calls/jitsi"
+	"github.com/termatrix/termatrix/calls/rtc"
 	"github.com/termatrix/termatrix/matrix"
 	"github.com/termatrix/termatrix/sanitize"
 )
@@ -243,6 +244,15 @@ func (r *renderer) render() []Line {
 		return []Line{prefix(ev, r.rc, styleCall, r.sender()+" declined the call")}
 	case typeWidget.Type:
 		return r.widget(content)
+	case rtc.MemberStateType.Type:
+		if ev.StateKey == nil {
+			return nil
+		}
+		return r.rtcMember()
+	case rtc.DeclineType.Type:
+		return r.rtcDecline()
+	case rtc.NotificationType.Type, rtc.CallNotifyType.Type, rtc.StickyMemberType.Type:
+		return nil // told by the membership beside it
 	}
 	if ev.StateKey != nil {
 		return r.state(content)

@@ -5,7 +5,10 @@
 //
 //	go run -tags goolm ./cmd/teststack
 //
-// With --install-only it only builds and caches the Dendrite binaries.
+// With --livekit it also runs a LiveKit SFU and its JWT service, advertised
+// as the homeserver's MatrixRTC transport (Element Call). With
+// --install-only it only builds and caches the Dendrite and livekit-server
+// binaries.
 package main
 
 import (
@@ -39,7 +42,8 @@ func main() {
 // it up until ctx ends.
 func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("teststack", flag.ContinueOnError)
-	installOnly := fs.Bool("install-only", false, "only build and cache the Dendrite binaries, then exit")
+	installOnly := fs.Bool("install-only", false, "only build and cache the Dendrite and livekit-server binaries, then exit")
+	liveKit := fs.Bool("livekit", false, "also run a LiveKit SFU and JWT service for Element Call")
 	users := fs.String("users", "alice,bob", "comma-separated localparts of the users to register")
 	port := fs.Int("port", 0, "port of the homeserver URL on 127.0.0.1 (0: a free one)")
 	noTURN := fs.Bool("no-turn", false, "do not start coturn")
@@ -63,6 +67,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(out, "Dendrite %s binaries in %s (%v)\n", teststack.DendriteVersion, dir, time.Since(start).Round(time.Millisecond))
+		start = time.Now()
+		bin, err := teststack.EnsureLiveKit(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "livekit-server %s in %s (%v)\n", teststack.LiveKitVersion, bin, time.Since(start).Round(time.Millisecond))
 		return nil
 	}
 
@@ -75,7 +85,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	fmt.Fprintln(out, "Starting the test stack (the first run builds Dendrite, about 2 minutes)...")
 	start := time.Now()
-	st, err := teststack.Start(ctx, teststack.Options{TURN: !*noTURN, FrontPort: *port, LogLevel: *logLevel})
+	st, err := teststack.Start(ctx, teststack.Options{TURN: !*noTURN, FrontPort: *port, LogLevel: *logLevel, LiveKit: *liveKit})
 	if err != nil {
 		return err
 	}
@@ -125,6 +135,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fmt.Fprintf(out, "Homeserver URL:  %s   (server name %q, open registration)\n", st.BaseURL, teststack.ServerName)
 	if st.TURNAddr != "" {
 		fmt.Fprintf(out, "TURN server:     %s (UDP and TCP), handed out by /voip/turnServer\n", st.TURNAddr)
+	}
+	if st.LiveKitURL != "" {
+		fmt.Fprintf(out, "LiveKit SFU:     %s (log %s)\n", st.LiveKitURL, st.LiveKitLogPath())
+		fmt.Fprintf(out, "JWT service:     %s/sfu/get, advertised as the MatrixRTC transport\n", st.RTCServiceURL)
 	}
 	fmt.Fprintf(out, "Dendrite log:    %s\n", st.DendriteLogPath())
 	if roomID != "" {

@@ -35,56 +35,63 @@ func CacheDir() (string, error) {
 
 // EnsureDendrite returns the directory holding the Dendrite binaries
 // (dendrite, generate-keys, generate-config, create-account), building them
-// with `go install` on first use. A file lock keeps parallel test binaries
-// from building twice, and the binaries appear atomically (built in a
-// temporary directory, then renamed).
+// with `go install` on first use (see installCached).
 func EnsureDendrite(ctx context.Context) (string, error) {
+	pkgs := make([]string, len(dendriteTools))
+	for i, t := range dendriteTools {
+		pkgs[i] = "github.com/matrix-org/dendrite/cmd/" + t + "@" + DendriteVersion
+	}
+	return installCached(ctx, "dendrite-"+DendriteVersion, pkgs, dendriteTools)
+}
+
+// installCached returns CacheDir()/name/bin, first building pkgs into it
+// with `go install` unless every one of tools is already there. A file lock
+// keeps parallel test binaries from building twice, and the binaries appear
+// atomically: built into a temporary directory, then renamed.
+func installCached(ctx context.Context, name string, pkgs, tools []string) (string, error) {
 	cache, err := CacheDir()
 	if err != nil {
 		return "", err
 	}
-	base := filepath.Join(cache, "dendrite-"+DendriteVersion)
+	base := filepath.Join(cache, name)
 	binDir := filepath.Join(base, "bin")
-	if haveTools(binDir) {
+	if haveTools(binDir, tools) {
 		return binDir, nil
 	}
 	if err := os.MkdirAll(base, 0o755); err != nil {
-		return "", fmt.Errorf("creating the dendrite cache: %w", err)
+		return "", fmt.Errorf("creating the %s cache: %w", name, err)
 	}
 	unlock, err := lockFile(ctx, filepath.Join(base, "build.lock"))
 	if err != nil {
 		return "", err
 	}
 	defer unlock()
-	if haveTools(binDir) { // someone else built it while we waited
+	if haveTools(binDir, tools) { // someone else built it while we waited
 		return binDir, nil
 	}
 	tmp, err := os.MkdirTemp(base, "build-*")
 	if err != nil {
-		return "", fmt.Errorf("creating the dendrite build directory: %w", err)
+		return "", fmt.Errorf("creating the %s build directory: %w", name, err)
 	}
 	defer os.RemoveAll(tmp)
 	tmpBin := filepath.Join(tmp, "bin")
-	args := []string{"install"}
-	for _, t := range dendriteTools {
-		args = append(args, "github.com/matrix-org/dendrite/cmd/"+t+"@"+DendriteVersion)
-	}
-	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd := exec.CommandContext(ctx, "go", append([]string{"install"}, pkgs...)...)
 	cmd.Dir = tmp // outside any module, so our go.mod plays no part
 	cmd.Env = append(os.Environ(), "GOBIN="+tmpBin, "GOFLAGS=")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return "", fmt.Errorf("building dendrite %s: %w\n%s", DendriteVersion, err, tail(out, 4000))
+		return "", fmt.Errorf("building %s: %w\n%s", name, err, tail(out, 4000))
 	}
 	_ = os.RemoveAll(binDir) // a partial directory left by hand
 	if err := os.Rename(tmpBin, binDir); err != nil {
-		return "", fmt.Errorf("installing the dendrite binaries: %w", err)
+		return "", fmt.Errorf("installing the %s binaries: %w", name, err)
 	}
 	return binDir, nil
 }
 
-func haveTools(dir string) bool {
-	for _, t := range dendriteTools {
+// haveTools reports whether every tool is an executable file in dir.
+func haveTools(dir string, tools []string) bool {
+	for _, t := range tools {
 		fi, err := os.Stat(filepath.Join(dir, t))
 		if err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
 			return false

@@ -45,6 +45,41 @@
 // Both skip only when TERMATRIX_SKIP_INTEGRATION=1; otherwise a stack that
 // cannot start fails the test, it is never skipped silently.
 //
+// # LiveKit and Element Call
+//
+// With Options.LiveKit the stack also runs livekit-server (LiveKitVersion,
+// built once with `go install` like Dendrite) on 127.0.0.1 with a fresh
+// API key (Stack.LiveKitURL, LiveKitKey, LiveKitSecret, LiveKitLogPath)
+// and our JWT service (package sfujwt) at Stack.RTCServiceURL. The front
+// advertises that service as the homeserver's MatrixRTC transport, as
+// deployments do: "org.matrix.msc4143.rtc_foci" in the well-known document,
+// and GET /_matrix/client/unstable/org.matrix.msc4143/rtc/transports (and
+// /_matrix/client/v1/rtc/transports), answered by the front itself for a
+// valid access token, since Dendrite does not know them.
+// Options.NoRTCTransportsEndpoint or SetRTCTransportsEndpoint(false) make
+// those answer 404 M_UNRECOGNIZED, to test the well-known fallback.
+// User.OpenIDToken and Stack.SFUGet do what Element Call does to get a
+// LiveKit token.
+//
+// What Dendrite v0.13.8 does for MatrixRTC (TestDendriteIgnoresEventDelay,
+// TestDendriteOpenIDToken):
+//
+//   - It has NO delayed events (MSC4140) and does not say so where a
+//     client would look first: a PUT …/state/… (or /send) with
+//     ?org.matrix.msc4140.delay=N ignores the parameter and sends the event
+//     AT ONCE, answering {"event_id": …} with no delay_id. A client that
+//     schedules its delayed leave `{}` that way after joining leaves at
+//     once; scheduled before the join (js-sdk's order) the `{}` lands first
+//     and is overwritten by the join. Clients must check /versions
+//     (unstable_features has no "org.matrix.msc4140") before scheduling, and
+//     treat an answer without delay_id as "not delayed". The
+//     …/org.matrix.msc4140/delayed_events endpoints answer 404
+//     M_UNRECOGNIZED.
+//   - POST /_matrix/client/v3/user/{userId}/openid/request_token works, and
+//     GET /_matrix/federation/v1/openid/userinfo?access_token=… answers
+//     {"sub": userID} on the client port (through the front too). Its
+//     expires_in is an absolute Unix time in seconds, not a duration.
+//
 // Child processes run in their own process group and get SIGKILL when the
 // test binary dies (Linux parent-death signal), so a panic or timeout does
 // not leave Dendrite or coturn running.

@@ -13,10 +13,15 @@ import (
 )
 
 // front is the stable HTTP endpoint clients use: it serves the client
-// well-known document itself and proxies everything else to Dendrite.
+// well-known document and the MatrixRTC transports itself (see
+// rtctransports.go) and proxies everything else to Dendrite.
 type front struct {
-	mu        sync.Mutex
-	wellKnown []byte
+	mu              sync.Mutex
+	wellKnown       []byte
+	rtcTransports   []byte // {"rtc_transports":[…]}; nil: ask Dendrite
+	noRTCTransports bool   // answer 404 M_UNRECOGNIZED at rtc/transports
+
+	target *url.URL
 
 	transport *http.Transport
 	proxy     *httputil.ReverseProxy
@@ -30,7 +35,7 @@ func newFront(target *url.URL, port int) (*front, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listening for the homeserver front: %w", err)
 	}
-	f := &front{listener: l}
+	f := &front{listener: l, target: target}
 	f.transport = &http.Transport{
 		Proxy:               nil,
 		DialContext:         (&net.Dialer{Timeout: 2 * time.Second}).DialContext,
@@ -52,6 +57,8 @@ func newFront(target *url.URL, port int) (*front, error) {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/.well-known/matrix/client", f.serveWellKnown)
+	mux.HandleFunc(rtcTransportsUnstablePath, f.serveRTCTransports)
+	mux.HandleFunc(rtcTransportsStablePath, f.serveRTCTransports)
 	mux.Handle("/", f.proxy)
 	f.server = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = f.server.Serve(l) }()

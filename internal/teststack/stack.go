@@ -36,6 +36,16 @@ type Options struct {
 	// DendriteConfig sets further keys of dendrite.yaml, by dotted path
 	// (e.g. "client_api.registration_disabled": true). Parents must exist.
 	DendriteConfig map[string]any
+	// LiveKit also starts a LiveKit SFU (livekit-server, built once and
+	// cached) and a JWT service for it (package sfujwt), and advertises the
+	// service as the homeserver's MatrixRTC transport: in the well-known
+	// document (org.matrix.msc4143.rtc_foci) and at the rtc/transports
+	// endpoints, which the front answers itself.
+	LiveKit bool
+	// NoRTCTransportsEndpoint makes the front answer the rtc/transports
+	// endpoints with 404 M_UNRECOGNIZED, like a homeserver without MSC4143,
+	// so that clients fall back to the well-known document.
+	NoRTCTransportsEndpoint bool
 	// KeepDir keeps the stack's directory (config, data, logs) after Close.
 	// The environment variable TERMATRIX_KEEP_STACK=1 does the same.
 	KeepDir bool
@@ -58,6 +68,16 @@ type Stack struct {
 	Dir string
 	// CoturnStartup is how long coturn took to listen (zero without TURN).
 	CoturnStartup time.Duration
+	// LiveKitURL is the SFU's WebSocket URL (ws://127.0.0.1:PORT), empty
+	// without Options.LiveKit.
+	LiveKitURL string
+	// LiveKitKey and LiveKitSecret are the SFU's API key and secret.
+	LiveKitKey, LiveKitSecret string
+	// RTCServiceURL is the JWT service's base URL (POST RTCServiceURL +
+	// "/sfu/get"), the livekit_service_url the stack advertises.
+	RTCServiceURL string
+	// LiveKitStartup is how long livekit-server took to answer HTTP.
+	LiveKitStartup time.Duration
 	// DendriteStartup is how long Dendrite last took to answer
 	// /_matrix/client/versions after being launched.
 	DendriteStartup time.Duration
@@ -72,6 +92,9 @@ type Stack struct {
 	mu       sync.Mutex
 	dendrite *proc
 	coturn   *proc
+	livekit  *proc
+
+	jwtServer *http.Server
 
 	portMu    sync.Mutex
 	portLocks []*os.File // see reservePort
@@ -80,8 +103,9 @@ type Stack struct {
 	closeOnce sync.Once
 }
 
-// Start builds Dendrite if needed, then starts coturn (with opts.TURN),
-// Dendrite and the front, and waits until the homeserver answers.
+// Start builds Dendrite (and livekit-server with opts.LiveKit) if needed,
+// then starts coturn (with opts.TURN), livekit-server and its JWT service
+// (with opts.LiveKit), Dendrite and the front, and waits until the homeserver answers.
 func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if opts.LogLevel == "" {
 		opts.LogLevel = "info"
@@ -110,6 +134,11 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 			return nil, err
 		}
 	}
+	if opts.LiveKit {
+		if err = s.startLiveKit(ctx); err != nil {
+			return nil, err
+		}
+	}
 	if s.configPath, err = writeDendriteConfig(ctx, binDir, dir, opts.LogLevel, turn, opts.DendriteConfig); err != nil {
 		return nil, err
 	}
@@ -130,7 +159,18 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	s.BaseURL = s.front.url()
-	if err = s.SetClientWellKnown(map[string]any{"m.homeserver": map[string]any{"base_url": s.BaseURL}}); err != nil {
+	wellKnown := map[string]any{"m.homeserver": map[string]any{"base_url": s.BaseURL}}
+	if opts.LiveKit {
+		if err = s.startJWTService(); err != nil {
+			return nil, err
+		}
+		wellKnown["org.matrix.msc4143.rtc_foci"] = []any{s.rtcTransport()}
+		if err = s.front.setRTCTransports([]any{s.rtcTransport()}); err != nil {
+			return nil, err
+		}
+	}
+	s.SetRTCTransportsEndpoint(!opts.NoRTCTransportsEndpoint)
+	if err = s.SetClientWellKnown(wellKnown); err != nil {
 		return nil, err
 	}
 	if err = s.StartHomeserver(ctx); err != nil {
@@ -147,7 +187,9 @@ func (s *Stack) HomeserverURL() string {
 
 // SetClientWellKnown sets the JSON document the front serves at
 // /.well-known/matrix/client; nil makes it answer 404. The default is
-// {"m.homeserver":{"base_url": BaseURL}}.
+// {"m.homeserver":{"base_url": BaseURL}}, with Options.LiveKit also
+// {"org.matrix.msc4143.rtc_foci":[{"type":"livekit","livekit_service_url":
+// RTCServiceURL}]}.
 func (s *Stack) SetClientWellKnown(doc map[string]any) error {
 	if doc == nil {
 		s.front.mu.Lock()
@@ -159,11 +201,14 @@ func (s *Stack) SetClientWellKnown(doc map[string]any) error {
 }
 
 // LogTail returns about the last n lines of Dendrite's log, and a third as
-// many of coturn's if it runs, for a failing test to show.
+// many of coturn's and livekit-server's if they run, for a failing test to show.
 func (s *Stack) LogTail(n int) string {
 	out := "--- dendrite log (" + s.DendriteLogPath() + "):\n" + logTail(s.DendriteLogPath(), n)
 	if s.TURNAddr != "" {
 		out += "\n--- coturn log (" + s.CoturnLogPath() + "):\n" + logTail(s.CoturnLogPath(), max(n/3, 5))
+	}
+	if s.LiveKitURL != "" {
+		out += "\n--- livekit log (" + s.LiveKitLogPath() + "):\n" + logTail(s.LiveKitLogPath(), max(n/3, 5))
 	}
 	return out
 }
@@ -264,7 +309,13 @@ func (s *Stack) Close() {
 		if s.coturn != nil {
 			s.coturn.stop(3 * time.Second)
 		}
+		if s.livekit != nil {
+			s.livekit.stop(3 * time.Second)
+		}
 		s.mu.Unlock()
+		if s.jwtServer != nil {
+			_ = s.jwtServer.Close()
+		}
 		if s.front != nil {
 			s.front.close()
 		}

@@ -267,11 +267,12 @@ func TestLongPollThroughFront(t *testing.T) {
 	}
 }
 
-// TestCloseStopsEverything checks that Close leaves no process behind and
+// TestCloseStopsEverything checks that Close leaves no process (Dendrite,
+// coturn, livekit-server) or server (front, JWT service) behind and
 // removes the directory.
 func TestCloseStopsEverything(t *testing.T) {
-	st := ForTest(t, Options{TURN: true})
-	pids := []int{st.dendrite.cmd.Process.Pid, st.coturn.cmd.Process.Pid}
+	st := ForTest(t, Options{TURN: true, LiveKit: true})
+	pids := []int{st.dendrite.cmd.Process.Pid, st.coturn.cmd.Process.Pid, st.livekit.cmd.Process.Pid}
 	dir := st.Dir
 	st.Close()
 	for _, pid := range pids {
@@ -282,10 +283,12 @@ func TestCloseStopsEverything(t *testing.T) {
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Errorf("stack directory %s still there: %v", dir, err)
 	}
-	resp, err := http.Get(st.BaseURL + "/_matrix/client/versions")
-	if err == nil {
-		resp.Body.Close()
-		t.Errorf("front still answers after Close")
+	for _, u := range []string{st.BaseURL + "/_matrix/client/versions", st.RTCServiceURL + "/healthz"} {
+		resp, err := http.Get(u)
+		if err == nil {
+			resp.Body.Close()
+			t.Errorf("%s still answers after Close", u)
+		}
 	}
 }
 

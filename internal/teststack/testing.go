@@ -42,8 +42,8 @@ func ForTest(tb testing.TB, opts Options) *Stack {
 		}
 		s.Close()
 	})
-	tb.Logf("test stack up in %v at %s (dendrite %v, coturn %v)", time.Since(start).Round(time.Millisecond), s.BaseURL,
-		s.DendriteStartup.Round(time.Millisecond), s.CoturnStartup.Round(time.Millisecond))
+	tb.Logf("test stack up in %v at %s (dendrite %v, coturn %v, livekit %v)", time.Since(start).Round(time.Millisecond), s.BaseURL,
+		s.DendriteStartup.Round(time.Millisecond), s.CoturnStartup.Round(time.Millisecond), s.LiveKitStartup.Round(time.Millisecond))
 	return s
 }
 
