@@ -14,14 +14,6 @@ import (
 // lives, its refreshes keep it in.
 func TestDeadMemberExpires(t *testing.T) {
 	st := stack.Get(t)
-	jwt := newStandInJWT(t, st.BaseURL)
-	if err := st.SetClientWellKnown(map[string]any{
-		"m.homeserver":                map[string]any{"base_url": st.BaseURL},
-		"org.matrix.msc4143.rtc_foci": []any{map[string]any{"type": "livekit", "livekit_service_url": jwt.URL}},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.SetClientWellKnown(nil) })
 	alice, bob := st.MustRegister(t, "dead-alice"), st.MustRegister(t, "dead-bob")
 	roomID := encryptedDM(t, alice, bob)
 	ca, stopA := liveClient(t, st, alice)

@@ -1,21 +1,26 @@
 package rtc
 
 import (
+	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
+	"sort"
 	"sync"
 	"testing"
 	"time"
 
+	protologger "github.com/livekit/protocol/logger"
+	lksdk "github.com/livekit/server-sdk-go/v2"
 	"github.com/rs/zerolog"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/termatrix/termatrix/internal/sfujwt"
 	"github.com/termatrix/termatrix/internal/teststack"
 	"github.com/termatrix/termatrix/matrix"
 )
@@ -23,7 +28,10 @@ import (
 // stack is the Dendrite shared by this package's integration tests.
 var stack teststack.Shared
 
-func TestMain(m *testing.M) { os.Exit(stack.Run(m, teststack.Options{})) }
+func TestMain(m *testing.M) {
+	lksdk.SetLogger(protologger.GetDiscardLogger()) // the SDK logs every state change
+	os.Exit(stack.Run(m, teststack.Options{LiveKit: true}))
+}
 
 func ctxT(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -60,70 +68,45 @@ func liveClient(t testing.TB, st *teststack.Stack, u teststack.User) (c *matrix.
 	return c, stop
 }
 
-// standInJWT is a LiveKit JWT service for signalling tests until the
-// test stack runs the real one: /sfu/get checks the OpenID token with
-// the homeserver (federation openid/userinfo) and answers with an
-// unsigned token granting the hashed room to "user:device".
-type standInJWT struct {
+// secondJWT runs a second JWT service (the real internal/sfujwt) on the
+// stack's SFU, as another homeserver's would be, and records the "room"
+// of each request.
+type secondJWT struct {
 	*httptest.Server
-	hs string
-
 	mu    sync.Mutex
-	rooms []string // the "room" of each request
+	rooms []string
 }
 
-func newStandInJWT(t testing.TB, hs string) *standInJWT {
-	j := &standInJWT{hs: hs}
-	j.Server = httptest.NewServer(http.HandlerFunc(j.serve))
+func newSecondJWT(t testing.TB, st *teststack.Stack) *secondJWT {
+	svc := sfujwt.New(sfujwt.Config{HomeserverURL: st.BaseURL, ServerName: teststack.ServerName,
+		LiveKitURL: st.LiveKitURL, APIKey: st.LiveKitKey, APISecret: st.LiveKitSecret})
+	j := &secondJWT{}
+	j.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<16))
+		var req struct {
+			Room string `json:"room"`
+		}
+		_ = json.Unmarshal(body, &req)
+		j.mu.Lock()
+		j.rooms = append(j.rooms, req.Room)
+		j.mu.Unlock()
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		svc.ServeHTTP(w, r)
+	}))
 	t.Cleanup(j.Close)
 	return j
 }
 
-func (j *standInJWT) serve(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != "/sfu/get" || r.Method != http.MethodPost {
-		http.NotFound(w, r)
-		return
-	}
-	var req struct {
-		Room   string `json:"room"`
-		OpenID struct {
-			AccessToken string `json:"access_token"`
-		} `json:"openid_token"`
-		Device string `json:"device_id"`
-	}
-	if json.NewDecoder(r.Body).Decode(&req) != nil || req.Room == "" || req.Device == "" {
-		http.Error(w, `{"errcode":"M_BAD_JSON"}`, http.StatusBadRequest)
-		return
-	}
-	resp, err := http.Get(j.hs + "/_matrix/federation/v1/openid/userinfo?access_token=" + url.QueryEscape(req.OpenID.AccessToken))
-	if err != nil {
-		http.Error(w, `{"errcode":"M_UNKNOWN"}`, http.StatusBadGateway)
-		return
-	}
-	defer resp.Body.Close()
-	var who struct {
-		Sub string `json:"sub"`
-	}
-	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&who) != nil || who.Sub == "" {
-		http.Error(w, `{"errcode":"M_UNAUTHORIZED"}`, http.StatusUnauthorized)
-		return
-	}
-	j.mu.Lock()
-	j.rooms = append(j.rooms, req.Room)
-	j.mu.Unlock()
-	claims, _ := json.Marshal(map[string]any{"sub": who.Sub + ":" + req.Device, "video": map[string]any{"room": RoomAlias(id.RoomID(req.Room)), "roomJoin": true}})
-	tok := "eyJhbGciOiJub25lIn0." + base64.RawURLEncoding.EncodeToString(claims) + ".x"
-	_ = json.NewEncoder(w).Encode(map[string]string{"url": "ws://127.0.0.1:7880", "jwt": tok})
-}
-
-func (j *standInJWT) requestedRooms() []string {
+func (j *secondJWT) requestedRooms() []string {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return append([]string(nil), j.rooms...)
 }
 
-// recordingDialer is a stand-in for the LiveKit media (until lkmedia is
-// merged): it "connects" and records what the session sets.
+// recordingDialer is a stand-in for the LiveKit media until lkmedia is
+// merged: it really connects to the SFU (subscribing to nothing,
+// publishing nothing), lists the room's participants, and records the
+// keys the session sets.
 type recordingDialer struct {
 	mu    sync.Mutex
 	dials []MediaConfig
@@ -131,10 +114,22 @@ type recordingDialer struct {
 }
 
 func (d *recordingDialer) Dial(_ context.Context, cfg MediaConfig) (Media, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
 	u, _ := url.Parse(cfg.URL)
 	m := &recordingMedia{host: u.Host, publish: cfg.Publish, local: map[uint8][]byte{}, remote: map[string]map[uint8][]byte{}}
+	cb := lksdk.NewRoomCallback()
+	changed := func(*lksdk.RemoteParticipant) {
+		if cfg.OnChange != nil {
+			cfg.OnChange()
+		}
+	}
+	cb.OnParticipantConnected, cb.OnParticipantDisconnected = changed, changed
+	room, err := lksdk.ConnectToRoomWithToken(cfg.URL, cfg.Token, cb, lksdk.WithAutoSubscribe(false))
+	if err != nil {
+		return nil, err
+	}
+	m.room = room
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	d.dials = append(d.dials, cfg)
 	d.conns = append(d.conns, m)
 	return m, nil
@@ -157,6 +152,7 @@ func (d *recordingDialer) publishing() *recordingMedia {
 type recordingMedia struct {
 	host    string
 	publish bool
+	room    *lksdk.Room
 
 	mu       sync.Mutex
 	local    map[uint8][]byte
@@ -182,9 +178,27 @@ func (m *recordingMedia) SetRemoteKey(identity string, index uint8, key []byte) 
 }
 
 func (m *recordingMedia) SetMuted(muted bool)         { m.mu.Lock(); m.muted = muted; m.mu.Unlock() }
-func (m *recordingMedia) Participants() []Participant { return nil }
-func (m *recordingMedia) Host() string                { return m.host }
-func (m *recordingMedia) Close() error                { m.mu.Lock(); m.closed = true; m.mu.Unlock(); return nil }
+func (m *recordingMedia) Host() string        { return m.host }
+
+func (m *recordingMedia) Participants() []Participant {
+	var out []Participant
+	for _, rp := range m.room.GetRemoteParticipants() {
+		out = append(out, Participant{Identity: rp.Identity(), Muted: true})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Identity < out[j].Identity })
+	return out
+}
+
+func (m *recordingMedia) Close() error {
+	m.mu.Lock()
+	already := m.closed
+	m.closed = true
+	m.mu.Unlock()
+	if !already {
+		m.room.Disconnect()
+	}
+	return nil
+}
 
 // currentLocal is the key our frames use now.
 func (m *recordingMedia) currentLocal() (uint8, []byte) {

@@ -9,6 +9,7 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/termatrix/termatrix/internal/sfujwt"
 	"github.com/termatrix/termatrix/internal/teststack"
 	"github.com/termatrix/termatrix/matrix"
 )
@@ -52,14 +53,6 @@ func waitUpdate(t *testing.T, ch <-chan matrix.Update, what string, ok func(matr
 func TestElementCallBetweenTwoTermatrixClients(t *testing.T) {
 	st := stack.Get(t)
 	ctx := ctxT(t)
-	jwt := newStandInJWT(t, st.BaseURL)
-	if err := st.SetClientWellKnown(map[string]any{
-		"m.homeserver":                map[string]any{"base_url": st.BaseURL},
-		"org.matrix.msc4143.rtc_foci": []any{map[string]any{"type": "livekit", "livekit_service_url": jwt.URL}},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.SetClientWellKnown(nil) })
 	alice, bob := st.MustRegister(t, "alice"), st.MustRegister(t, "bob")
 	roomID := encryptedDM(t, alice, bob)
 	ca, stopA := liveClient(t, st, alice)
@@ -93,11 +86,16 @@ func TestElementCallBetweenTwoTermatrixClients(t *testing.T) {
 	if !info.Encrypted {
 		t.Fatal("the call in an encrypted room is not encrypted")
 	}
-	if rooms := jwt.requestedRooms(); len(rooms) == 0 || rooms[0] != string(roomID) {
-		t.Fatalf("the JWT service was asked for %v, not the Matrix room ID", rooms)
+	// We sent the Matrix room ID: the service hashed it into the LiveKit
+	// room (an alias sent instead would be hashed twice).
+	dialA.mu.Lock()
+	d := dialA.dials[0]
+	dialA.mu.Unlock()
+	if room, _ := jwtRoom(d.Token); room != sfujwt.RoomAlias(string(roomID), "m.call#ROOM") || room != RoomAlias(roomID) {
+		t.Fatalf("the token grants LiveKit room %q", room)
 	}
-	if d := dialA.dials[0]; !d.Publish || !d.Encrypted || d.URL != "ws://127.0.0.1:7880" {
-		t.Fatalf("A dialled %+v", d)
+	if !d.Publish || !d.Encrypted || d.URL != st.LiveKitURL {
+		t.Fatalf("A dialled %s publish=%v encrypted=%v", d.URL, d.Publish, d.Encrypted)
 	}
 
 	// B sees A's membership and the ring.
@@ -138,6 +136,10 @@ func TestElementCallBetweenTwoTermatrixClients(t *testing.T) {
 	waitCall(t, chA, mA, "B keyed at A", func(i CallInfo) bool { return hasMember(i, id.UserID(bob.UserID), true) })
 	infoB := waitCall(t, chB, mB, "A keyed at B", func(i CallInfo) bool { return hasMember(i, id.UserID(alice.UserID), true) })
 	t.Logf("figure: B Join→both keys held %v", time.Since(startB))
+	waitCall(t, chA, mA, "B in A's LiveKit room", func(i CallInfo) bool {
+		return len(i.Members) == 1 && i.Members[0].InMedia && i.Members[0].DeviceID == cb.DeviceID()
+	})
+	t.Logf("figure: B Join→B's participant seen by A on the SFU %v", time.Since(startB))
 	if len(infoB.Members) != 1 {
 		t.Fatalf("B sees %+v", infoB.Members)
 	}

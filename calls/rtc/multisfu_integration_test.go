@@ -17,14 +17,7 @@ import (
 func TestPlainRoomSecondSFUMuteAndDecline(t *testing.T) {
 	st := stack.Get(t)
 	ctx := ctxT(t)
-	ours, theirs := newStandInJWT(t, st.BaseURL), newStandInJWT(t, st.BaseURL)
-	if err := st.SetClientWellKnown(map[string]any{
-		"m.homeserver":                map[string]any{"base_url": st.BaseURL},
-		"org.matrix.msc4143.rtc_foci": []any{map[string]any{"type": "livekit", "livekit_service_url": ours.URL}},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.SetClientWellKnown(nil) })
+	theirs := newSecondJWT(t, st)
 	alice, bob := st.MustRegister(t, "sfu-alice"), st.MustRegister(t, "sfu-bob")
 	roomID, err := alice.CreateRoom(ctx, map[string]any{
 		"preset": "trusted_private_chat", "invite": []string{bob.UserID},
