@@ -177,7 +177,7 @@ func (m *recordingMedia) SetRemoteKey(identity string, index uint8, key []byte) 
 	m.remote[identity][index] = append([]byte(nil), key...)
 }
 
-func (m *recordingMedia) SetMuted(muted bool)         { m.mu.Lock(); m.muted = muted; m.mu.Unlock() }
+func (m *recordingMedia) SetMuted(muted bool) { m.mu.Lock(); m.muted = muted; m.mu.Unlock() }
 func (m *recordingMedia) Host() string        { return m.host }
 
 func (m *recordingMedia) Participants() []Participant {
