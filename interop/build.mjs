@@ -1,4 +1,5 @@
-// Bundles src/page.js and matrix-js-sdk into dist/page.js (ESM, for the browser). Run as a script
+// Bundles src/page.js with matrix-js-sdk and livekit-client into dist/page.js (ESM, for the browser), and
+// livekit-client's E2EE worker into dist/e2ee-worker.js (a classic worker script). Run as a script
 // (`node build.mjs`) or call ensureBuilt() from the driver, which rebuilds only when a source is newer.
 
 import { build } from "esbuild";
@@ -9,14 +10,15 @@ import { fileURLToPath } from "node:url";
 const here = dirname(fileURLToPath(import.meta.url));
 const entry = join(here, "src", "page.js");
 const out = join(here, "dist", "page.js");
+const workerOut = join(here, "dist", "e2ee-worker.js");
 
 function mtime(path) {
   return existsSync(path) ? statSync(path).mtimeMs : 0;
 }
 
-/** Reports whether dist/page.js is missing or older than any source it is built from. */
+/** Reports whether a bundle is missing or older than any source it is built from. */
 export function stale() {
-  const built = mtime(out);
+  const built = Math.min(mtime(out), mtime(workerOut));
   if (built === 0) return true;
   const sources = [
     join(here, "build.mjs"),
@@ -26,28 +28,35 @@ export function stale() {
   return sources.some((s) => mtime(s) > built);
 }
 
-/** Builds the bundle. */
+const common = {
+  bundle: true,
+  platform: "browser",
+  target: "chrome120",
+  define: { "process.env.NODE_ENV": '"production"', global: "globalThis" },
+  logLevel: "warning",
+  sourcemap: false,
+};
+
+/** Builds the page bundle and the E2EE worker. */
 export async function bundle() {
-  await build({
-    entryPoints: [entry],
-    outfile: out,
-    bundle: true,
-    format: "esm",
-    platform: "browser",
-    target: "chrome120",
-    define: { "process.env.NODE_ENV": '"production"', global: "globalThis" },
-    logLevel: "warning",
-    sourcemap: false,
-  });
+  await Promise.all([
+    build({ ...common, entryPoints: [entry], outfile: out, format: "esm" }),
+    build({
+      ...common,
+      stdin: { contents: 'import "livekit-client/e2ee-worker";', resolveDir: here, loader: "js" },
+      outfile: workerOut,
+      format: "iife",
+    }),
+  ]);
 }
 
-/** Builds the bundle if it is stale. */
+/** Builds the bundles if they are stale; returns their paths ({page, worker}). */
 export async function ensureBuilt() {
   if (stale()) await bundle();
-  return out;
+  return { page: out, worker: workerOut };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   await bundle();
-  console.log(`built ${out}`);
+  console.log(`built ${out} and ${workerOut}`);
 }

@@ -6,7 +6,8 @@
 //
 // Commands: start {baseUrl,userId,accessToken,deviceId,forceTURN,autoAnswer,crypto,password,recoveryKey,
 // fastKeyBackup}, placeCall {roomId,video}, autoAnswer {on}, answer, hangup, reject, stats, peakFrequency {ms},
-// hold {on}, restartIce, close; and the room and E2EE commands in pageCommands below. With --profile-dir DIR,
+// hold {on}, restartIce, close; rtcJoin {roomId,intent,ring,encrypted} and the MatrixRTC, room and E2EE
+// commands in pageCommands below. With --profile-dir DIR,
 // Chromium's profile goes to DIR (which the caller then removes); otherwise to a fresh temporary directory
 // removed on exit. With --fake-audio-file WAV, the fake microphone plays that file in a loop instead of beeping.
 
@@ -53,9 +54,10 @@ function log(...args) {
 }
 
 /** Serves the page and the bundle on 127.0.0.1 (an http origin the browser treats as secure). */
-async function serve(bundlePath) {
+async function serve({ page: bundlePath, worker: workerPath }) {
   const index = readFileSync(join(here, "src", "index.html"));
   const bundle = readFileSync(bundlePath);
+  const worker = readFileSync(workerPath);
   let wasm = null;
   server = createServer((req, res) => {
     const path = new URL(req.url, "http://127.0.0.1").pathname;
@@ -68,6 +70,10 @@ async function serve(bundlePath) {
     } else if (path === "/page.js") {
       res.writeHead(200, { "content-type": "text/javascript; charset=utf-8" });
       res.end(bundle);
+    } else if (path === "/e2ee-worker.js") {
+      // livekit-client's E2EE worker (frame encryption for MatrixRTC calls), a classic script.
+      res.writeHead(200, { "content-type": "text/javascript; charset=utf-8" });
+      res.end(worker);
     } else if (path === "/pkg/matrix_sdk_crypto_wasm_bg.wasm") {
       // Read on first use only: peers without crypto never load it. application/wasm for instantiateStreaming.
       wasm ??= readFileSync(wasmPath);
@@ -91,11 +97,11 @@ function argValue(name) {
 }
 
 async function launch() {
-  const bundlePath = await ensureBuilt();
+  const built = await ensureBuilt();
   const args = [...chromiumArgs];
   const audioFile = argValue("--fake-audio-file");
   if (audioFile) args.push(`--use-file-for-fake-audio-capture=${audioFile}`);
-  const url = await serve(bundlePath);
+  const url = await serve(built);
   const given = argValue("--profile-dir");
   if (given) {
     profileDir = given; // owned (and removed) by the caller
@@ -156,6 +162,10 @@ const pageCommands = {
   requestOwnVerification: [],
   requestDeviceVerification: ["userId", "deviceId"],
   requestVerificationDM: ["userId", "roomId"],
+  rtcLeave: [],
+  rtcState: ["roomId"],
+  rtcPeakFrequency: ["identity", "ms"],
+  rtcDecline: ["roomId", "eventId"],
 };
 
 async function handle(msg) {
@@ -194,6 +204,10 @@ async function handle(msg) {
       return callPage("hold", [!!msg.on]);
     case "restartIce":
       return callPage("restartIce", []);
+    case "rtcJoin":
+      return callPage("rtcJoin", [
+        { roomId: msg.roomId, intent: msg.intent ?? "audio", ring: !!msg.ring, encrypted: !!msg.encrypted },
+      ]);
     case "peakFrequency":
       return callPage("peakFrequency", [msg.ms ?? 1000]);
     case "close":

@@ -22,7 +22,8 @@ const (
 // verification (verify.go) "verification.request" (an incoming request),
 // "verification.phase", "verification.sas" (the emoji to compare),
 // "verification.done", "verification.cancel" (Code, Sender who cancelled,
-// Reason) and "verification.busy" (a second request was cancelled).
+// Reason) and "verification.busy" (a second request was cancelled); and for
+// MatrixRTC calls the rtc.* events (EventRTCRing and the others in rtc.go).
 type Event struct {
 	Event     string `json:"event"`
 	CallID    string `json:"callId"`
@@ -46,6 +47,21 @@ type Event struct {
 	Code     string     `json:"code"`
 	Emoji    [][]string `json:"emoji"`
 	Decimal  []int      `json:"decimal"`
+	// MatrixRTC events (rtc.go): the notification or decline's EventID, its
+	// Type, Intent and Lifetime (ms), whether it was Encrypted, the
+	// notification a decline refers to; a LiveKit Identity, a key's Index,
+	// an SFU Service, the session's Members, and SinceJoinMs.
+	EventID        string      `json:"eventId"`
+	Type           string      `json:"type"`
+	Intent         string      `json:"intent"`
+	Lifetime       int64       `json:"lifetime"`
+	Encrypted      bool        `json:"encrypted"`
+	NotificationID string      `json:"notificationId"`
+	Identity       string      `json:"identity"`
+	Index          int         `json:"index"`
+	Service        string      `json:"service"`
+	Members        []RTCMember `json:"members"`
+	SinceJoinMs    int64       `json:"sinceJoinMs"`
 	// T is the browser's wall clock when the event happened, in ms since
 	// the Unix epoch.
 	T int64 `json:"t"`

@@ -76,6 +76,7 @@ type Peer struct {
 	callID   string        // the current call
 	verifs   int           // events index up to which "verification.request" events were handed out
 	vid      string        // the current verification request (the page's id)
+	rings    int           // events index up to which "rtc.ring" events were handed out
 	stderr   tail
 	exited   bool
 	exitErr  error

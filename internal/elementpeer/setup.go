@@ -43,7 +43,7 @@ func Prepare(ctx context.Context, dir string) error {
 	}
 	defer unlockFile(lock)
 
-	needed := []string{"matrix-js-sdk", "playwright-core", "esbuild"}
+	needed := []string{"matrix-js-sdk", "livekit-client", "playwright-core", "esbuild"}
 	missing := false
 	for _, pkg := range needed {
 		if _, err := os.Stat(filepath.Join(dir, "node_modules", pkg, "package.json")); err != nil {

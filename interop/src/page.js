@@ -11,7 +11,8 @@ import {
 } from "matrix-js-sdk";
 import { E2EE, SecretKeys, initCrypto, waitOwnKeysUploaded } from "./crypto.js";
 import { Rooms } from "./rooms.js";
-import { emit, until } from "./util.js";
+import { RTC } from "./rtc.js";
+import { emit, measurePeak, until } from "./util.js";
 
 // matrix-js-sdk's CallErrorCode values (the enum is not exported from the package root).
 const UserHangup = "user_hangup";
@@ -24,6 +25,7 @@ class Peer {
     this.opts = {};
     this.e2ee = null;
     this.rooms = null;
+    this.rtc = null;
   }
 
   /**
@@ -54,6 +56,7 @@ class Peer {
       this.e2ee = new E2EE(client, opts, secretKeys);
     }
     this.rooms = new Rooms(client, this.e2ee);
+    this.rtc = new RTC(client);
 
     let turn = null;
     let turnError = null;
@@ -292,46 +295,18 @@ class Peer {
   }
 
   /**
-   * Measures the remote audio's spectrum with a WebAudio AnalyserNode for about `ms` milliseconds and returns
-   * the strongest frequency (averaged power per bin), so a test can check which tone the peer sends.
+   * Measures the remote audio's spectrum for about `ms` milliseconds and returns the strongest frequency, so a
+   * test can check which tone the peer sends.
    */
   async peakFrequency(ms = 1000) {
     const call = this.mustCall();
     const stream = call.remoteUsermediaStream;
     if (!stream || stream.getAudioTracks().length === 0) throw new Error("no remote audio stream");
-    const ctx = new AudioContext();
-    try {
-      await ctx.resume();
-      const src = ctx.createMediaStreamSource(stream);
-      const an = ctx.createAnalyser();
-      an.fftSize = 8192;
-      an.smoothingTimeConstant = 0;
-      src.connect(an);
-      const sum = new Float64Array(an.frequencyBinCount);
-      const frame = new Float32Array(an.frequencyBinCount);
-      let frames = 0;
-      const end = Date.now() + ms;
-      while (Date.now() < end) {
-        await new Promise((r) => setTimeout(r, 50));
-        an.getFloatFrequencyData(frame);
-        for (let i = 0; i < frame.length; i++) sum[i] += Math.pow(10, frame[i] / 10);
-        frames++;
-      }
-      let best = 1;
-      for (let i = 1; i < sum.length; i++) if (sum[i] > sum[best]) best = i;
-      const total = sum.reduce((a, b) => a + b, 0);
-      return {
-        hz: (best * ctx.sampleRate) / an.fftSize,
-        share: total > 0 ? (sum[best - 1] + sum[best] + (sum[best + 1] ?? 0)) / total : 0,
-        frames,
-        contextState: ctx.state,
-      };
-    } finally {
-      await ctx.close();
-    }
+    return measurePeak(stream, ms);
   }
 
   async stop() {
+    await this.rtc?.stop();
     if (this.call && this.call.state !== "ended") this.call.hangup(UserHangup, false);
     this.client?.stopClient();
   }
@@ -369,6 +344,28 @@ class Peer {
   }
   callEvents(roomId) {
     return this.mustRooms().callEvents(roomId);
+  }
+
+  // MatrixRTC calls (rtc.js).
+  rtcJoin(opts) {
+    return this.mustRTC().join(opts);
+  }
+  rtcLeave() {
+    return this.mustRTC().leave();
+  }
+  rtcState(roomId) {
+    return this.mustRTC().state(roomId);
+  }
+  rtcPeakFrequency(identity, ms) {
+    return this.mustRTC().peakFrequency(identity, ms ?? 1000);
+  }
+  rtcDecline(roomId, eventId) {
+    return this.mustRTC().decline(roomId, eventId);
+  }
+
+  mustRTC() {
+    if (!this.rtc) throw new Error("not started");
+    return this.rtc;
   }
 
   // End-to-end encryption.

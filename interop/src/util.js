@@ -40,3 +40,40 @@ export async function untilAsync(fn, ms, what, every = 100) {
     await sleep(every);
   }
 }
+
+/**
+ * Measures a stream's audio spectrum with a WebAudio AnalyserNode for about `ms` milliseconds and returns the
+ * strongest frequency (averaged power per bin) and its share of the total power.
+ */
+export async function measurePeak(stream, ms = 1000) {
+  const ctx = new AudioContext();
+  try {
+    await ctx.resume();
+    const src = ctx.createMediaStreamSource(stream);
+    const an = ctx.createAnalyser();
+    an.fftSize = 8192;
+    an.smoothingTimeConstant = 0;
+    src.connect(an);
+    const sum = new Float64Array(an.frequencyBinCount);
+    const frame = new Float32Array(an.frequencyBinCount);
+    let frames = 0;
+    const end = Date.now() + ms;
+    while (Date.now() < end) {
+      await sleep(50);
+      an.getFloatFrequencyData(frame);
+      for (let i = 0; i < frame.length; i++) sum[i] += Math.pow(10, frame[i] / 10);
+      frames++;
+    }
+    let best = 1;
+    for (let i = 1; i < sum.length; i++) if (sum[i] > sum[best]) best = i;
+    const total = sum.reduce((a, b) => a + b, 0);
+    return {
+      hz: (best * ctx.sampleRate) / an.fftSize,
+      share: total > 0 ? (sum[best - 1] + sum[best] + (sum[best + 1] ?? 0)) / total : 0,
+      frames,
+      contextState: ctx.state,
+    };
+  } finally {
+    await ctx.close();
+  }
+}
