@@ -62,6 +62,9 @@ func TestDeadMemberExpires(t *testing.T) {
 	}
 	stopA()
 	died := time.Now()
+	if _, active := mA.Active(); active {
+		t.Fatal("A's manager still has a call after Close")
+	}
 	waitCall(t, chB, mB, "dead A gone at B", func(i CallInfo) bool { return len(i.Members) == 0 })
 	t.Logf("figure: A died→gone at B %v (membership expiry %v after its last refresh)", time.Since(died), expires)
 	waitFor(t, "B's key rotated after A went", func() bool { return dialB.publishing().localIndex() != idxB0 })

@@ -10,7 +10,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -274,4 +276,16 @@ func hasMember(info CallInfo, user id.UserID, keyed bool) bool {
 func (m *recordingMedia) localIndex() uint8 {
 	i, _ := m.currentLocal()
 	return i
+}
+
+// noSessionGoroutines fails if a session goroutine of this package is
+// still running (a leak after Leave or Close).
+func noSessionGoroutines(t testing.TB) {
+	t.Helper()
+	var stacks string
+	waitFor(t, "the session goroutines to end", func() bool {
+		buf := make([]byte, 1<<20)
+		stacks = string(buf[:runtime.Stack(buf, true)])
+		return !strings.Contains(stacks, "rtc.(*session).run")
+	})
 }

@@ -127,4 +127,10 @@ func TestPlainRoomSecondSFUMuteAndDecline(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitCall(t, ch, mA, "ended", func(i CallInfo) bool { return i.State == CallEnded })
+	noSessionGoroutines(t)
+	for _, c := range dial.conns {
+		if !c.closed {
+			t.Fatal("a LiveKit connection outlived the call")
+		}
+	}
 }
