@@ -71,6 +71,10 @@ type Media interface {
 	Participants() []Participant
 	// Host is the SFU's host name for the call panel.
 	Host() string
+	// AudioProblem says why this connection sends or plays no audio
+	// although it is connected (e.g. "no audio: this build has no Opus;
+	// build with -tags opus"), for the call panel; "" when audio works.
+	AudioProblem() string
 	// Close leaves the LiveKit room and stops the media.
 	Close() error
 }

@@ -17,7 +17,7 @@
 // opus (cgo libopus through gopkg.in/hraban/opus.v2: needs pkg-config and
 // libopus-dev; add the tag nolibopusfile to do without libopusfile), Opus
 // is offered first (48 kHz, sent mono in 20 ms frames, encoded from and
-// decoded to package audio's 8 kHz by libopus), the track sends Opus when
+// decoded to package audio's 8 kHz by the shared codec in package audio), the track sends Opus when
 // the peer's SDP lists it, and received packets are decoded by payload
 // type. A video call offers a
 // receive-only VP8 section (no camera source) and reports the remote
