@@ -179,8 +179,9 @@ func (m *recordingMedia) SetRemoteKey(identity string, index uint8, key []byte) 
 	m.remote[identity][index] = append([]byte(nil), key...)
 }
 
-func (m *recordingMedia) SetMuted(muted bool) { m.mu.Lock(); m.muted = muted; m.mu.Unlock() }
-func (m *recordingMedia) Host() string        { return m.host }
+func (m *recordingMedia) SetMuted(muted bool)  { m.mu.Lock(); m.muted = muted; m.mu.Unlock() }
+func (m *recordingMedia) Host() string         { return m.host }
+func (m *recordingMedia) AudioProblem() string { return "no audio: signalling test media" }
 
 func (m *recordingMedia) Participants() []Participant {
 	var out []Participant

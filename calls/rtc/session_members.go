@@ -208,6 +208,12 @@ func (s *session) publish() {
 	if s.mg.opts.Source != nil {
 		info.Audio = s.mg.opts.Source.Name()
 	}
+	// The media may know better: no Opus in this build, a failed device.
+	if c := s.ours(); c != nil {
+		if p := c.media.AudioProblem(); p != "" {
+			info.Audio = p
+		}
+	}
 	for _, m := range s.members {
 		cm := CallMember{UserID: m.Sender, DeviceID: m.DeviceID, HasKey: len(s.remote.byIdentity[m.Identity]) > 0}
 		if p, ok := parts[m.Identity]; ok {
