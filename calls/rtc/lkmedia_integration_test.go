@@ -1,6 +1,7 @@
 package rtc_test
 
 import (
+	"context"
 	"sync"
 	"testing"
 	"time"
@@ -101,4 +102,10 @@ func TestCallWithLiveKitMediaOpus(t *testing.T) {
 	_ = mA.Close()
 	_ = mB.Close()
 	rtc.NoSessionGorout(t)
+}
+
+func ctxT(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
 }
