@@ -60,7 +60,13 @@ func TestCallWithLiveKitMediaOpus(t *testing.T) {
 		return okA && okB && ra.Encrypted && rb.Encrypted && ra.JoinedMembers == 2 && rb.JoinedMembers == 2
 	})
 	recA, recB := &recorder{}, &recorder{}
-	mA := rtc.NewManager(ca, lkmedia.NewDialer(recA), rtc.Options{Source: audio.NewTone(440, 0.5), Tick: 200 * time.Millisecond, Log: rtc.TestLog(t)})
+	// A opens its media per call, as the app does.
+	opened := 0
+	mA := rtc.NewManager(ca, nil, rtc.Options{Tick: 200 * time.Millisecond, Log: rtc.TestLog(t),
+		OpenMedia: func() (rtc.MediaDialer, audio.Source, error) {
+			opened++
+			return lkmedia.NewDialer(recA), audio.NewTone(440, 0.5), nil
+		}})
 	mB := rtc.NewManager(cb, lkmedia.NewDialer(recB), rtc.Options{Source: audio.NewTone(660, 0.5), Tick: 200 * time.Millisecond, Log: rtc.TestLog(t)})
 	chA, _ := mA.Subscribe()
 	chB, _ := mB.Subscribe()
@@ -91,10 +97,23 @@ func TestCallWithLiveKitMediaOpus(t *testing.T) {
 	} else {
 		t.Logf("no Opus in this build (tag opus): media connected and keyed, audio not checked")
 	}
-	if err := mA.Leave(roomID); err != nil {
+	// The account closing (Run's context ends) leaves A's call.
+	runCtx, stopRun := context.WithCancel(context.Background())
+	runDone := make(chan error, 1)
+	go func() { runDone <- mA.Run(runCtx) }()
+	stopRun()
+	if err := <-runDone; err != nil {
 		t.Fatal(err)
 	}
 	rtc.WaitCall(t, chB, mB, "A gone at B", func(i rtc.CallInfo) bool { return len(i.Members) == 0 })
+	if ev := cb.StateEvent(roomID, rtc.MemberStateType, rtc.MemberStateKey(ca.UserID(), ca.DeviceID())); ev == nil {
+		t.Fatal("A's membership is gone from B's state")
+	} else if _, err := rtc.ParseMember(roomID, ev); err != rtc.ErrLeft {
+		t.Fatalf("A's membership after closing: %v", err)
+	}
+	if opened != 1 {
+		t.Fatalf("A opened its media %d times", opened)
+	}
 	if err := mB.Leave(roomID); err != nil {
 		t.Fatal(err)
 	}

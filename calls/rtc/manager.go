@@ -39,6 +39,10 @@ type Matrix interface {
 type Options struct {
 	// Source is our microphone (nil: we publish nothing audible).
 	Source audio.Source
+	// OpenMedia, if set, opens for each call the media dialer (playing
+	// into the speaker) and the microphone; both are closed when the
+	// call ends. Otherwise every call uses NewManager's dialer and Source.
+	OpenMedia func() (MediaDialer, audio.Source, error)
 	// HTTPClient talks to the LiveKit JWT services.
 	HTTPClient *http.Client
 	// Expires is how long our membership is valid before a refresh
@@ -99,7 +103,8 @@ type Manager struct {
 	nextSub int
 }
 
-// NewManager makes a Manager on the client m, opening media with dialer.
+// NewManager makes a Manager on the client m, opening media with dialer
+// (nil with Options.OpenMedia).
 func NewManager(m Matrix, dialer MediaDialer, opts Options) *Manager {
 	opts.defaults()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -112,7 +117,37 @@ func NewManager(m Matrix, dialer MediaDialer, opts Options) *Manager {
 func (mg *Manager) Close() error {
 	mg.cancel()
 	mg.wg.Wait()
+	if mg.dialer == nil {
+		return nil
+	}
 	return mg.dialer.Close()
+}
+
+// leaveTimeout bounds leaving the call when the account closes.
+const leaveTimeout = 5 * time.Second
+
+// Run waits until ctx ends, then leaves the call we are in (the account
+// is closing) and closes the Manager.
+func (mg *Manager) Run(ctx context.Context) error {
+	<-ctx.Done()
+	mg.mu.Lock()
+	s := mg.sess
+	mg.mu.Unlock()
+	if s != nil {
+		done := make(chan struct{})
+		s.do(func(ctx context.Context) {
+			defer close(done)
+			lctx, cancel := context.WithTimeout(ctx, leaveTimeout)
+			defer cancel()
+			s.leave(lctx, "termatrix is closing")
+		})
+		select {
+		case <-done:
+		case <-s.done:
+		case <-time.After(leaveTimeout + time.Second):
+		}
+	}
+	return mg.Close()
 }
 
 // Available says whether we can start or join a call in the room.

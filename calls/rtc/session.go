@@ -10,6 +10,7 @@ import (
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/termatrix/termatrix/calls/audio"
 	"github.com/termatrix/termatrix/matrix"
 )
 
@@ -45,7 +46,11 @@ type session struct {
 	members    []Membership
 	nextExpiry time.Time
 
-	conns   map[string]*conn // by LiveKit service URL; ours publishes
+	conns  map[string]*conn // by LiveKit service URL; ours publishes
+	dialer MediaDialer
+	source audio.Source
+	// release closes what OpenMedia opened for this call.
+	release func()
 	openID  *mautrix.RespOpenIDToken
 	idUntil time.Time
 
@@ -145,6 +150,10 @@ func (s *session) join(ctx context.Context) error {
 		return err
 	}
 	s.transport = t
+	// The devices first: a call that cannot open them is not announced.
+	if err := s.openMedia(); err != nil {
+		return err
+	}
 	s.delayed = &delayedLeave{api: s.m, roomID: s.roomID, stateKey: s.stateKey, delay: s.mg.opts.LeaveDelay}
 	if err := s.delayed.schedule(nctx, time.Now()); err != nil {
 		// Not fatal: we leave by hand, and expiry covers a crash.
@@ -217,9 +226,9 @@ func (s *session) connect(ctx context.Context, service string, publish bool) err
 	}
 	cfg := MediaConfig{URL: g.URL, Token: g.Token, Publish: publish, Encrypted: s.encrypted, OnChange: s.mediaChanged}
 	if publish {
-		cfg.Source = s.mg.opts.Source
+		cfg.Source = s.source
 	}
-	media, err := s.mg.dialer.Dial(nctx, cfg)
+	media, err := s.dialer.Dial(nctx, cfg)
 	if err != nil {
 		return fmt.Errorf("connecting to the SFU: %w", err)
 	}
@@ -351,4 +360,32 @@ func (s *session) closeMedia() {
 		}
 		delete(s.conns, k)
 	}
+	if s.release != nil {
+		s.release()
+		s.release = nil
+	}
+}
+
+// openMedia opens this call's dialer and microphone (Options.OpenMedia),
+// or takes the Manager's.
+func (s *session) openMedia() error {
+	if s.mg.opts.OpenMedia == nil {
+		if s.mg.dialer == nil {
+			return errors.New("no media for calls in this build")
+		}
+		s.dialer, s.source = s.mg.dialer, s.mg.opts.Source
+		return nil
+	}
+	d, src, err := s.mg.opts.OpenMedia()
+	if err != nil {
+		return fmt.Errorf("opening the audio: %w", err)
+	}
+	s.dialer, s.source = d, src
+	s.release = func() {
+		_ = d.Close()
+		if src != nil {
+			_ = src.Close()
+		}
+	}
+	return nil
 }

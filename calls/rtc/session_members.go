@@ -205,8 +205,8 @@ func (s *session) publish() {
 	}
 	sort.Strings(others)
 	info.Hosts = append(info.Hosts, others...)
-	if s.mg.opts.Source != nil {
-		info.Audio = s.mg.opts.Source.Name()
+	if s.source != nil {
+		info.Audio = s.source.Name()
 	}
 	// The media may know better: no Opus in this build, a failed device.
 	if c := s.ours(); c != nil {
