@@ -26,14 +26,10 @@ type Account struct {
 }
 
 // ElementCallFactory makes the Element Call (MatrixRTC) engine of an
-// account: package rtc's Manager once it lands. If what it returns also
-// has Run(context.Context) error, the account runs it until Close, as it
-// runs the 1:1 call manager.
-//
-// Hook for the lead: set Sessions.ElementCall (app/main.go builds
-// Sessions) to a function returning rtc.NewManager(…) for c and cfg. Until
-// then it is nil, and the calls Controller says Element Call is not
-// available in this build/session while it still shows sessions and rings.
+// account (NewElementCall: rtc.Manager with the LiveKit media). If what it
+// returns also has Run(context.Context) error, the account runs it until
+// Close, as it runs the 1:1 call manager. Nil: the calls Controller says
+// Element Call is not available while it still shows sessions and rings.
 type ElementCallFactory func(c *matrix.Client, cfg *config.Config) calls.ElementCall
 
 // StartAccount opens the account's store and starts syncing and following

@@ -160,9 +160,7 @@ func run(f Flags, defaults []byte, getenv func(string) string, stderr io.Writer)
 		return err
 	}
 	defer lock.Release()
-	// HOOK (Element Call): when package rtc's Manager lands, set
-	// ElementCall here, e.g. ElementCall: func(c *matrix.Client, cfg *config.Config) calls.ElementCall { return rtc.NewManager(…) }.
-	ss := &Sessions{Profile: prof, Config: cfg}
+	ss := &Sessions{Profile: prof, Config: cfg, ElementCall: NewElementCall}
 	defer ss.Close()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

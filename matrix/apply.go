@@ -44,14 +44,16 @@ func (c *Client) applySync(ctx context.Context, resp *mautrix.RespSync, since st
 // is then always either before the TimelineAppended.Reset of a gap (and
 // about the old view, which the Reset replaces) or after it (and about the
 // new one), never older events about a view already replaced.
-func (c *Client) applyAndPublish(ctx context.Context, resp *mautrix.RespSync, since string) error {
+func (c *Client) applyAndPublish(ctx context.Context, resp *mautrix.RespSync, since string, toDevice []Update) error {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
 	ups, err := c.applySyncLocked(ctx, resp, since)
 	if err != nil {
 		return err
 	}
-	c.hub.Publish(ups...)
+	// The app's to-device events after the state of the same sync (a
+	// call member's key after its membership).
+	c.hub.Publish(append(ups, toDevice...)...)
 	c.dispatchVerification(ctx, resp.ToDevice.Events, ups, since == "")
 	// Events stored earlier whose keys came in this sync.
 	if err := c.retryUndecryptableLocked(ctx); err != nil {

@@ -230,11 +230,11 @@ func (c *Client) syncOnce(ctx context.Context, filterID *string, longPoll bool) 
 	// identityMu: mautrix caches our cross-signing keys unlocked, and
 	// device-list processing reads what /crosssigning and /recovery write.
 	c.crypto.identityMu.Lock()
-	c.crypto.mach.ProcessSyncResponse(ctx, resp, since)
+	toDevice := c.processToDevice(ctx, resp, since)
 	c.noteWithheld(resp)
 	c.trackSenders(ctx, resp)
 	c.crypto.identityMu.Unlock()
-	return c.applyAndPublish(ctx, resp, since)
+	return c.applyAndPublish(ctx, resp, since, toDevice)
 }
 
 // publishStatus publishes a status change of the sync loop (shown as

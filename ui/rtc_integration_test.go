@@ -3,6 +3,7 @@ package ui_test
 import (
 	"context"
 	"fmt"
+	"github.com/termatrix/termatrix/app"
 	"strings"
 	"sync"
 	"testing"
@@ -62,8 +63,15 @@ func (e *recEC) wait(t *testing.T, want string) {
 // plugged in through the hook the program uses (app.Sessions.ElementCall).
 func loginUIWithEC(t *testing.T, st *teststack.Stack, user teststack.User, cfg *config.Config, ec calls.ElementCall) tcell.SimulationScreen {
 	t.Helper()
+	return loginUIWithECFactory(t, st, user, cfg, func(*matrix.Client, *config.Config) calls.ElementCall { return ec })
+}
+
+// loginUIWithECFactory is loginUIWithEC with the engine made by newEC for
+// the account's client (app.NewElementCall: the program's own).
+func loginUIWithECFactory(t *testing.T, st *teststack.Stack, user teststack.User, cfg *config.Config, newEC app.ElementCallFactory) tcell.SimulationScreen {
+	t.Helper()
 	ss := sessions(t, cfg)
-	ss.ElementCall = func(*matrix.Client, *config.Config) calls.ElementCall { return ec }
+	ss.ElementCall = newEC
 	c, cancel := context.WithTimeout(context.Background(), waitLong)
 	defer cancel()
 	acct, err := ss.Login(c, matrix.LoginParams{Homeserver: st.BaseURL, User: user.UserID, Password: teststack.TestPassword})
