@@ -460,9 +460,6 @@ func (m *callMedia) sendAudio() {
 	m.mu.Lock()
 	src := m.src
 	m.mu.Unlock()
-	if src == nil {
-		src = audio.Silence{}
-	}
 	encode := frameEncoder(func(dst []byte, pcm []int16) ([]byte, error) { return audio.EncodeULaw(dst, pcm), nil })
 	if strings.EqualFold(m.track.Codec().MimeType, webrtc.MimeTypeOpus) {
 		enc, err := newOpusEncoder()
@@ -472,19 +469,8 @@ func (m *callMedia) sendAudio() {
 		}
 		encode = enc
 	}
-	pcm := make([]int16, audio.FrameSamples)
 	var payload []byte
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-m.ctx.Done():
-			return
-		case <-tick.C:
-		}
-		if err := src.ReadFrame(pcm); err != nil {
-			clear(pcm)
-		}
+	audio.EachFrame(m.ctx, src, func(pcm []int16) bool {
 		if m.muted.Load() {
 			clear(pcm)
 		}
@@ -494,13 +480,14 @@ func (m *callMedia) sendAudio() {
 		var err error
 		if payload, err = encode(payload[:0], pcm); err != nil {
 			m.logf("voip: call %s: %v", m.callID, err)
-			continue
+			return true
 		}
-		if err := m.track.WriteSample(media.Sample{Data: payload, Duration: 20 * time.Millisecond}); err != nil && !errors.Is(err, context.Canceled) {
+		if err := m.track.WriteSample(media.Sample{Data: payload, Duration: audio.FrameInterval}); err != nil && !errors.Is(err, context.Canceled) {
 			m.logf("voip: call %s: write audio: %v", m.callID, err)
-			return
+			return false
 		}
-	}
+		return true
+	})
 }
 
 // onTrack plays remote audio, decoding each packet by its payload type:

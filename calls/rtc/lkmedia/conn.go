@@ -174,34 +174,20 @@ func (m *conn) publish() error {
 // while muted (LiveKit track mute) or before we have a key.
 func (m *conn) send(track *lksdk.LocalTrack, enc *audio.OpusEncoder) {
 	defer m.wg.Done()
-	src := m.cfg.Source
-	if src == nil {
-		src = audio.Silence{}
-	}
-	pcm := make([]int16, audio.FrameSamples)
 	var pkt []byte
-	tick := time.NewTicker(frameInterval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-m.ctx.Done():
-			return
-		case <-tick.C:
-		}
-		if err := src.ReadFrame(pcm); err != nil {
-			clear(pcm)
-		}
+	audio.EachFrame(m.ctx, m.cfg.Source, func(pcm []int16) bool {
 		if m.muted.Load() {
-			continue
+			return true
 		}
 		var err error
 		if pkt, err = enc.Encode(pkt[:0], pcm); err != nil {
-			continue
+			return true
 		}
 		// An error here is a frame we could not encrypt (no key yet) or a
 		// closing connection: either way the frame is not sent.
-		_ = track.WriteSample(media.Sample{Data: pkt, Duration: frameInterval}, nil)
-	}
+		_ = track.WriteSample(media.Sample{Data: pkt, Duration: audio.FrameInterval}, nil)
+		return true
+	})
 }
 
 // onTrack receives one subscribed remote audio track until it ends.
