@@ -172,26 +172,17 @@ func (c *Controller) ringIn(roomID id.RoomID) (RTCRing, bool) {
 // AnswerRing answers the Element Call ringing us (in roomID, or any room
 // when it is ""): it joins the session with the ring's intent.
 func (c *Controller) AnswerRing(roomID id.RoomID) {
-	r, ok := c.ringIn(roomID)
-	if !ok {
-		c.status(roomID, false, "No call is ringing.")
-		return
-	}
-	ec := c.elementCall()
-	if ec == nil {
-		c.status(r.RoomID, true, msgNoElementCall)
-		return
-	}
-	c.stopRing(r.EventID, "")
-	go func() {
-		if err := ec.Join(r.RoomID, r.Video, false); err != nil {
-			c.status(r.RoomID, true, "Could not join the call: %s", err)
-		}
-	}()
+	c.onRing(roomID, "join", func(ec ElementCall, r RTCRing) error { return ec.Join(r.RoomID, r.Video, false) })
 }
 
 // DeclineRing declines the Element Call ringing us (org.matrix.msc4310.rtc.decline).
 func (c *Controller) DeclineRing(roomID id.RoomID) {
+	c.onRing(roomID, "decline", func(ec ElementCall, r RTCRing) error { return ec.Decline(r.RoomID, r.EventID) })
+}
+
+// onRing stops the ring in roomID (any room when "") and does act with it
+// in the background; a failure is told as "Could not VERB the call".
+func (c *Controller) onRing(roomID id.RoomID, verb string, act func(ElementCall, RTCRing) error) {
 	r, ok := c.ringIn(roomID)
 	if !ok {
 		c.status(roomID, false, "No call is ringing.")
@@ -204,8 +195,8 @@ func (c *Controller) DeclineRing(roomID id.RoomID) {
 	}
 	c.stopRing(r.EventID, "")
 	go func() {
-		if err := ec.Decline(r.RoomID, r.EventID); err != nil {
-			c.status(r.RoomID, true, "Could not decline the call: %s", err)
+		if err := act(ec, r); err != nil {
+			c.status(r.RoomID, true, "Could not %s the call: %s", verb, err)
 		}
 	}()
 }
