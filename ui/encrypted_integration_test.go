@@ -28,9 +28,16 @@ func encryptedRoom(t *testing.T, owner, member teststack.User, name string, scre
 	if _, err := member.Join(ctx(t), roomID); err != nil {
 		t.Fatal(err)
 	}
+	waitJoinedLine(t, screen, member)
+	return roomID
+}
+
+// waitJoinedLine waits until the screen's timeline says member joined:
+// the room name alone can show while the room is still an invite.
+func waitJoinedLine(t *testing.T, screen tcell.SimulationScreen, member teststack.User) {
+	t.Helper()
 	local := strings.TrimPrefix(strings.SplitN(member.UserID, ":", 2)[0], "@")
 	uitest.WaitFor(t, screen, local+" joined the room", waitLong)
-	return roomID
 }
 
 // noCleartextFrom fails the test when sender's non-state events in the

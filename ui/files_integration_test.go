@@ -53,7 +53,7 @@ func TestFilesThroughTheUI(t *testing.T) {
 	if _, err := alice.Join(ctx(t), roomID); err != nil {
 		t.Fatal(err)
 	}
-	uitest.WaitFor(t, screen, "File Room", waitLong)
+	waitJoinedLine(t, screen, alice)
 	run := func(cmd, want string) string {
 		t.Helper()
 		uitest.Type(screen, cmd)
@@ -85,7 +85,7 @@ func TestFilesThroughTheUI(t *testing.T) {
 	if err := os.WriteFile(pasted, []byte("dropped"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	run("'"+pasted+"'", "to this room?")
+	run("'"+pasted+"'", "y upload · n keep the text")
 	screen.InjectKey(tcell.KeyRune, 'y', tcell.ModNone)
 	uitest.WaitFor(t, screen, "Uploaded dropped file.txt.", waitLong)
 	fileEvent(t, screen, bob, roomID, alice.UserID, "dropped file.txt")
