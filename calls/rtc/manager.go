@@ -23,6 +23,8 @@ type Matrix interface {
 	UserID() id.UserID
 	DeviceID() id.DeviceID
 	Room(roomID id.RoomID) (matrix.Room, bool)
+	Rooms() []matrix.Room
+	StateEvent(roomID id.RoomID, t event.Type, stateKey string) *event.Event
 	StateEvents(roomID id.RoomID, t event.Type) map[string]*event.Event
 	CanSendState(roomID id.RoomID, t event.Type) bool
 	SendState(ctx context.Context, roomID id.RoomID, t event.Type, stateKey string, content any) (id.EventID, error)
@@ -48,6 +50,11 @@ type Options struct {
 	// Expires is how long our membership is valid before a refresh
 	// (DefaultExpires); tests shorten it to see dead members go.
 	Expires time.Duration
+	// NoDelayExpires replaces Expires where the homeserver has no delayed
+	// events (DefaultNoDelayExpires): nothing then takes a crashed
+	// client's membership away but its expiry, so it is kept short and
+	// refreshed often (each refresh is one state event).
+	NoDelayExpires time.Duration
 	// LeaveDelay and RestartEvery time the delayed leave.
 	LeaveDelay   time.Duration
 	RestartEvery time.Duration
@@ -60,12 +67,20 @@ type Options struct {
 	Log  zerolog.Logger
 }
 
+// DefaultNoDelayExpires is how long our membership is valid between
+// refreshes on a homeserver without delayed events: a crash leaves a
+// ghost member for at most this long.
+const DefaultNoDelayExpires = 2 * time.Minute
+
 func (o *Options) defaults() {
 	if o.HTTPClient == nil {
 		o.HTTPClient = &http.Client{Timeout: 20 * time.Second}
 	}
 	if o.Expires <= 0 {
 		o.Expires = DefaultExpires
+	}
+	if o.NoDelayExpires <= 0 {
+		o.NoDelayExpires = DefaultNoDelayExpires
 	}
 	if o.LeaveDelay <= 0 {
 		o.LeaveDelay = DefaultLeaveDelay
@@ -129,6 +144,7 @@ const leaveTimeout = 5 * time.Second
 // Run waits until ctx ends, then leaves the call we are in (the account
 // is closing) and closes the Manager.
 func (mg *Manager) Run(ctx context.Context) error {
+	mg.clearGhosts(ctx)
 	<-ctx.Done()
 	mg.mu.Lock()
 	s := mg.sess

@@ -186,7 +186,7 @@ func (s *session) join(ctx context.Context) error {
 
 // sendMembership sends (or refreshes) our membership.
 func (s *session) sendMembership(ctx context.Context, now time.Time) error {
-	exp := s.mg.opts.Expires * time.Duration(s.refreshes+1)
+	exp := s.expires() * time.Duration(s.refreshes+1)
 	content := MemberContent(s.dev, s.me, s.intent(), s.transport, s.roomID, s.created, exp)
 	evID, err := s.m.SendState(ctx, s.roomID, MemberStateType, s.stateKey, content)
 	if err != nil {
@@ -200,10 +200,19 @@ func (s *session) sendMembership(ctx context.Context, now time.Time) error {
 	return nil
 }
 
+// expires is one interval of our membership's validity: short where no
+// delayed leave covers a crash.
+func (s *session) expires() time.Duration {
+	if s.delayed == nil || s.delayed.unsupported {
+		return min(s.mg.opts.Expires, s.mg.opts.NoDelayExpires)
+	}
+	return s.mg.opts.Expires
+}
+
 // refreshDue says our membership must be re-sent: a quarter of an
 // interval (at most 10 minutes) before it would expire.
 func (s *session) refreshDue(now time.Time) bool {
-	exp := s.mg.opts.Expires
+	exp := s.expires()
 	margin := min(exp/4, 10*time.Minute)
 	return !s.created.IsZero() && now.After(s.created.Add(exp*time.Duration(s.refreshes)-margin))
 }
