@@ -49,6 +49,7 @@ func runScale(args []string) error {
 	bin := flags.String("bin", "", "termatrix binary (default: built from this checkout with -tags goolm)")
 	keep := flags.Bool("keep", false, "keep the profile directory")
 	profile := flags.String("cpuprofile", "", "write a CPU profile of the cold run to this file")
+	memProfile := flags.String("memprofile", "", "write a heap profile of the cold run, taken at its largest live heap, to this file")
 	coldOnly := flags.Bool("cold", false, "stop after the cold start")
 	if err := flags.Parse(args); err != nil {
 		return err
@@ -95,7 +96,7 @@ func runScale(args []string) error {
 	firstRoom := "Bench room"
 	// Cold: log in, sync everything.
 	cold, err := startTerm(*bin, []string{"--user", synthhs.UserID, "--homeserver", srv.URL},
-		append(env, "TERMATRIX_PASSWORD="+synthhs.Password, "TERMATRIX_CPUPROFILE="+*profile), 160, 48, firstRoom, " synced")
+		append(env, "TERMATRIX_PASSWORD="+synthhs.Password, "TERMATRIX_CPUPROFILE="+*profile, "TERMATRIX_MEMPROFILE="+*memProfile), 160, 48, firstRoom, " synced")
 	if err != nil {
 		return err
 	}
