@@ -27,16 +27,28 @@ type roomUpdates struct {
 	receipts *ReceiptsChanged
 }
 
-// applySync stores a whole /sync response and its next_batch in one
-// transaction, then updates the in-memory room list. It returns the
-// updates to publish; nothing is published before the commit, and a failed
-// transaction leaves both store and memory as they were (the same sync is
-// then retried from the same since token, so nothing is skipped or
-// doubled).
+// syncChunkBytes is about how much of a sync's raw room JSON one
+// transaction stores: a big sync (the initial one of a large account) is
+// stored and published in several transactions, so its rooms show while
+// the rest is stored and only one part of it is decoded at a time.
+const syncChunkBytes = 2 << 20
+
+// applyState is what the chunks of one sync share.
+type applyState struct {
+	before  map[id.RoomID]*roomRow // the rooms before this sync
+	changed map[id.RoomID]*roomRow // rows this sync stored so far
+	direct  map[id.RoomID]bool
+	initial bool
+}
+
+// applySync stores a /sync response decoded whole and returns the updates
+// to publish (see applyBatchLocked).
 func (c *Client) applySync(ctx context.Context, resp *mautrix.RespSync, since string) ([]Update, error) {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
-	return c.applySyncLocked(ctx, resp, since)
+	var all []Update
+	err := c.applyBatchLocked(ctx, batchOf(resp), since, func(ups []Update) { all = append(all, ups...) })
+	return all, err
 }
 
 // applyAndPublish applies a sync response and publishes its updates before
@@ -44,38 +56,70 @@ func (c *Client) applySync(ctx context.Context, resp *mautrix.RespSync, since st
 // is then always either before the TimelineAppended.Reset of a gap (and
 // about the old view, which the Reset replaces) or after it (and about the
 // new one), never older events about a view already replaced.
-func (c *Client) applyAndPublish(ctx context.Context, resp *mautrix.RespSync, since string) error {
+func (c *Client) applyAndPublish(ctx context.Context, b *syncBatch, since string) error {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
-	ups, err := c.applySyncLocked(ctx, resp, since)
+	err := c.applyBatchLocked(ctx, b, since, func(ups []Update) {
+		c.hub.Publish(ups...)
+		c.dispatchVerification(ctx, nil, ups, since == "")
+		c.requestMissingKeys(ups)
+	})
 	if err != nil {
 		return err
 	}
-	c.hub.Publish(ups...)
-	c.dispatchVerification(ctx, resp.ToDevice.Events, ups, since == "")
+	c.dispatchVerification(ctx, b.resp.ToDevice.Events, nil, since == "")
 	// Events stored earlier whose keys came in this sync.
 	if err := c.retryUndecryptableLocked(ctx); err != nil {
 		c.log.Warn().Err(err).Msg("decrypting events whose keys arrived")
 	}
-	c.requestMissingKeys(ups)
 	return nil
 }
 
-// applySyncLocked is applySync with writeMu held.
-func (c *Client) applySyncLocked(ctx context.Context, resp *mautrix.RespSync, since string) ([]Update, error) {
+// applyBatchLocked stores a sync response with writeMu held, in chunks of
+// about syncChunkBytes of room JSON (a response decoded whole is one
+// chunk). Each chunk is one transaction; the in-memory room list follows
+// each commit and emit gets the chunk's updates, never before its commit.
+// next_batch is stored with the last chunk only: a sync that fails (or a
+// process that dies) part-way is fetched again from the same since token,
+// and the chunks already stored take it again without doubling anything
+// (events are stored once by ID, state is replaced, receipts only move
+// forward). A failed chunk leaves store and memory as the chunks before it
+// left them.
+func (c *Client) applyBatchLocked(ctx context.Context, b *syncBatch, since string, emit func([]Update)) error {
 	if c.closed.Load() {
-		return nil, ErrClosed
+		return ErrClosed
 	}
 	c.mu.RLock()
 	if c.since != since {
 		c.mu.RUnlock()
-		return nil, errors.New("applying sync: another sync was applied meanwhile")
+		return errors.New("applying sync: another sync was applied meanwhile")
 	}
-	oldRooms := c.rooms
-	direct := c.direct
+	st := &applyState{before: c.rooms, direct: c.direct, initial: since == "", changed: make(map[id.RoomID]*roomRow)}
 	c.mu.RUnlock()
+	chunks := b.chunks(c.chunkBytes)
+	for i, chunk := range chunks {
+		ups, err := c.applyChunk(ctx, b, st, chunk, i == 0, i == len(chunks)-1)
+		for j := range chunk {
+			chunk[j].release()
+		}
+		if err != nil {
+			return err
+		}
+		emit(ups)
+	}
+	return nil
+}
 
-	initial := since == ""
+// applyChunk stores one chunk of a sync in one transaction (the account
+// data with the first, next_batch with the last), updates the in-memory
+// room list and returns the chunk's updates.
+func (c *Client) applyChunk(ctx context.Context, b *syncBatch, st *applyState, chunk []syncRoom, first, last bool) ([]Update, error) {
+	for i := range chunk {
+		if err := chunk[i].decode(); err != nil {
+			return nil, fmt.Errorf("applying sync: %w", err)
+		}
+	}
+	direct := st.direct
 	directChanged := false
 	changed := make(map[id.RoomID]*roomRow)
 	var removed []id.RoomID
@@ -85,16 +129,20 @@ func (c *Client) applySyncLocked(ctx context.Context, resp *mautrix.RespSync, si
 		tx := newStmtCache(sqlTx)
 		defer tx.close()
 		var err error
-		direct, directChanged, err = c.applyAccountData(ctx, tx, resp, direct)
+		if first {
+			direct, directChanged, err = c.applyAccountData(ctx, tx, b.resp, direct)
+			if err != nil {
+				return err
+			}
+		}
+		left, removed, err = c.applyRooms(ctx, tx, b, chunk, st, direct, changed, perRoom)
 		if err != nil {
 			return err
 		}
-		left, removed, err = c.applyRooms(ctx, tx, resp, oldRooms, initial, direct, changed, perRoom)
-		if err != nil {
-			return err
-		}
-		if err := setSyncValue(ctx, tx, "next_batch", resp.NextBatch); err != nil {
-			return fmt.Errorf("applying sync: %w", err)
+		if last {
+			if err := setSyncValue(ctx, tx, "next_batch", b.resp.NextBatch); err != nil {
+				return fmt.Errorf("applying sync: %w", err)
+			}
 		}
 		return nil
 	})
@@ -103,6 +151,13 @@ func (c *Client) applySyncLocked(ctx context.Context, resp *mautrix.RespSync, si
 			return nil, fmt.Errorf("applying sync: committing: %w", err)
 		}
 		return nil, err
+	}
+	st.direct = direct
+	for k, v := range changed {
+		st.changed[k] = v
+	}
+	for _, k := range removed {
+		delete(st.changed, k)
 	}
 
 	c.mu.Lock()
@@ -119,9 +174,11 @@ func (c *Client) applySyncLocked(ctx context.Context, resp *mautrix.RespSync, si
 	if directChanged {
 		c.direct = direct
 	}
-	c.since = resp.NextBatch
-	close(c.applied)
-	c.applied = make(chan struct{})
+	if last {
+		c.since = b.resp.NextBatch
+		close(c.applied)
+		c.applied = make(chan struct{})
+	}
 	c.mu.Unlock()
 
 	ups := left
@@ -173,69 +230,73 @@ func (c *Client) applyAccountData(ctx context.Context, tx queryer, resp *mautrix
 	return direct, changed, nil
 }
 
-// applyRooms stores the sync's joined, invited and left rooms, filling
+// applyRooms stores a chunk's joined, invited and left rooms, filling
 // changed and perRoom, and returns the RoomLeft updates and the rooms
 // removed.
-func (c *Client) applyRooms(ctx context.Context, tx queryer, resp *mautrix.RespSync, oldRooms map[id.RoomID]*roomRow,
-	initial bool, direct map[id.RoomID]bool, changed map[id.RoomID]*roomRow,
+func (c *Client) applyRooms(ctx context.Context, tx queryer, b *syncBatch, chunk []syncRoom, st *applyState,
+	direct map[id.RoomID]bool, changed map[id.RoomID]*roomRow,
 	perRoom map[id.RoomID]*roomUpdates) (left []Update, removed []id.RoomID, _ error) {
 
-	for _, roomID := range sortedKeys(resp.Rooms.Join) {
-		jr := resp.Rooms.Join[roomID]
-		if jr == nil {
-			continue
-		}
-		ru := &roomUpdates{}
-		row, err := c.applyJoined(ctx, tx, roomID, jr, oldRooms[roomID], initial, direct, ru)
-		if err != nil {
-			return nil, nil, fmt.Errorf("applying sync of %s: %w", roomID, err)
-		}
-		changed[roomID] = row
-		perRoom[roomID] = ru
-	}
-	for _, roomID := range sortedKeys(resp.Rooms.Invite) {
-		ir := resp.Rooms.Invite[roomID]
-		if ir == nil {
-			continue
-		}
-		if old := oldRooms[roomID]; old != nil && old.Membership == event.MembershipJoin {
-			continue // a stale invite for a room we are in
-		}
-		ru := &roomUpdates{}
-		row, err := c.applyInvited(ctx, tx, roomID, ir, oldRooms[roomID], ru)
-		if err != nil {
-			return nil, nil, fmt.Errorf("applying invite to %s: %w", roomID, err)
-		}
-		changed[roomID] = row
-		perRoom[roomID] = ru
-	}
-	for _, roomID := range sortedKeys(resp.Rooms.Leave) {
-		if _, joined := resp.Rooms.Join[roomID]; joined {
-			continue
-		}
-		was := changed[roomID]
-		if was == nil {
-			was = oldRooms[roomID]
-		}
-		if was == nil {
-			continue
-		}
-		rl := roomLeft(was, resp.Rooms.Leave[roomID], c.sess.UserID)
-		if rl.By != "" {
-			// Read before the room's state is forgotten.
-			name, _, err := stateString(ctx, tx, roomID, event.StateMember.Type, string(rl.By), "displayname")
+	for i := range chunk {
+		r := &chunk[i]
+		roomID := r.id
+		switch r.section {
+		case sectionJoin:
+			if r.join == nil {
+				continue
+			}
+			ru := &roomUpdates{}
+			row, err := c.applyJoined(ctx, tx, roomID, r.join, st.before[roomID], st.initial, direct, ru)
 			if err != nil {
+				return nil, nil, fmt.Errorf("applying sync of %s: %w", roomID, err)
+			}
+			changed[roomID] = row
+			perRoom[roomID] = ru
+		case sectionInvite:
+			if r.invite == nil {
+				continue
+			}
+			if old := st.before[roomID]; old != nil && old.Membership == event.MembershipJoin {
+				continue // a stale invite for a room we are in
+			}
+			ru := &roomUpdates{}
+			row, err := c.applyInvited(ctx, tx, roomID, r.invite, st.before[roomID], ru)
+			if err != nil {
+				return nil, nil, fmt.Errorf("applying invite to %s: %w", roomID, err)
+			}
+			changed[roomID] = row
+			perRoom[roomID] = ru
+		case sectionLeave:
+			if b.joined[roomID] {
+				continue
+			}
+			was := changed[roomID]
+			if was == nil {
+				was = st.changed[roomID]
+			}
+			if was == nil {
+				was = st.before[roomID]
+			}
+			if was == nil {
+				continue
+			}
+			rl := roomLeft(was, r.leave, c.sess.UserID)
+			if rl.By != "" {
+				// Read before the room's state is forgotten.
+				name, _, err := stateString(ctx, tx, roomID, event.StateMember.Type, string(rl.By), "displayname")
+				if err != nil {
+					return nil, nil, fmt.Errorf("applying sync: %w", err)
+				}
+				rl.ByName = memberName(memberInfo{DisplayName: name}, rl.By)
+			}
+			left = append(left, rl)
+			if err := deleteRoom(ctx, tx, roomID); err != nil {
 				return nil, nil, fmt.Errorf("applying sync: %w", err)
 			}
-			rl.ByName = memberName(memberInfo{DisplayName: name}, rl.By)
+			delete(changed, roomID)
+			delete(perRoom, roomID)
+			removed = append(removed, roomID)
 		}
-		left = append(left, rl)
-		if err := deleteRoom(ctx, tx, roomID); err != nil {
-			return nil, nil, fmt.Errorf("applying sync: %w", err)
-		}
-		delete(changed, roomID)
-		delete(perRoom, roomID)
-		removed = append(removed, roomID)
 	}
 	return left, removed, nil
 }
@@ -290,7 +351,14 @@ func (c *Client) applyJoined(ctx context.Context, tx queryer, roomID id.RoomID, 
 	if err != nil {
 		return nil, err
 	}
+	// Events of this batch stored before a gap cleared them: counted and
+	// notified then, not again (a sync fetched again after it failed
+	// part-way brings them a second time; see applyBatchLocked).
+	var known map[id.EventID]bool
 	if tl.Limited && has {
+		if known, err = storedAmong(ctx, tx, roomID, tl.Events); err != nil {
+			return nil, err
+		}
 		// A gap between what is stored and this batch: start afresh so
 		// the stored timeline stays contiguous and prev_batch exact.
 		if err := clearTimeline(ctx, tx, roomID); err != nil {
@@ -342,6 +410,16 @@ func (c *Client) applyJoined(ctx context.Context, tx queryer, roomID id.RoomID, 
 		}
 		hi++
 		ru.timeline = append(ru.timeline, ev)
+		if known[ev.ID] {
+			if ev.StateKey != nil {
+				if err := putState(ctx, tx, ev); err != nil {
+					return nil, err
+				}
+				ru.state = append(ru.state, ev)
+				stateChanged = true
+			}
+			continue
+		}
 		row.OwnUnread = nextOwnUnread(row.OwnUnread, ev, me)
 		if ev.Timestamp > row.LastActivity {
 			row.LastActivity = ev.Timestamp
