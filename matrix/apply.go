@@ -97,7 +97,29 @@ func (c *Client) applyBatchLocked(ctx context.Context, b *syncBatch, since strin
 	st := &applyState{before: c.rooms, direct: c.direct, initial: since == "", changed: make(map[id.RoomID]*roomRow)}
 	c.mu.RUnlock()
 	chunks := b.chunks(c.chunkBytes)
+	// The next chunk is decoded while one is stored: the decoding is
+	// pure CPU and the store waits on SQLite, so on two cores the two
+	// overlap.
+	decoded := make(chan error, 1)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for _, chunk := range chunks {
+			err := decodeChunk(chunk)
+			select {
+			case decoded <- err:
+			case <-stop:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
 	for i, chunk := range chunks {
+		if err := <-decoded; err != nil {
+			return fmt.Errorf("applying sync: %w", err)
+		}
 		ups, err := c.applyChunk(ctx, b, st, chunk, i == 0, i == len(chunks)-1)
 		for j := range chunk {
 			chunk[j].release()
@@ -110,15 +132,21 @@ func (c *Client) applyBatchLocked(ctx context.Context, b *syncBatch, since strin
 	return nil
 }
 
-// applyChunk stores one chunk of a sync in one transaction (the account
+// decodeChunk decodes a chunk's rooms and parses their events' content.
+func decodeChunk(chunk []syncRoom) error {
+	for i := range chunk {
+		if err := chunk[i].decode(); err != nil {
+			return err
+		}
+		chunk[i].prepare()
+	}
+	return nil
+}
+
+// applyChunk stores one decoded chunk of a sync in one transaction (the account
 // data with the first, next_batch with the last), updates the in-memory
 // room list and returns the chunk's updates.
 func (c *Client) applyChunk(ctx context.Context, b *syncBatch, st *applyState, chunk []syncRoom, first, last bool) ([]Update, error) {
-	for i := range chunk {
-		if err := chunk[i].decode(); err != nil {
-			return nil, fmt.Errorf("applying sync: %w", err)
-		}
-	}
 	direct := st.direct
 	directChanged := false
 	changed := make(map[id.RoomID]*roomRow)

@@ -14,13 +14,19 @@ import (
 )
 
 // applyRaw decodes a /sync body and applies it as Run does, returning
-// the updates of each chunk.
-func applyRaw(ctx context.Context, t testing.TB, c *Client, body []byte, since string) ([][]Update, error) {
+// the updates of each chunk. keep > 0 puts all rooms past keep bytes in a
+// spill file.
+func applyRaw(ctx context.Context, t testing.TB, c *Client, body []byte, since string, keep int) ([][]Update, error) {
 	t.Helper()
-	b, err := decodeSync(bytes.NewReader(body))
+	dir := ""
+	if keep > 0 {
+		dir = t.TempDir()
+	}
+	b, err := decodeSync(bytes.NewReader(body), dir, keep)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer b.close()
 	var chunks [][]Update
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
@@ -74,13 +80,14 @@ func compareSnapshots(t testing.TB, got, want storeSnapshot) {
 	}
 }
 
-// A big sync stored in chunks ends as the same store as one stored whole;
-// each chunk publishes the room list as it then stands, growing.
+// A big sync stored in chunks (most of its rooms waiting in a spill file)
+// ends as the same store as one stored whole; each chunk publishes the
+// room list as it then stands, growing.
 func TestApplySyncInChunks(t *testing.T) {
 	body := syntheticSync(t, synthhs.Shape{Rooms: 30, EventsPerRoom: 20, MembersPerRoom: 4, DMEvery: 4, Seed: 5})
 	ctx := context.Background()
 	whole, _ := openTemp(t, offlineSession(), Options{})
-	wholeUps, err := applyRaw(ctx, t, whole, body, "")
+	wholeUps, err := applyRaw(ctx, t, whole, body, "", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +96,7 @@ func TestApplySyncInChunks(t *testing.T) {
 	}
 	chunked, _ := openTemp(t, offlineSession(), Options{})
 	chunked.chunkBytes = len(body) / 7
-	chunkUps, err := applyRaw(ctx, t, chunked, body, "")
+	chunkUps, err := applyRaw(ctx, t, chunked, body, "", 8<<10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +141,7 @@ func TestApplySyncInChunksFailsPartWay(t *testing.T) {
 	body := syntheticSync(t, synthhs.Shape{Rooms: 30, EventsPerRoom: 20, MembersPerRoom: 4, DMEvery: 4, Seed: 6})
 	bg := context.Background()
 	whole, _ := openTemp(t, offlineSession(), Options{})
-	if _, err := applyRaw(bg, t, whole, body, ""); err != nil {
+	if _, err := applyRaw(bg, t, whole, body, "", 0); err != nil {
 		t.Fatal(err)
 	}
 	want := snapshot(t, whole)
@@ -144,7 +151,7 @@ func TestApplySyncInChunksFailsPartWay(t *testing.T) {
 	ctx, cancel := context.WithCancel(bg)
 	defer cancel()
 	n := 0
-	b, err := decodeSync(bytes.NewReader(body))
+	b, err := decodeSync(bytes.NewReader(body), "", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +181,7 @@ func TestApplySyncInChunksFailsPartWay(t *testing.T) {
 		t.Fatalf("after the failure: next_batch %q, %d rooms (%d stored)", got.next, len(got.rooms), stored)
 	}
 	// The sync fetched again from the same (empty) since token.
-	if _, err := applyRaw(bg, t, c, body, ""); err != nil {
+	if _, err := applyRaw(bg, t, c, body, "", 8<<10); err != nil {
 		t.Fatal(err)
 	}
 	compareSnapshots(t, snapshot(t, c), want)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -63,8 +64,10 @@ type Client struct {
 	wd     *watchdog
 	timing syncTiming
 	// chunkBytes is how much room JSON of a sync one transaction stores
-	// (syncChunkBytes; tests lower it).
+	// (syncChunkBytes; tests lower it); spillDir (the store's directory)
+	// takes the rooms of a sync too big to keep in memory.
 	chunkBytes int
+	spillDir   string
 
 	// life ends at Close; background work (sends, fetches) uses it.
 	life     context.Context
@@ -150,6 +153,7 @@ func Open(ctx context.Context, s *Session, dbPath string, opts Options) (*Client
 		fetching:   make(map[string]bool),
 		timing:     defaultSyncTiming(opts.SyncTimeout),
 		chunkBytes: syncChunkBytes,
+		spillDir:   filepath.Dir(dbPath),
 	}
 	c.status.publish = func(s StatusChanged) { c.hub.Publish(s) }
 	c.wd = newWatchdog(c.status.setStalled)

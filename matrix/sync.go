@@ -220,13 +220,14 @@ func (c *Client) syncOnce(ctx context.Context, filterID *string, longPoll bool) 
 		URL:          c.cli.BuildURLWithQuery(mautrix.ClientURLPath{"v3", "sync"}, req.BuildQuery()),
 		ResponseJSON: &batch,
 		MaxAttempts:  1,
-		Handler:      syncResponseHandler,
+		Handler:      syncResponseHandler(c.spillDir),
 	})
 	cancel()
 	c.wd.end(watch, err != nil)
 	if err != nil {
 		return fmt.Errorf("syncing: %w", err)
 	}
+	defer batch.close()
 	if batch == nil || batch.resp.NextBatch == "" {
 		return errors.New("syncing: the homeserver sent no next_batch")
 	}

@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 
 	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 )
 
@@ -38,13 +40,28 @@ type syncRoom struct {
 	id      id.RoomID
 	section roomSection
 	raw     []byte
-	join    *mautrix.SyncJoinedRoom
-	invite  *mautrix.SyncInvitedRoom
-	leave   *mautrix.SyncLeftRoom
+	// spill is where the raw JSON went when the response was too big to
+	// keep in memory (raw is nil then); n is its length.
+	spill *spillFile
+	off   int64
+	n     int
+	// encrypted: the raw JSON may hold an encrypted event (it names the
+	// type, or has escapes that could spell it).
+	encrypted bool
+	join      *mautrix.SyncJoinedRoom
+	invite    *mautrix.SyncInvitedRoom
+	leave     *mautrix.SyncLeftRoom
 }
 
 // decode decodes the room's raw JSON (once) and drops it.
 func (r *syncRoom) decode() error {
+	if r.raw == nil && r.spill != nil {
+		raw := make([]byte, r.n)
+		if _, err := r.spill.f.ReadAt(raw, r.off); err != nil {
+			return fmt.Errorf("decoding the sync of %s: reading it back: %w", r.id, err)
+		}
+		r.raw, r.spill = raw, nil
+	}
 	if r.raw == nil {
 		return nil
 	}
@@ -64,8 +81,28 @@ func (r *syncRoom) decode() error {
 	return nil
 }
 
+// prepare readies the room's events for the store (prepareEvent: room
+// ID, class, parsed content), which needs no store, so that it can run
+// beside the apply of the chunk before.
+func (r *syncRoom) prepare() {
+	var lists [][]*event.Event
+	switch {
+	case r.join != nil:
+		lists = [][]*event.Event{r.join.State.Events, r.join.Timeline.Events}
+	case r.invite != nil:
+		lists = [][]*event.Event{r.invite.State.Events}
+	}
+	for _, evs := range lists {
+		for _, ev := range evs {
+			if ev != nil {
+				prepareEvent(ev, r.id)
+			}
+		}
+	}
+}
+
 // release forgets the room's content once it is stored.
-func (r *syncRoom) release() { r.raw, r.join, r.invite, r.leave = nil, nil, nil, nil }
+func (r *syncRoom) release() { r.raw, r.spill, r.join, r.invite, r.leave = nil, nil, nil, nil, nil }
 
 // syncBatch is one /sync response on its way to the store: resp holds
 // all but the rooms (resp.Rooms stays empty), rooms the joined, invited
@@ -74,6 +111,15 @@ type syncBatch struct {
 	resp   *mautrix.RespSync
 	rooms  []syncRoom
 	joined map[id.RoomID]bool
+	spill  *spillFile // nil unless rooms went to disk
+}
+
+// close removes the batch's spill file, if any.
+func (b *syncBatch) close() {
+	if b != nil && b.spill != nil {
+		b.spill.close()
+		b.spill = nil
+	}
 }
 
 // batchOf wraps a response decoded whole (tests, benchmarks).
@@ -102,7 +148,7 @@ func (b *syncBatch) chunks(maxBytes int) [][]syncRoom {
 	var out [][]syncRoom
 	start, size := 0, 0
 	for i := range b.rooms {
-		size += len(b.rooms[i].raw)
+		size += len(b.rooms[i].raw) + b.rooms[i].n
 		if size >= maxBytes {
 			out = append(out, b.rooms[start:i+1])
 			start, size = i+1, 0
@@ -118,8 +164,16 @@ func (b *syncBatch) chunks(maxBytes int) [][]syncRoom {
 // mautrix.RespSync exactly as mautrix decodes it, and each room of
 // rooms.join, rooms.invite and rooms.leave as raw JSON (other sections,
 // such as knock, are skipped: nothing stores them). A room named twice
-// keeps its last value, as a map would.
-func decodeSync(r io.Reader) (*syncBatch, error) {
+// keeps its last value, as a map would. Once keep bytes of rooms are held,
+// further rooms go to a temporary file in spillDir ("": none do), read
+// back when their turn comes; the caller closes the batch to remove it.
+func decodeSync(r io.Reader, spillDir string, keep int) (_ *syncBatch, err error) {
+	sink := &roomSink{dir: spillDir, keep: keep}
+	defer func() {
+		if err != nil && sink.spill != nil {
+			sink.spill.close()
+		}
+	}()
 	dec := json.NewDecoder(r)
 	tok, err := dec.Token()
 	if err != nil {
@@ -134,7 +188,6 @@ func decodeSync(r io.Reader) (*syncBatch, error) {
 	}
 	// The members other than rooms, put back together for mautrix.
 	rest := []byte{'{'}
-	sections := [3]map[id.RoomID][]byte{}
 	for dec.More() {
 		key, err := objectKey(dec)
 		if err != nil {
@@ -154,7 +207,7 @@ func decodeSync(r io.Reader) (*syncBatch, error) {
 			rest = append(rest, v...)
 			continue
 		}
-		if err := decodeRoomSections(dec, &sections); err != nil {
+		if err := decodeRoomSections(dec, sink); err != nil {
 			return nil, err
 		}
 	}
@@ -165,20 +218,22 @@ func decodeSync(r io.Reader) (*syncBatch, error) {
 		return nil, err
 	}
 	rest = append(rest, '}')
-	b := &syncBatch{resp: &mautrix.RespSync{}, joined: make(map[id.RoomID]bool, len(sections[sectionJoin]))}
+	b := &syncBatch{resp: &mautrix.RespSync{}, joined: make(map[id.RoomID]bool, len(sink.sections[sectionJoin])), spill: sink.spill}
 	if err := json.Unmarshal(rest, b.resp); err != nil {
 		return nil, fmt.Errorf("decoding sync: %w", err)
 	}
 	b.resp.Rooms = mautrix.RespSyncRooms{}
 	n := 0
-	for _, s := range sections {
+	for _, s := range sink.sections {
 		n += len(s)
 	}
 	b.rooms = make([]syncRoom, 0, n)
-	for sec, rooms := range sections {
+	for sec, rooms := range sink.sections {
 		for _, roomID := range sortedKeys(rooms) {
-			b.rooms = append(b.rooms, syncRoom{id: roomID, section: roomSection(sec), raw: rooms[roomID]})
-			if roomSection(sec) == sectionJoin {
+			r := rooms[roomID]
+			r.id, r.section = roomID, roomSection(sec)
+			b.rooms = append(b.rooms, r)
+			if r.section == sectionJoin {
 				b.joined[roomID] = true
 			}
 		}
@@ -186,9 +241,85 @@ func decodeSync(r io.Reader) (*syncBatch, error) {
 	return b, nil
 }
 
-// decodeRoomSections reads the value of "rooms" into sections (by
-// roomSection), each room's value kept raw.
-func decodeRoomSections(dec *json.Decoder, sections *[3]map[id.RoomID][]byte) error {
+// roomSink keeps the raw rooms decodeSync reads, in memory up to keep
+// bytes, then in a spill file.
+type roomSink struct {
+	sections [3]map[id.RoomID]syncRoom
+	dir      string
+	keep     int
+	kept     int
+	spill    *spillFile
+	noSpill  bool // creating or writing the file failed: memory it is
+}
+
+func (s *roomSink) put(sec roomSection, roomID id.RoomID, raw []byte) {
+	if s.sections[sec] == nil {
+		s.sections[sec] = make(map[id.RoomID]syncRoom)
+	}
+	enc := mayHoldEncrypted(raw)
+	if s.dir != "" && !s.noSpill && s.kept+len(raw) > s.keep {
+		if s.spill == nil {
+			f, err := newSpillFile(s.dir)
+			if err != nil {
+				s.noSpill = true
+			}
+			s.spill = f
+		}
+		if s.spill != nil {
+			if off, err := s.spill.write(raw); err == nil {
+				s.sections[sec][roomID] = syncRoom{spill: s.spill, off: off, n: len(raw), encrypted: enc}
+				return
+			}
+			s.noSpill = true
+		}
+	}
+	s.kept += len(raw)
+	s.sections[sec][roomID] = syncRoom{raw: raw, encrypted: enc}
+}
+
+// mayHoldEncrypted says whether raw JSON may hold an m.room.encrypted
+// event: it names the type, or has escapes, which could spell it.
+func mayHoldEncrypted(raw []byte) bool {
+	return bytes.Contains(raw, []byte(`m.room.encrypted`)) || bytes.Contains(raw, []byte(`\u`))
+}
+
+// spillFile is a temporary file holding the raw rooms of a sync too big
+// to keep in memory. It is unlinked as soon as it is created where the
+// system allows it, so nothing of it outlives the process.
+type spillFile struct {
+	f        *os.File
+	size     int64
+	unlinked bool
+}
+
+func newSpillFile(dir string) (*spillFile, error) {
+	f, err := os.CreateTemp(dir, ".sync-*.tmp")
+	if err != nil {
+		return nil, fmt.Errorf("creating the sync's spill file: %w", err)
+	}
+	return &spillFile{f: f, unlinked: os.Remove(f.Name()) == nil}, nil
+}
+
+func (s *spillFile) write(raw []byte) (int64, error) {
+	off := s.size
+	n, err := s.f.Write(raw)
+	s.size += int64(n)
+	if err != nil {
+		return 0, fmt.Errorf("writing the sync's spill file: %w", err)
+	}
+	return off, nil
+}
+
+func (s *spillFile) close() {
+	_ = s.f.Close()
+	if !s.unlinked {
+		_ = os.Remove(s.f.Name())
+	}
+}
+
+// decodeRoomSections reads the value of "rooms" into sink, each room's
+// value kept raw.
+func decodeRoomSections(dec *json.Decoder, sink *roomSink) error {
 	tok, err := dec.Token()
 	if err != nil {
 		return fmt.Errorf("decoding sync rooms: %w", err)
@@ -230,8 +361,8 @@ func decodeRoomSections(dec *json.Decoder, sections *[3]map[id.RoomID][]byte) er
 		if d, ok := tok.(json.Delim); !ok || d != '{' {
 			return fmt.Errorf("decoding sync rooms %q: %v where an object belongs", key, tok)
 		}
-		if sections[sec] == nil {
-			sections[sec] = make(map[id.RoomID][]byte)
+		if sink.sections[sec] == nil {
+			sink.sections[sec] = make(map[id.RoomID]syncRoom)
 		}
 		for dec.More() {
 			roomID, err := objectKey(dec)
@@ -242,7 +373,7 @@ func decodeRoomSections(dec *json.Decoder, sections *[3]map[id.RoomID][]byte) er
 			if err := dec.Decode(&raw); err != nil {
 				return fmt.Errorf("decoding sync of %s: %w", roomID, err)
 			}
-			sections[sec][id.RoomID(roomID)] = raw
+			sink.put(roomSection(sec), id.RoomID(roomID), raw)
 		}
 		if err := expectDelim(dec, '}'); err != nil {
 			return err
@@ -284,24 +415,32 @@ func expectDelim(dec *json.Decoder, d json.Delim) error {
 	return nil
 }
 
-// syncResponseHandler is a mautrix response handler that decodes a /sync
-// body with decodeSync into *(*syncBatch) as it arrives, never holding the
-// whole body, and reading at most limit bytes.
-func syncResponseHandler(req *http.Request, res *http.Response, responseJSON any, limit int64) ([]byte, error) {
-	out, ok := responseJSON.(**syncBatch)
-	if !ok {
-		return nil, errors.New("syncing: wrong response target")
+// syncKeepBytes is how much of a sync's room JSON is kept in memory;
+// the rest waits in a spill file beside the store.
+const syncKeepBytes = 4 << 20
+
+// syncResponseHandler returns a mautrix response handler that decodes a
+// /sync body with decodeSync into *(*syncBatch) as it arrives, never
+// holding the whole body, reading at most limit bytes and spilling rooms
+// to spillDir past syncKeepBytes.
+func syncResponseHandler(spillDir string) mautrix.ClientResponseHandler {
+	return func(req *http.Request, res *http.Response, responseJSON any, limit int64) ([]byte, error) {
+		out, ok := responseJSON.(**syncBatch)
+		if !ok {
+			return nil, errors.New("syncing: wrong response target")
+		}
+		lr := &io.LimitedReader{R: res.Body, N: limit + 1}
+		b, err := decodeSync(lr, spillDir, syncKeepBytes)
+		if lr.N <= 0 {
+			b.close()
+			return nil, fmt.Errorf("syncing: %w", mautrix.ErrBodyReadReachedLimit)
+		}
+		if err != nil {
+			return nil, mautrix.HTTPError{Request: req, Response: res, Message: "failed to decode the sync response", WrappedError: err}
+		}
+		*out = b
+		return nil, nil
 	}
-	lr := &io.LimitedReader{R: res.Body, N: limit + 1}
-	b, err := decodeSync(lr)
-	if lr.N <= 0 {
-		return nil, fmt.Errorf("syncing: %w", mautrix.ErrBodyReadReachedLimit)
-	}
-	if err != nil {
-		return nil, mautrix.HTTPError{Request: req, Response: res, Message: "failed to decode the sync response", WrappedError: err}
-	}
-	*out = b
-	return nil, nil
 }
 
 // encryptedSenders returns the senders of the encrypted events in the
@@ -316,7 +455,6 @@ func (b *syncBatch) encryptedSenders() []id.UserID {
 			users = append(users, sender)
 		}
 	}
-	marker := []byte(`m.room.encrypted`)
 	for i := range b.rooms {
 		r := &b.rooms[i]
 		if r.section != sectionJoin {
@@ -330,10 +468,15 @@ func (b *syncBatch) encryptedSenders() []id.UserID {
 			}
 			continue
 		}
-		// JSON may spell the type with escapes: a room with any escape
-		// is decoded too.
-		if r.raw == nil || !bytes.Contains(r.raw, marker) && !bytes.Contains(r.raw, []byte(`\u`)) {
+		if !r.encrypted {
 			continue
+		}
+		raw := r.raw
+		if raw == nil && r.spill != nil {
+			raw = make([]byte, r.n)
+			if _, err := r.spill.f.ReadAt(raw, r.off); err != nil {
+				continue // the apply reports it
+			}
 		}
 		var light struct {
 			Timeline struct {
@@ -343,7 +486,7 @@ func (b *syncBatch) encryptedSenders() []id.UserID {
 				} `json:"events"`
 			} `json:"timeline"`
 		}
-		if err := json.Unmarshal(r.raw, &light); err != nil {
+		if err := json.Unmarshal(raw, &light); err != nil {
 			continue // the apply reports it
 		}
 		for _, ev := range light.Timeline.Events {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"reflect"
 	"testing"
 	"time"
@@ -87,8 +88,10 @@ func decodedAgain(t testing.TB, b *syncBatch) (*mautrix.RespSync, error) {
 }
 
 // sameAsMautrix checks that decodeSync reads body as mautrix does
-// (knocked rooms aside: nothing stores them), when mautrix can read it.
-func sameAsMautrix(t *testing.T, body []byte) {
+// (knocked rooms aside: nothing stores them), when mautrix can read it:
+// with its rooms in memory, and (spillDir set) with all of them but the
+// first kilobyte's in a spill file there.
+func sameAsMautrix(t *testing.T, body []byte, spillDir string) {
 	t.Helper()
 	var want mautrix.RespSync
 	if err := json.Unmarshal(body, &want); err != nil {
@@ -101,10 +104,11 @@ func sameAsMautrix(t *testing.T, body []byte) {
 			v.SetZero()
 		}
 	}
-	b, err := decodeSync(bytes.NewReader(body))
+	b, err := decodeSync(bytes.NewReader(body), spillDir, 1<<10)
 	if err != nil {
 		t.Fatalf("decodeSync failed where mautrix did not: %v\n%s", err, body)
 	}
+	defer b.close()
 	got, err := decodedAgain(t, b)
 	if err != nil {
 		t.Fatalf("decoding a room failed where mautrix did not: %v\n%s", err, body)
@@ -135,25 +139,44 @@ func sendsEncrypted(resp *mautrix.RespSync, u id.UserID) bool {
 }
 
 func TestDecodeSyncMatchesMautrix(t *testing.T) {
-	sameAsMautrix(t, syntheticSync(t, synthhs.Shape{Rooms: 40, EventsPerRoom: 30, MembersPerRoom: 6, DMEvery: 5, Seed: 11}))
-	for _, s := range handMadeSyncs {
-		sameAsMautrix(t, []byte(s))
+	synthetic := syntheticSync(t, synthhs.Shape{Rooms: 40, EventsPerRoom: 30, MembersPerRoom: 6, DMEvery: 5, Seed: 11})
+	dir := t.TempDir()
+	for _, spill := range []string{"", dir} {
+		sameAsMautrix(t, synthetic, spill)
+		for _, s := range handMadeSyncs {
+			sameAsMautrix(t, []byte(s), spill)
+		}
 	}
+	// The spill file is gone (unlinked at once, here).
+	if left, _ := os.ReadDir(dir); len(left) > 0 {
+		t.Errorf("spill files left: %v", left)
+	}
+	b, err := decodeSync(bytes.NewReader(synthetic), dir, 1<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.spill == nil || b.rooms[len(b.rooms)-1].spill == nil {
+		t.Error("nothing spilled past the limit")
+	}
+	if left, _ := os.ReadDir(dir); len(left) > 0 {
+		t.Errorf("spill file not unlinked while in use: %v", left)
+	}
+	b.close()
 	// The encrypted senders are found, however the type is spelled.
-	b, err := decodeSync(bytes.NewReader([]byte(handMadeSyncs[0])))
+	b, err = decodeSync(bytes.NewReader([]byte(handMadeSyncs[0])), "", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := b.encryptedSenders(); !reflect.DeepEqual(got, []id.UserID{"@a:x"}) {
 		t.Errorf("encrypted senders %v", got)
 	}
-	b, _ = decodeSync(bytes.NewReader([]byte(handMadeSyncs[5])))
+	b, _ = decodeSync(bytes.NewReader([]byte(handMadeSyncs[5])), "", 0)
 	if got := b.encryptedSenders(); !reflect.DeepEqual(got, []id.UserID{"@esc:x"}) {
 		t.Errorf("encrypted senders (escaped type) %v", got)
 	}
 	// What mautrix refuses, decodeSync refuses too.
 	for _, bad := range []string{`[]`, `{"rooms":[]}`, `{"rooms":{"join":[]}}`, `{"next_batch":1}`, `{"rooms":{"join":{"!a:x":{}}}} x`, `{`} {
-		if _, err := decodeSync(bytes.NewReader([]byte(bad))); err == nil {
+		if _, err := decodeSync(bytes.NewReader([]byte(bad)), "", 0); err == nil {
 			t.Errorf("decodeSync accepted %s", bad)
 		}
 	}
@@ -164,9 +187,11 @@ func FuzzDecodeSync(f *testing.F) {
 	for _, s := range handMadeSyncs {
 		f.Add([]byte(s))
 	}
+	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, data []byte) {
-		sameAsMautrix(t, data)
-		if b, err := decodeSync(bytes.NewReader(data)); err == nil {
+		sameAsMautrix(t, data, "")
+		sameAsMautrix(t, data, dir)
+		if b, err := decodeSync(bytes.NewReader(data), "", 0); err == nil {
 			_ = b.chunks(64)
 			_ = b.encryptedSenders()
 		}
