@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 
@@ -164,9 +163,11 @@ func (b *syncBatch) chunks(maxBytes int) [][]syncRoom {
 // mautrix.RespSync exactly as mautrix decodes it, and each room of
 // rooms.join, rooms.invite and rooms.leave as raw JSON (other sections,
 // such as knock, are skipped: nothing stores them). A room named twice
-// keeps its last value, as a map would. Once keep bytes of rooms are held,
-// further rooms go to a temporary file in spillDir ("": none do), read
-// back when their turn comes; the caller closes the batch to remove it.
+// keeps its last value, as a map would. A room's JSON is checked when it
+// is decoded (syncRoom.decode), not here. Once keep bytes of rooms are
+// held, further rooms go to a temporary file in spillDir ("": none do),
+// read back when their turn comes; the caller closes the batch to remove
+// it.
 func decodeSync(r io.Reader, spillDir string, keep int) (_ *syncBatch, err error) {
 	sink := &roomSink{dir: spillDir, keep: keep}
 	defer func() {
@@ -174,55 +175,50 @@ func decodeSync(r io.Reader, spillDir string, keep int) (_ *syncBatch, err error
 			sink.spill.close()
 		}
 	}()
-	dec := json.NewDecoder(r)
-	tok, err := dec.Token()
-	if err != nil {
+	sp := newJSONSplitter(r)
+	b := &syncBatch{resp: &mautrix.RespSync{}}
+	if null, err := sp.null(); err != nil {
 		return nil, fmt.Errorf("decoding sync: %w", err)
-	}
-	if tok == nil {
-		// null: an empty response, as mautrix reads it.
-		return &syncBatch{resp: &mautrix.RespSync{}, joined: map[id.RoomID]bool{}}, expectEOF(dec)
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return nil, fmt.Errorf("decoding sync: %v where an object belongs", tok)
+	} else if null {
+		// An empty response, as mautrix reads it.
+		if !sp.atEnd() {
+			return nil, errors.New("decoding sync: data after the response")
+		}
+		b.joined = map[id.RoomID]bool{}
+		return b, nil
 	}
 	// The members other than rooms, put back together for mautrix.
 	rest := []byte{'{'}
-	for dec.More() {
-		key, err := objectKey(dec)
-		if err != nil {
-			return nil, err
-		}
+	err = sp.object(func(key string) error {
 		// encoding/json matches keys to fields ignoring case.
-		if !strings.EqualFold(key, "rooms") {
-			var v json.RawMessage
-			if err := dec.Decode(&v); err != nil {
-				return nil, fmt.Errorf("decoding sync %q: %w", key, err)
-			}
-			if len(rest) > 1 {
-				rest = append(rest, ',')
-			}
-			rest = appendJSONString(rest, key)
-			rest = append(rest, ':')
-			rest = append(rest, v...)
-			continue
+		if strings.EqualFold(key, "rooms") {
+			return decodeRoomSections(sp, sink)
 		}
-		if err := decodeRoomSections(dec, sink); err != nil {
-			return nil, err
+		v, err := sp.value()
+		if err != nil {
+			return fmt.Errorf("%q: %w", key, err)
 		}
+		if len(rest) > 1 {
+			rest = append(rest, ',')
+		}
+		rest = appendJSONString(rest, key)
+		rest = append(rest, ':')
+		rest = append(rest, v...)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("decoding sync: %w", err)
 	}
-	if err := expectDelim(dec, '}'); err != nil {
-		return nil, err
-	}
-	if err := expectEOF(dec); err != nil {
-		return nil, err
+	if !sp.atEnd() {
+		return nil, errors.New("decoding sync: data after the response")
 	}
 	rest = append(rest, '}')
-	b := &syncBatch{resp: &mautrix.RespSync{}, joined: make(map[id.RoomID]bool, len(sink.sections[sectionJoin])), spill: sink.spill}
 	if err := json.Unmarshal(rest, b.resp); err != nil {
 		return nil, fmt.Errorf("decoding sync: %w", err)
 	}
 	b.resp.Rooms = mautrix.RespSyncRooms{}
+	b.spill = sink.spill
+	b.joined = make(map[id.RoomID]bool, len(sink.sections[sectionJoin]))
 	n := 0
 	for _, s := range sink.sections {
 		n += len(s)
@@ -241,100 +237,13 @@ func decodeSync(r io.Reader, spillDir string, keep int) (_ *syncBatch, err error
 	return b, nil
 }
 
-// roomSink keeps the raw rooms decodeSync reads, in memory up to keep
-// bytes, then in a spill file.
-type roomSink struct {
-	sections [3]map[id.RoomID]syncRoom
-	dir      string
-	keep     int
-	kept     int
-	spill    *spillFile
-	noSpill  bool // creating or writing the file failed: memory it is
-}
-
-func (s *roomSink) put(sec roomSection, roomID id.RoomID, raw []byte) {
-	if s.sections[sec] == nil {
-		s.sections[sec] = make(map[id.RoomID]syncRoom)
-	}
-	enc := mayHoldEncrypted(raw)
-	if s.dir != "" && !s.noSpill && s.kept+len(raw) > s.keep {
-		if s.spill == nil {
-			f, err := newSpillFile(s.dir)
-			if err != nil {
-				s.noSpill = true
-			}
-			s.spill = f
-		}
-		if s.spill != nil {
-			if off, err := s.spill.write(raw); err == nil {
-				s.sections[sec][roomID] = syncRoom{spill: s.spill, off: off, n: len(raw), encrypted: enc}
-				return
-			}
-			s.noSpill = true
-		}
-	}
-	s.kept += len(raw)
-	s.sections[sec][roomID] = syncRoom{raw: raw, encrypted: enc}
-}
-
-// mayHoldEncrypted says whether raw JSON may hold an m.room.encrypted
-// event: it names the type, or has escapes, which could spell it.
-func mayHoldEncrypted(raw []byte) bool {
-	return bytes.Contains(raw, []byte(`m.room.encrypted`)) || bytes.Contains(raw, []byte(`\u`))
-}
-
-// spillFile is a temporary file holding the raw rooms of a sync too big
-// to keep in memory. It is unlinked as soon as it is created where the
-// system allows it, so nothing of it outlives the process.
-type spillFile struct {
-	f        *os.File
-	size     int64
-	unlinked bool
-}
-
-func newSpillFile(dir string) (*spillFile, error) {
-	f, err := os.CreateTemp(dir, ".sync-*.tmp")
-	if err != nil {
-		return nil, fmt.Errorf("creating the sync's spill file: %w", err)
-	}
-	return &spillFile{f: f, unlinked: os.Remove(f.Name()) == nil}, nil
-}
-
-func (s *spillFile) write(raw []byte) (int64, error) {
-	off := s.size
-	n, err := s.f.Write(raw)
-	s.size += int64(n)
-	if err != nil {
-		return 0, fmt.Errorf("writing the sync's spill file: %w", err)
-	}
-	return off, nil
-}
-
-func (s *spillFile) close() {
-	_ = s.f.Close()
-	if !s.unlinked {
-		_ = os.Remove(s.f.Name())
-	}
-}
-
 // decodeRoomSections reads the value of "rooms" into sink, each room's
 // value kept raw.
-func decodeRoomSections(dec *json.Decoder, sink *roomSink) error {
-	tok, err := dec.Token()
-	if err != nil {
-		return fmt.Errorf("decoding sync rooms: %w", err)
+func decodeRoomSections(sp *jsonSplitter, sink *roomSink) error {
+	if null, err := sp.null(); err != nil || null {
+		return err
 	}
-	if tok == nil {
-		return nil // "rooms": null
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return fmt.Errorf("decoding sync rooms: %v where an object belongs", tok)
-	}
-	for dec.More() {
-		key, err := objectKey(dec)
-		if err != nil {
-			return err
-		}
+	return sp.object(func(key string) error {
 		sec := -1
 		switch {
 		case strings.EqualFold(key, "join"):
@@ -345,74 +254,30 @@ func decodeRoomSections(dec *json.Decoder, sink *roomSink) error {
 			sec = int(sectionLeave)
 		}
 		if sec < 0 {
-			var skip json.RawMessage
-			if err := dec.Decode(&skip); err != nil {
-				return fmt.Errorf("decoding sync rooms %q: %w", key, err)
-			}
-			continue
+			_, err := sp.value()
+			return err
 		}
-		tok, err := dec.Token()
-		if err != nil {
-			return fmt.Errorf("decoding sync rooms %q: %w", key, err)
-		}
-		if tok == nil {
-			continue // "join": null
-		}
-		if d, ok := tok.(json.Delim); !ok || d != '{' {
-			return fmt.Errorf("decoding sync rooms %q: %v where an object belongs", key, tok)
+		if null, err := sp.null(); err != nil || null {
+			return err
 		}
 		if sink.sections[sec] == nil {
 			sink.sections[sec] = make(map[id.RoomID]syncRoom)
 		}
-		for dec.More() {
-			roomID, err := objectKey(dec)
+		return sp.object(func(roomID string) error {
+			raw, err := sp.value()
 			if err != nil {
-				return err
-			}
-			var raw json.RawMessage
-			if err := dec.Decode(&raw); err != nil {
-				return fmt.Errorf("decoding sync of %s: %w", roomID, err)
+				return fmt.Errorf("the sync of %s: %w", roomID, err)
 			}
 			sink.put(roomSection(sec), id.RoomID(roomID), raw)
-		}
-		if err := expectDelim(dec, '}'); err != nil {
-			return err
-		}
-	}
-	return expectDelim(dec, '}')
+			return nil
+		})
+	})
 }
 
-// expectEOF checks that nothing but space follows the response.
-func expectEOF(dec *json.Decoder) error {
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("decoding sync: data after the response")
-	}
-	return nil
-}
-
-// objectKey reads the next key of an object.
-func objectKey(dec *json.Decoder) (string, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return "", fmt.Errorf("decoding sync: %w", err)
-	}
-	key, ok := tok.(string)
-	if !ok {
-		return "", fmt.Errorf("decoding sync: %v where a key belongs", tok)
-	}
-	return key, nil
-}
-
-// expectDelim reads the next token, which must be d.
-func expectDelim(dec *json.Decoder, d json.Delim) error {
-	tok, err := dec.Token()
-	if err != nil {
-		return fmt.Errorf("decoding sync: %w", err)
-	}
-	if got, ok := tok.(json.Delim); !ok || got != d {
-		return fmt.Errorf("decoding sync: %v where %v belongs", tok, d)
-	}
-	return nil
+// mayHoldEncrypted says whether raw JSON may hold an m.room.encrypted
+// event: it names the type, or has escapes, which could spell it.
+func mayHoldEncrypted(raw []byte) bool {
+	return bytes.Contains(raw, []byte(`m.room.encrypted`)) || bytes.Contains(raw, []byte(`\u`))
 }
 
 // syncKeepBytes is how much of a sync's room JSON is kept in memory;

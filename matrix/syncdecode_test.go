@@ -8,6 +8,7 @@ import (
 	"os"
 	"reflect"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"maunium.net/go/mautrix"
@@ -115,6 +116,14 @@ func sameAsMautrix(t *testing.T, body []byte, spillDir string) {
 	}
 	if !reflect.DeepEqual(got, &want) {
 		t.Fatalf("decodeSync differs from mautrix for\n%s\ngot  %+v\nwant %+v", body, got, &want)
+	}
+	// The same when the body comes a byte at a time.
+	bb, err := decodeSync(iotest.OneByteReader(bytes.NewReader(body)), "", 0)
+	if err != nil {
+		t.Fatalf("decodeSync failed a byte at a time: %v\n%s", err, body)
+	}
+	if again, err := decodedAgain(t, bb); err != nil || !reflect.DeepEqual(again, &want) {
+		t.Fatalf("decodeSync a byte at a time differs (%v) for\n%s", err, body)
 	}
 	for _, u := range b.encryptedSenders() {
 		if !sendsEncrypted(&want, u) {
