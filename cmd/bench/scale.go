@@ -48,7 +48,7 @@ func runScale(args []string) error {
 	open := flags.Int("open", 100, "rooms to open one after another")
 	bin := flags.String("bin", "", "termatrix binary (default: built from this checkout with -tags goolm)")
 	keep := flags.Bool("keep", false, "keep the profile directory")
-	profile := flags.String("cpuprofile", "", "write a CPU profile of the cold run to this file")
+	profile := flags.String("cpuprofile", "", "write a CPU profile of the cold run to this file (and of the warm start to it with .warm added)")
 	memProfile := flags.String("memprofile", "", "write a heap profile of the cold run, taken at its largest live heap, to this file")
 	coldOnly := flags.Bool("cold", false, "stop after the cold start")
 	if err := flags.Parse(args); err != nil {
@@ -178,7 +178,11 @@ func runScale(args []string) error {
 	cold.quit()
 
 	// Warm: start again from the store.
-	warm, err := startTerm(*bin, nil, env, 160, 48, firstRoom)
+	warmEnv := env
+	if *profile != "" {
+		warmEnv = append(warmEnv, "TERMATRIX_CPUPROFILE="+*profile+".warm")
+	}
+	warm, err := startTerm(*bin, nil, warmEnv, 160, 48, firstRoom)
 	if err != nil {
 		return err
 	}
