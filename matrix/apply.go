@@ -359,12 +359,13 @@ func (c *Client) applyJoined(ctx context.Context, tx queryer, roomID id.RoomID, 
 		row.InvitedCount = *jr.Summary.InvitedMemberCount
 		stateChanged = true
 	}
+	var enc roomEncrypted
 	for _, ev := range jr.State.Events {
 		if ev == nil || ev.StateKey == nil {
 			continue
 		}
 		prepareEvent(ev, roomID)
-		if err := c.rotateOnStateChange(ctx, tx, ev); err != nil {
+		if err := c.rotateOnStateChange(ctx, tx, ev, &enc); err != nil {
 			return nil, err
 		}
 		if err := putState(ctx, tx, ev); err != nil {
@@ -416,7 +417,7 @@ func (c *Client) applyJoined(ctx context.Context, tx queryer, roomID id.RoomID, 
 			return nil, err
 		}
 		if ev.StateKey != nil {
-			if err := c.rotateOnStateChange(ctx, tx, ev); err != nil {
+			if err := c.rotateOnStateChange(ctx, tx, ev, &enc); err != nil {
 				return nil, err
 			}
 		} else if ev.Type.Type == event.EventEncrypted.Type {
