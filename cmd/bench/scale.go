@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"maunium.net/go/mautrix"
@@ -81,11 +82,11 @@ func runScale(args []string) error {
 	run.add("initial /sync size", mb(int64(srv.InitialSize())), "")
 
 	// The floor: fetch the initial sync and decode it as mautrix does.
-	floor, err := measureFloor(srv.URL)
+	floor, floorCPU, err := measureFloor(srv.URL)
 	if err != nil {
 		return err
 	}
-	run.add("floor: fetch + decode initial /sync", secs(floor), "(best of 3)")
+	run.add("floor: fetch + decode initial /sync", secs(floor), fmt.Sprintf("(best of 3; %s CPU)", secs(floorCPU)))
 
 	home := filepath.Join(work, "home")
 	env := []string{
@@ -113,6 +114,10 @@ func runScale(args []string) error {
 		return fmt.Errorf("cold start: %w", err)
 	}
 	run.add("cold login → status says synced", secs(synced), fmt.Sprintf("(%.1f× floor)", synced.Seconds()/floor.Seconds()))
+	// CPU time depends less on what else the machine runs than wall time.
+	if _, _, cpu, err := procStat(pid); err == nil {
+		run.add("CPU used until synced", secs(cpu), fmt.Sprintf("(%.1f× the floor's CPU)", cpu.Seconds()/floorCPU.Seconds()))
+	}
 	time.Sleep(5 * time.Second)
 	rss, peak, _, _ := procStat(pid)
 	run.add("RSS 5 s after synced / peak during the start", mb(rss)+" / "+mb(peak), "")
@@ -225,29 +230,38 @@ func (r *scaleRun) print(shape synthhs.Shape) {
 }
 
 // measureFloor fetches the initial /sync and decodes it into
-// mautrix.RespSync three times and returns the best time.
-func measureFloor(base string) (time.Duration, error) {
-	best := time.Duration(0)
+// mautrix.RespSync three times and returns the best time and the CPU time
+// (of this process, the server's side of the fetch included) of that run.
+func measureFloor(base string) (best, bestCPU time.Duration, _ error) {
 	for i := 0; i < 3; i++ {
-		start := time.Now()
+		start, cpu0 := time.Now(), processCPU()
 		req, _ := http.NewRequest(http.MethodGet, base+"/_matrix/client/v3/sync", nil)
 		req.Header.Set("Authorization", "Bearer synth-token")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
-			return 0, fmt.Errorf("floor: %w", err)
+			return 0, 0, fmt.Errorf("floor: %w", err)
 		}
 		body, err := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if err != nil {
-			return 0, fmt.Errorf("floor: %w", err)
+			return 0, 0, fmt.Errorf("floor: %w", err)
 		}
 		var rs mautrix.RespSync
 		if err := json.Unmarshal(body, &rs); err != nil {
-			return 0, fmt.Errorf("floor: decoding: %w", err)
+			return 0, 0, fmt.Errorf("floor: decoding: %w", err)
 		}
 		if d := time.Since(start); best == 0 || d < best {
-			best = d
+			best, bestCPU = d, processCPU()-cpu0
 		}
 	}
-	return best, nil
+	return best, bestCPU, nil
+}
+
+// processCPU is the CPU time this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
