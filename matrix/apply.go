@@ -99,8 +99,8 @@ func (c *Client) applyBatchLocked(ctx context.Context, b *syncBatch, since strin
 	chunks := b.chunks(c.chunkBytes)
 	// The next chunk is decoded while one is stored: the decoding is
 	// pure CPU and the store waits on SQLite, so on two cores the two
-	// overlap.
-	decoded := make(chan error, 1)
+	// overlap. Unbuffered: at most two chunks are decoded at a time.
+	decoded := make(chan error)
 	stop := make(chan struct{})
 	defer close(stop)
 	go func() {
