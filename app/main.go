@@ -86,8 +86,9 @@ func (f Flags) password(getenv func(string) string, warn io.Writer) (string, err
 func Main(args []string, defaults []byte, version string, stdout, stderr io.Writer) int {
 	// Read once, and gone from the environment before anything starts.
 	secrets := takeEnvSecrets()
-	profile := os.Getenv(ProfileEnv)
+	profile, memProfile := os.Getenv(ProfileEnv), os.Getenv(MemProfileEnv)
 	os.Unsetenv(ProfileEnv)
+	os.Unsetenv(MemProfileEnv)
 	f, err := ParseFlags(args, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -106,6 +107,7 @@ func Main(args []string, defaults []byte, version string, stdout, stderr io.Writ
 		return 1
 	}
 	defer stopProfile()
+	defer startMemProfile(memProfile)()
 	if err := run(f, defaults, secrets.getenv, stderr); err != nil {
 		fmt.Fprintln(stderr, "termatrix:", err)
 		return 1

@@ -2,20 +2,39 @@ package app
 
 import (
 	"context"
+	"math"
 	"runtime/debug"
 	"time"
 
 	"github.com/termatrix/termatrix/matrix"
 )
 
-// returnMemoryAfterSync hands the memory of the first sync back to the
-// system once it is applied and shown: an initial sync of a big account
-// decodes into a few hundred MB that are garbage a moment later, and Go
+// startMemoryLimit is the soft limit on the Go runtime's memory until the
+// first sync is applied. The first sync of a big account allocates several
+// times its size in garbage (each room is decoded, stored and dropped in
+// turn) while its live heap stays small (about 40 MB for 1,000 rooms; see
+// matrix/syncdecode.go); left to GOGC alone the heap grew to twice the
+// live heap and more before each collection, and the process kept that
+// peak. Under the limit the collector runs sooner instead.
+const startMemoryLimit = 80 << 20
+
+// returnMemoryAfterSync bounds the memory of the first sync while it is
+// applied (startMemoryLimit, unless GOMEMLIMIT or the program set a limit)
+// and hands it back to the system once it is applied and shown: Go
 // returns freed memory to the system only slowly, so the client would go
 // on holding its cold-start peak for minutes.
 func returnMemoryAfterSync(ctx context.Context, c *matrix.Client) {
 	ups, stop := c.SubscribeBatches()
 	defer stop()
+	limited := debug.SetMemoryLimit(-1) == math.MaxInt64
+	if limited {
+		debug.SetMemoryLimit(startMemoryLimit)
+		defer func() {
+			if debug.SetMemoryLimit(-1) == startMemoryLimit {
+				debug.SetMemoryLimit(math.MaxInt64)
+			}
+		}()
+	}
 	for {
 		select {
 		case <-ctx.Done():

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"go.mau.fi/util/dbutil"
 	"slices"
 	"strings"
 	"time"
@@ -25,221 +24,6 @@ type roomUpdates struct {
 	notify   []Notify
 	typing   *TypingChanged
 	receipts *ReceiptsChanged
-}
-
-// applySync stores a whole /sync response and its next_batch in one
-// transaction, then updates the in-memory room list. It returns the
-// updates to publish; nothing is published before the commit, and a failed
-// transaction leaves both store and memory as they were (the same sync is
-// then retried from the same since token, so nothing is skipped or
-// doubled).
-func (c *Client) applySync(ctx context.Context, resp *mautrix.RespSync, since string) ([]Update, error) {
-	c.writeMu.Lock()
-	defer c.writeMu.Unlock()
-	return c.applySyncLocked(ctx, resp, since)
-}
-
-// applyAndPublish applies a sync response and publishes its updates before
-// any other store write (history above all) can publish: a HistoryLoaded
-// is then always either before the TimelineAppended.Reset of a gap (and
-// about the old view, which the Reset replaces) or after it (and about the
-// new one), never older events about a view already replaced.
-func (c *Client) applyAndPublish(ctx context.Context, resp *mautrix.RespSync, since string, toDevice []Update) error {
-	c.writeMu.Lock()
-	defer c.writeMu.Unlock()
-	ups, err := c.applySyncLocked(ctx, resp, since)
-	if err != nil {
-		return err
-	}
-	// The app's to-device events after the state of the same sync (a
-	// call member's key after its membership).
-	c.hub.Publish(append(ups, toDevice...)...)
-	c.dispatchVerification(ctx, resp.ToDevice.Events, ups, since == "")
-	// Events stored earlier whose keys came in this sync.
-	if err := c.retryUndecryptableLocked(ctx); err != nil {
-		c.log.Warn().Err(err).Msg("decrypting events whose keys arrived")
-	}
-	c.requestMissingKeys(ups)
-	return nil
-}
-
-// applySyncLocked is applySync with writeMu held.
-func (c *Client) applySyncLocked(ctx context.Context, resp *mautrix.RespSync, since string) ([]Update, error) {
-	if c.closed.Load() {
-		return nil, ErrClosed
-	}
-	c.mu.RLock()
-	if c.since != since {
-		c.mu.RUnlock()
-		return nil, errors.New("applying sync: another sync was applied meanwhile")
-	}
-	oldRooms := c.rooms
-	direct := c.direct
-	c.mu.RUnlock()
-
-	initial := since == ""
-	directChanged := false
-	changed := make(map[id.RoomID]*roomRow)
-	var removed []id.RoomID
-	var left []Update
-	perRoom := make(map[id.RoomID]*roomUpdates)
-	err := c.writeTxn(ctx, func(ctx context.Context, sqlTx *sql.Tx) error {
-		tx := newStmtCache(sqlTx)
-		defer tx.close()
-		var err error
-		direct, directChanged, err = c.applyAccountData(ctx, tx, resp, direct)
-		if err != nil {
-			return err
-		}
-		left, removed, err = c.applyRooms(ctx, tx, resp, oldRooms, initial, direct, changed, perRoom)
-		if err != nil {
-			return err
-		}
-		if err := setSyncValue(ctx, tx, "next_batch", resp.NextBatch); err != nil {
-			return fmt.Errorf("applying sync: %w", err)
-		}
-		return nil
-	})
-	if err != nil {
-		if errors.Is(err, dbutil.ErrTxnCommit) {
-			return nil, fmt.Errorf("applying sync: committing: %w", err)
-		}
-		return nil, err
-	}
-
-	c.mu.Lock()
-	c.setRoomsLocked(changed, removed...)
-	for _, k := range removed {
-		delete(c.shownFrom, k)
-	}
-	for k, ru := range perRoom {
-		if ru.reset {
-			delete(c.shownFrom, k)
-		}
-	}
-	if directChanged {
-		c.direct = direct
-		c.forgetSortedLocked()
-	}
-	c.since = resp.NextBatch
-	close(c.applied)
-	c.applied = make(chan struct{})
-	c.mu.Unlock()
-
-	ups := left
-	if len(changed) > 0 || len(removed) > 0 || directChanged {
-		ups = append(ups, RoomsChanged{Rooms: c.sortedRooms()})
-	}
-	for _, roomID := range sortedKeys(perRoom) {
-		ru := perRoom[roomID]
-		for _, ev := range ru.state {
-			ups = append(ups, StateChanged{RoomID: roomID, Event: ev})
-		}
-		if len(ru.timeline) > 0 || ru.reset {
-			ups = append(ups, TimelineAppended{RoomID: roomID, Events: ru.timeline, Reset: ru.reset})
-		}
-		for _, cs := range ru.calls {
-			ups = append(ups, cs)
-		}
-		for _, n := range ru.notify {
-			ups = append(ups, n)
-		}
-		if ru.typing != nil {
-			ups = append(ups, *ru.typing)
-		}
-		if ru.receipts != nil {
-			ups = append(ups, *ru.receipts)
-		}
-	}
-	return ups, nil
-}
-
-// applyAccountData stores the sync's m.direct, returning the DM set and
-// whether it changed.
-func (c *Client) applyAccountData(ctx context.Context, tx queryer, resp *mautrix.RespSync,
-	direct map[id.RoomID]bool) (_ map[id.RoomID]bool, changed bool, _ error) {
-	for _, ev := range resp.AccountData.Events {
-		if ev == nil || ev.Type.Type != event.AccountDataDirectChats.Type {
-			continue
-		}
-		raw := []byte(ev.Content.VeryRaw)
-		if len(raw) == 0 {
-			raw = []byte("{}")
-		}
-		if err := putAccountData(ctx, tx, ev.Type.Type, raw); err != nil {
-			return nil, false, fmt.Errorf("applying sync: %w", err)
-		}
-		direct, changed = parseDirect(raw), true
-	}
-
-	return direct, changed, nil
-}
-
-// applyRooms stores the sync's joined, invited and left rooms, filling
-// changed and perRoom, and returns the RoomLeft updates and the rooms
-// removed.
-func (c *Client) applyRooms(ctx context.Context, tx queryer, resp *mautrix.RespSync, oldRooms map[id.RoomID]*roomRow,
-	initial bool, direct map[id.RoomID]bool, changed map[id.RoomID]*roomRow,
-	perRoom map[id.RoomID]*roomUpdates) (left []Update, removed []id.RoomID, _ error) {
-
-	for _, roomID := range sortedKeys(resp.Rooms.Join) {
-		jr := resp.Rooms.Join[roomID]
-		if jr == nil {
-			continue
-		}
-		ru := &roomUpdates{}
-		row, err := c.applyJoined(ctx, tx, roomID, jr, oldRooms[roomID], initial, direct, ru)
-		if err != nil {
-			return nil, nil, fmt.Errorf("applying sync of %s: %w", roomID, err)
-		}
-		changed[roomID] = row
-		perRoom[roomID] = ru
-	}
-	for _, roomID := range sortedKeys(resp.Rooms.Invite) {
-		ir := resp.Rooms.Invite[roomID]
-		if ir == nil {
-			continue
-		}
-		if old := oldRooms[roomID]; old != nil && old.Membership == event.MembershipJoin {
-			continue // a stale invite for a room we are in
-		}
-		ru := &roomUpdates{}
-		row, err := c.applyInvited(ctx, tx, roomID, ir, oldRooms[roomID], ru)
-		if err != nil {
-			return nil, nil, fmt.Errorf("applying invite to %s: %w", roomID, err)
-		}
-		changed[roomID] = row
-		perRoom[roomID] = ru
-	}
-	for _, roomID := range sortedKeys(resp.Rooms.Leave) {
-		if _, joined := resp.Rooms.Join[roomID]; joined {
-			continue
-		}
-		was := changed[roomID]
-		if was == nil {
-			was = oldRooms[roomID]
-		}
-		if was == nil {
-			continue
-		}
-		rl := roomLeft(was, resp.Rooms.Leave[roomID], c.sess.UserID)
-		if rl.By != "" {
-			// Read before the room's state is forgotten.
-			name, _, err := stateString(ctx, tx, roomID, event.StateMember.Type, string(rl.By), "displayname")
-			if err != nil {
-				return nil, nil, fmt.Errorf("applying sync: %w", err)
-			}
-			rl.ByName = memberName(memberInfo{DisplayName: name}, rl.By)
-		}
-		left = append(left, rl)
-		if err := deleteRoom(ctx, tx, roomID); err != nil {
-			return nil, nil, fmt.Errorf("applying sync: %w", err)
-		}
-		delete(changed, roomID)
-		delete(perRoom, roomID)
-		removed = append(removed, roomID)
-	}
-	return left, removed, nil
 }
 
 // applyJoined stores one joined room's part of a sync response.
@@ -272,12 +56,13 @@ func (c *Client) applyJoined(ctx context.Context, tx queryer, roomID id.RoomID, 
 		row.InvitedCount = *jr.Summary.InvitedMemberCount
 		stateChanged = true
 	}
+	var enc roomEncrypted
 	for _, ev := range jr.State.Events {
 		if ev == nil || ev.StateKey == nil {
 			continue
 		}
 		prepareEvent(ev, roomID)
-		if err := c.rotateOnStateChange(ctx, tx, ev); err != nil {
+		if err := c.rotateOnStateChange(ctx, tx, ev, &enc); err != nil {
 			return nil, err
 		}
 		if err := putState(ctx, tx, ev); err != nil {
@@ -292,7 +77,14 @@ func (c *Client) applyJoined(ctx context.Context, tx queryer, roomID id.RoomID, 
 	if err != nil {
 		return nil, err
 	}
+	// Events of this batch stored before a gap cleared them: counted and
+	// notified then, not again (a sync fetched again after it failed
+	// part-way brings them a second time; see applyBatchLocked).
+	var known map[id.EventID]bool
 	if tl.Limited && has {
+		if known, err = storedAmong(ctx, tx, roomID, tl.Events); err != nil {
+			return nil, err
+		}
 		// A gap between what is stored and this batch: start afresh so
 		// the stored timeline stays contiguous and prev_batch exact.
 		if err := clearTimeline(ctx, tx, roomID); err != nil {
@@ -322,7 +114,7 @@ func (c *Client) applyJoined(ctx context.Context, tx queryer, roomID id.RoomID, 
 			return nil, err
 		}
 		if ev.StateKey != nil {
-			if err := c.rotateOnStateChange(ctx, tx, ev); err != nil {
+			if err := c.rotateOnStateChange(ctx, tx, ev, &enc); err != nil {
 				return nil, err
 			}
 		} else if ev.Type.Type == event.EventEncrypted.Type {
@@ -344,6 +136,16 @@ func (c *Client) applyJoined(ctx context.Context, tx queryer, roomID id.RoomID, 
 		}
 		hi++
 		ru.timeline = append(ru.timeline, ev)
+		if known[ev.ID] {
+			if ev.StateKey != nil {
+				if err := putState(ctx, tx, ev); err != nil {
+					return nil, err
+				}
+				ru.state = append(ru.state, ev)
+				stateChanged = true
+			}
+			continue
+		}
 		row.OwnUnread = nextOwnUnread(row.OwnUnread, ev, me)
 		if ev.Timestamp > row.LastActivity {
 			row.LastActivity = ev.Timestamp

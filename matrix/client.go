@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -61,6 +62,11 @@ type Client struct {
 	status connStatus
 	wd     *watchdog
 	timing syncTiming
+	// chunkBytes is how much room JSON of a sync one transaction stores
+	// (syncChunkBytes; tests lower it); spillDir (the store's directory)
+	// takes the rooms of a sync too big to keep in memory.
+	chunkBytes int
+	spillDir   string
 
 	// life ends at Close; background work (sends, fetches) uses it.
 	life     context.Context
@@ -136,16 +142,18 @@ func Open(ctx context.Context, s *Session, dbPath string, opts Options) (*Client
 		return nil, err
 	}
 	c := &Client{
-		log:       opts.Log,
-		opts:      opts,
-		sess:      *s,
-		cli:       cli,
-		db:        db,
-		applied:   make(chan struct{}),
-		out:       newOutbox(),
-		shownFrom: make(map[id.RoomID]int64),
-		fetching:  make(map[string]bool),
-		timing:    defaultSyncTiming(opts.SyncTimeout),
+		log:        opts.Log,
+		opts:       opts,
+		sess:       *s,
+		cli:        cli,
+		db:         db,
+		applied:    make(chan struct{}),
+		out:        newOutbox(),
+		shownFrom:  make(map[id.RoomID]int64),
+		fetching:   make(map[string]bool),
+		timing:     defaultSyncTiming(opts.SyncTimeout),
+		chunkBytes: syncChunkBytes,
+		spillDir:   filepath.Dir(dbPath),
 	}
 	c.status.publish = func(s StatusChanged) { c.hub.Publish(s) }
 	c.wd = newWatchdog(c.status.setStalled)

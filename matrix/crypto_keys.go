@@ -128,24 +128,11 @@ func (c *Client) requestMissingKeys(ups []Update) {
 const trackSenderTimeout = 15 * time.Second
 
 // trackSenders fetches, before the sync is stored, the device keys of
-// senders of encrypted events whose devices this session does not track
+// users (senders of the sync's encrypted events) whose devices this session does not track
 // yet, so decryption (which makes no network request) can tell which
 // device sent each event and whether its owner verified it. It also
 // starts tracking them: later device changes come with the sync.
-func (c *Client) trackSenders(ctx context.Context, resp *mautrix.RespSync) {
-	seen := make(map[id.UserID]bool)
-	var users []id.UserID
-	for _, jr := range resp.Rooms.Join {
-		if jr == nil {
-			continue
-		}
-		for _, ev := range jr.Timeline.Events {
-			if ev != nil && ev.Type.Type == event.EventEncrypted.Type && !seen[ev.Sender] {
-				seen[ev.Sender] = true
-				users = append(users, ev.Sender)
-			}
-		}
-	}
+func (c *Client) trackSenders(ctx context.Context, users []id.UserID) {
 	if len(users) == 0 {
 		return
 	}

@@ -140,14 +140,32 @@ func lateCallSignal(roomID id.RoomID, ev *event.Event) (CallSignal, bool) {
 	return CallSignal{RoomID: roomID, Event: ev, Age: age}, true
 }
 
+// roomEncrypted remembers, for one room within one store transaction,
+// what cryptoStateStore.IsEncrypted answered: it reads the room list and
+// the committed store, neither of which changes before the commit.
+type roomEncrypted struct {
+	known, encrypted bool
+}
+
 // rotateOnStateChange lets the crypto machine react to a state event
 // before it is stored: a membership that really changed (compared with
 // the stored one) or a new history visibility discards the room's
 // outbound Megolm session, so the next message gets a new key that only
-// the current members receive.
-func (c *Client) rotateOnStateChange(ctx context.Context, tx queryer, ev *event.Event) error {
+// the current members receive. A membership in a room the crypto machine
+// takes for unencrypted is skipped at once (the machine would ignore it),
+// the answer kept in enc.
+func (c *Client) rotateOnStateChange(ctx context.Context, tx queryer, ev *event.Event, enc *roomEncrypted) error {
 	switch ev.Type.Type {
 	case event.StateMember.Type:
+		if !enc.known {
+			e, err := cryptoStateStore{c}.IsEncrypted(ctx, ev.RoomID)
+			if err == nil {
+				enc.known, enc.encrypted = true, e
+			}
+		}
+		if enc.known && !enc.encrypted {
+			return nil
+		}
 		prev, err := getState(ctx, tx, ev.RoomID, ev.Type.Type, *ev.StateKey)
 		if err != nil {
 			return err

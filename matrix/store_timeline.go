@@ -84,6 +84,27 @@ func hasTimelineEvent(ctx context.Context, q queryer, roomID id.RoomID, eventID 
 	return true, nil
 }
 
+// storedAmong returns which of evs a room's stored timeline holds.
+func storedAmong(ctx context.Context, q queryer, roomID id.RoomID, evs []*event.Event) (map[id.EventID]bool, error) {
+	var out map[id.EventID]bool
+	for _, ev := range evs {
+		if ev == nil || ev.ID == "" {
+			continue
+		}
+		ok, err := hasTimelineEvent(ctx, q, roomID, ev.ID)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			if out == nil {
+				out = make(map[id.EventID]bool)
+			}
+			out[ev.ID] = true
+		}
+	}
+	return out, nil
+}
+
 // clearTimeline forgets a room's stored timeline (after a gap).
 func clearTimeline(ctx context.Context, q queryer, roomID id.RoomID) error {
 	if _, err := q.ExecContext(ctx, `DELETE FROM tm_timeline WHERE room_id = ?`, roomID); err != nil {

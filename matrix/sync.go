@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"maunium.net/go/mautrix"
@@ -210,17 +211,24 @@ func (c *Client) syncOnce(ctx context.Context, filterID *string, longPoll bool) 
 	// "synced" flashing up between the stall and the error.
 	watch := c.wd.begin(time.Now().Add(timeout + stallAfter))
 	rctx, cancel := context.WithTimeout(unwatched(ctx), deadline)
-	resp, err := c.cli.FullSyncRequest(rctx, mautrix.ReqSync{
-		Timeout:  int(timeout / time.Millisecond),
-		Since:    since,
-		FilterID: *filterID,
+	// The response is decoded as it arrives, its rooms kept raw until
+	// their turn comes in the apply (syncdecode.go).
+	var batch *syncBatch
+	req := mautrix.ReqSync{Timeout: int(timeout / time.Millisecond), Since: since, FilterID: *filterID}
+	_, err := c.cli.MakeFullRequest(rctx, mautrix.FullRequest{
+		Method:       http.MethodGet,
+		URL:          c.cli.BuildURLWithQuery(mautrix.ClientURLPath{"v3", "sync"}, req.BuildQuery()),
+		ResponseJSON: &batch,
+		MaxAttempts:  1,
+		Handler:      syncResponseHandler(c.spillDir),
 	})
 	cancel()
 	c.wd.end(watch, err != nil)
 	if err != nil {
 		return fmt.Errorf("syncing: %w", err)
 	}
-	if resp == nil || resp.NextBatch == "" {
+	defer batch.close()
+	if batch == nil || batch.resp.NextBatch == "" {
 		return errors.New("syncing: the homeserver sent no next_batch")
 	}
 	// To-device events first (room keys, withheld notices, secrets), then
@@ -230,11 +238,11 @@ func (c *Client) syncOnce(ctx context.Context, filterID *string, longPoll bool) 
 	// identityMu: mautrix caches our cross-signing keys unlocked, and
 	// device-list processing reads what /crosssigning and /recovery write.
 	c.crypto.identityMu.Lock()
-	toDevice := c.processToDevice(ctx, resp, since)
-	c.noteWithheld(resp)
-	c.trackSenders(ctx, resp)
+	toDevice := c.processToDevice(ctx, batch.resp, since)
+	c.noteWithheld(batch.resp)
+	c.trackSenders(ctx, batch.encryptedSenders())
 	c.crypto.identityMu.Unlock()
-	return c.applyAndPublish(ctx, resp, since, toDevice)
+	return c.applyAndPublish(ctx, batch, since, toDevice)
 }
 
 // publishStatus publishes a status change of the sync loop (shown as

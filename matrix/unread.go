@@ -1,6 +1,7 @@
 package matrix
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -44,7 +45,13 @@ func countsAsUnread(ev *event.Event, me id.UserID) bool {
 			RelType string `json:"rel_type"`
 		} `json:"m.relates_to"`
 	}
-	if len(ev.Content.VeryRaw) > 0 && json.Unmarshal(ev.Content.VeryRaw, &c) == nil && c.RelatesTo.RelType == "m.replace" {
+	// Only content that names m.replace (or has escapes, which could
+	// spell it) is decoded.
+	raw := ev.Content.VeryRaw
+	if !bytes.Contains(raw, []byte("m.replace")) && !bytes.Contains(raw, []byte(`\u`)) {
+		return true
+	}
+	if len(raw) > 0 && json.Unmarshal(raw, &c) == nil && c.RelatesTo.RelType == "m.replace" {
 		return false // an edit changes a message already counted
 	}
 	return true

@@ -2,6 +2,7 @@ package matrix
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 
 	"maunium.net/go/mautrix/event"
@@ -24,6 +25,7 @@ func TestCountsAsUnread(t *testing.T) {
 		{"sticker", mkEvent(t, "m.sticker", nil, bob, "$5", 1, map[string]any{"body": "s"}), true},
 		{"edit", mkEvent(t, "m.room.message", nil, bob, "$6", 1, map[string]any{"msgtype": "m.text", "body": "* x",
 			"m.relates_to": map[string]any{"rel_type": "m.replace", "event_id": "$1"}}), false},
+		{"edit, its relation type spelled with an escape", escapedEdit(t, bob), false},
 		{"reply", mkEvent(t, "m.room.message", nil, bob, "$7", 1, map[string]any{"msgtype": "m.text", "body": "re",
 			"m.relates_to": map[string]any{"m.in_reply_to": map[string]any{"event_id": "$1"}}}), true},
 		{"reaction", mkEvent(t, "m.reaction", nil, bob, "$8", 1, map[string]any{}), false},
@@ -98,4 +100,15 @@ func TestApplyCountsOwnUnread(t *testing.T) {
 	if r, _ := c2.Room(testRoom); r.OwnUnread != 1 {
 		t.Fatalf("after a restart: OwnUnread %d, want 1", r.OwnUnread)
 	}
+}
+
+// escapedEdit is an edit whose rel_type is written m\u002ereplace.
+func escapedEdit(t *testing.T, sender id.UserID) *event.Event {
+	var ev event.Event
+	data := `{"type":"m.room.message","sender":"` + string(sender) + `","event_id":"$esc","origin_server_ts":1,` +
+		`"content":{"msgtype":"m.text","body":"* x","m.relates_to":{"rel_type":"m\u002ereplace","event_id":"$1"}}}`
+	if err := json.Unmarshal([]byte(data), &ev); err != nil {
+		t.Fatal(err)
+	}
+	return &ev
 }

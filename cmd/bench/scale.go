@@ -50,7 +50,8 @@ func runScale(args []string) error {
 	window := flags.Duration("trickle", 15*time.Second, "how long CPU and bytes are measured under the trickle")
 	bin := flags.String("bin", "", "termatrix binary (default: built from this checkout with -tags goolm)")
 	keep := flags.Bool("keep", false, "keep the profile directory")
-	profile := flags.String("cpuprofile", "", "write a CPU profile of the run to this file (the trickle window to FILE.1, what follows to FILE.2)")
+	profile := flags.String("cpuprofile", "", "write a CPU profile of the run to this file (the trickle window to FILE.1, what follows to FILE.2; the warm start to FILE.warm)")
+	memProfile := flags.String("memprofile", "", "write a heap profile of the cold run, taken at its largest live heap, to this file")
 	coldOnly := flags.Bool("cold", false, "stop after the cold start")
 	if err := flags.Parse(args); err != nil {
 		return err
@@ -82,11 +83,11 @@ func runScale(args []string) error {
 	run.add("initial /sync size", mb(int64(srv.InitialSize())), "")
 
 	// The floor: fetch the initial sync and decode it as mautrix does.
-	floor, err := measureFloor(srv.URL)
+	floor, floorCPU, err := measureFloor(srv.URL)
 	if err != nil {
 		return err
 	}
-	run.add("floor: fetch + decode initial /sync", secs(floor), "(best of 3)")
+	run.add("floor: fetch + decode initial /sync", secs(floor), fmt.Sprintf("(best of 3; %s CPU)", secs(floorCPU)))
 
 	home := filepath.Join(work, "home")
 	env := []string{
@@ -97,7 +98,7 @@ func runScale(args []string) error {
 	firstRoom := "Bench room"
 	// Cold: log in, sync everything.
 	cold, err := startTerm(*bin, []string{"--user", synthhs.UserID, "--homeserver", srv.URL},
-		append(env, "TERMATRIX_PASSWORD="+synthhs.Password, "TERMATRIX_CPUPROFILE="+*profile), 160, 48, firstRoom, " synced")
+		append(env, "TERMATRIX_PASSWORD="+synthhs.Password, "TERMATRIX_CPUPROFILE="+*profile, "TERMATRIX_MEMPROFILE="+*memProfile), 160, 48, firstRoom, " synced")
 	if err != nil {
 		return err
 	}
@@ -114,6 +115,10 @@ func runScale(args []string) error {
 		return fmt.Errorf("cold start: %w", err)
 	}
 	run.add("cold login → status says synced", secs(synced), fmt.Sprintf("(%.1f× floor)", synced.Seconds()/floor.Seconds()))
+	// CPU time depends less on what else the machine runs than wall time.
+	if _, _, cpu, err := procStat(pid); err == nil {
+		run.add("CPU used until synced", secs(cpu), fmt.Sprintf("(%.1f× the floor's CPU)", cpu.Seconds()/floorCPU.Seconds()))
+	}
 	time.Sleep(5 * time.Second)
 	rss, peak, _, _ := procStat(pid)
 	run.add("RSS 5 s after synced / peak during the start", mb(rss)+" / "+mb(peak), "")
@@ -183,7 +188,11 @@ func runScale(args []string) error {
 	cold.quit()
 
 	// Warm: start again from the store.
-	warm, err := startTerm(*bin, nil, env, 160, 48, firstRoom)
+	warmEnv := env
+	if *profile != "" {
+		warmEnv = append(warmEnv, "TERMATRIX_CPUPROFILE="+*profile+".warm")
+	}
+	warm, err := startTerm(*bin, nil, warmEnv, 160, 48, firstRoom)
 	if err != nil {
 		return err
 	}
@@ -234,29 +243,38 @@ func (r *scaleRun) print(shape synthhs.Shape) {
 }
 
 // measureFloor fetches the initial /sync and decodes it into
-// mautrix.RespSync three times and returns the best time.
-func measureFloor(base string) (time.Duration, error) {
-	best := time.Duration(0)
+// mautrix.RespSync three times and returns the best time and the CPU time
+// (of this process, the server's side of the fetch included) of that run.
+func measureFloor(base string) (best, bestCPU time.Duration, _ error) {
 	for i := 0; i < 3; i++ {
-		start := time.Now()
+		start, cpu0 := time.Now(), processCPU()
 		req, _ := http.NewRequest(http.MethodGet, base+"/_matrix/client/v3/sync", nil)
 		req.Header.Set("Authorization", "Bearer synth-token")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
-			return 0, fmt.Errorf("floor: %w", err)
+			return 0, 0, fmt.Errorf("floor: %w", err)
 		}
 		body, err := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if err != nil {
-			return 0, fmt.Errorf("floor: %w", err)
+			return 0, 0, fmt.Errorf("floor: %w", err)
 		}
 		var rs mautrix.RespSync
 		if err := json.Unmarshal(body, &rs); err != nil {
-			return 0, fmt.Errorf("floor: decoding: %w", err)
+			return 0, 0, fmt.Errorf("floor: decoding: %w", err)
 		}
 		if d := time.Since(start); best == 0 || d < best {
-			best = d
+			best, bestCPU = d, processCPU()-cpu0
 		}
 	}
-	return best, nil
+	return best, bestCPU, nil
+}
+
+// processCPU is the CPU time this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -1,0 +1,208 @@
+package matrix
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"reflect"
+	"testing"
+	"testing/iotest"
+	"time"
+
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/termatrix/termatrix/internal/synthhs"
+)
+
+// syntheticSync fetches the initial /sync of a small generated account.
+func syntheticSync(t testing.TB, shape synthhs.Shape) []byte {
+	t.Helper()
+	srv, err := synthhs.Start(shape, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/_matrix/client/v3/sync", nil)
+	req.Header.Set("Authorization", "Bearer synth-token")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body
+}
+
+// handMadeSyncs cover what the synthetic account does not: invites,
+// leaves, to-device, device lists, knocks (skipped), null sections and
+// rooms, keys in other cases, a room named twice.
+var handMadeSyncs = []string{
+	`{"next_batch":"s1","to_device":{"events":[{"type":"m.room_key","sender":"@a:x","content":{"algorithm":"m.megolm.v1.aes-sha2","room_id":"!r:x","session_id":"s","session_key":"k"}}]},
+	  "device_lists":{"changed":["@a:x"],"left":["@b:x"]},"device_one_time_keys_count":{"signed_curve25519":5},
+	  "rooms":{"join":{"!r:x":{"timeline":{"events":[{"type":"m.room.encrypted","sender":"@a:x","event_id":"$e","content":{"algorithm":"m.megolm.v1.aes-sha2","ciphertext":"c","session_id":"s"}}],"limited":true,"prev_batch":"p"},
+	    "ephemeral":{"events":[{"type":"m.typing","content":{"user_ids":["@a:x"]}}]},"unread_notifications":{"notification_count":2,"highlight_count":1},"summary":{"m.heroes":["@a:x"],"m.joined_member_count":2}}},
+	   "invite":{"!i:x":{"invite_state":{"events":[{"type":"m.room.member","state_key":"@me:localhost","sender":"@a:x","content":{"membership":"invite","is_direct":true}}]}}},
+	   "leave":{"!l:x":{"timeline":{"events":[{"type":"m.room.member","state_key":"@me:localhost","sender":"@a:x","event_id":"$k","content":{"membership":"leave","reason":"bye"}}]}}},
+	   "knock":{"!k:x":{"knock_state":{"events":[]}}}}}`,
+	`{"next_batch":"s2","rooms":{"join":null,"invite":{"!n:x":null},"leave":{}}}`,
+	`{"next_batch":"s3","ROOMS":{"Join":{"!a:x":{"timeline":{"events":[]}}}},"rooms":{"join":{"!a:x":{"state":{"events":[{"type":"m.room.name","state_key":"","sender":"@a:x","event_id":"$n","content":{"name":"second"}}]}},"!b:x":{}}}}`,
+	`{"next_batch":"s4","rooms":null,"account_data":{"events":[{"type":"m.direct","content":{"@a:x":["!r:x"]}}]}}`,
+	`null`,
+	`{"next_batch":"s5","rooms":{"join":{"!r:x":{"timeline":{"events":[{"type":"m.room\u002eencrypted","sender":"@esc:x","event_id":"$x","content":{}}]}}}}}`,
+}
+
+// decodedAgain turns a batch back into one RespSync, its rooms decoded,
+// for comparison with mautrix's own decoding.
+func decodedAgain(t testing.TB, b *syncBatch) (*mautrix.RespSync, error) {
+	t.Helper()
+	out := *b.resp
+	for i := range b.rooms {
+		r := &b.rooms[i]
+		if err := r.decode(); err != nil {
+			return nil, err
+		}
+		switch r.section {
+		case sectionJoin:
+			if out.Rooms.Join == nil {
+				out.Rooms.Join = map[id.RoomID]*mautrix.SyncJoinedRoom{}
+			}
+			out.Rooms.Join[r.id] = r.join
+		case sectionInvite:
+			if out.Rooms.Invite == nil {
+				out.Rooms.Invite = map[id.RoomID]*mautrix.SyncInvitedRoom{}
+			}
+			out.Rooms.Invite[r.id] = r.invite
+		case sectionLeave:
+			if out.Rooms.Leave == nil {
+				out.Rooms.Leave = map[id.RoomID]*mautrix.SyncLeftRoom{}
+			}
+			out.Rooms.Leave[r.id] = r.leave
+		}
+	}
+	return &out, nil
+}
+
+// sameAsMautrix checks that decodeSync reads body as mautrix does
+// (knocked rooms aside: nothing stores them), when mautrix can read it:
+// with its rooms in memory, and (spillDir set) with all of them but the
+// first kilobyte's in a spill file there.
+func sameAsMautrix(t *testing.T, body []byte, spillDir string) {
+	t.Helper()
+	var want mautrix.RespSync
+	if err := json.Unmarshal(body, &want); err != nil {
+		return
+	}
+	want.Rooms.Knock = nil
+	for _, m := range []any{&want.Rooms.Join, &want.Rooms.Invite, &want.Rooms.Leave} {
+		// An empty section is a nil map once taken apart.
+		if v := reflect.ValueOf(m).Elem(); v.Len() == 0 {
+			v.SetZero()
+		}
+	}
+	b, err := decodeSync(bytes.NewReader(body), spillDir, 1<<10)
+	if err != nil {
+		t.Fatalf("decodeSync failed where mautrix did not: %v\n%s", err, body)
+	}
+	defer b.close()
+	got, err := decodedAgain(t, b)
+	if err != nil {
+		t.Fatalf("decoding a room failed where mautrix did not: %v\n%s", err, body)
+	}
+	if !reflect.DeepEqual(got, &want) {
+		t.Fatalf("decodeSync differs from mautrix for\n%s\ngot  %+v\nwant %+v", body, got, &want)
+	}
+	// The same when the body comes a byte at a time.
+	bb, err := decodeSync(iotest.OneByteReader(bytes.NewReader(body)), "", 0)
+	if err != nil {
+		t.Fatalf("decodeSync failed a byte at a time: %v\n%s", err, body)
+	}
+	if again, err := decodedAgain(t, bb); err != nil || !reflect.DeepEqual(again, &want) {
+		t.Fatalf("decodeSync a byte at a time differs (%v) for\n%s", err, body)
+	}
+	for _, u := range b.encryptedSenders() {
+		if !sendsEncrypted(&want, u) {
+			t.Fatalf("%s sent nothing encrypted", u)
+		}
+	}
+}
+
+// sendsEncrypted says whether u sent an encrypted timeline event.
+func sendsEncrypted(resp *mautrix.RespSync, u id.UserID) bool {
+	for _, jr := range resp.Rooms.Join {
+		if jr == nil {
+			continue
+		}
+		for _, ev := range jr.Timeline.Events {
+			if ev != nil && ev.Sender == u && ev.Type.Type == "m.room.encrypted" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func TestDecodeSyncMatchesMautrix(t *testing.T) {
+	synthetic := syntheticSync(t, synthhs.Shape{Rooms: 40, EventsPerRoom: 30, MembersPerRoom: 6, DMEvery: 5, Seed: 11})
+	dir := t.TempDir()
+	for _, spill := range []string{"", dir} {
+		sameAsMautrix(t, synthetic, spill)
+		for _, s := range handMadeSyncs {
+			sameAsMautrix(t, []byte(s), spill)
+		}
+	}
+	// The spill file is gone (unlinked at once, here).
+	if left, _ := os.ReadDir(dir); len(left) > 0 {
+		t.Errorf("spill files left: %v", left)
+	}
+	b, err := decodeSync(bytes.NewReader(synthetic), dir, 1<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.spill == nil || b.rooms[len(b.rooms)-1].spill == nil {
+		t.Error("nothing spilled past the limit")
+	}
+	if left, _ := os.ReadDir(dir); len(left) > 0 {
+		t.Errorf("spill file not unlinked while in use: %v", left)
+	}
+	b.close()
+	// The encrypted senders are found, however the type is spelled.
+	b, err = decodeSync(bytes.NewReader([]byte(handMadeSyncs[0])), "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := b.encryptedSenders(); !reflect.DeepEqual(got, []id.UserID{"@a:x"}) {
+		t.Errorf("encrypted senders %v", got)
+	}
+	b, _ = decodeSync(bytes.NewReader([]byte(handMadeSyncs[5])), "", 0)
+	if got := b.encryptedSenders(); !reflect.DeepEqual(got, []id.UserID{"@esc:x"}) {
+		t.Errorf("encrypted senders (escaped type) %v", got)
+	}
+	// What mautrix refuses, decodeSync refuses too.
+	for _, bad := range []string{`[]`, `{"rooms":[]}`, `{"rooms":{"join":[]}}`, `{"next_batch":1}`, `{"rooms":{"join":{"!a:x":{}}}} x`, `{`} {
+		if _, err := decodeSync(bytes.NewReader([]byte(bad)), "", 0); err == nil {
+			t.Errorf("decodeSync accepted %s", bad)
+		}
+	}
+}
+
+// FuzzDecodeSync: whatever mautrix decodes, decodeSync decodes the same.
+func FuzzDecodeSync(f *testing.F) {
+	for _, s := range handMadeSyncs {
+		f.Add([]byte(s))
+	}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sameAsMautrix(t, data, "")
+		sameAsMautrix(t, data, dir)
+		if b, err := decodeSync(bytes.NewReader(data), "", 0); err == nil {
+			_ = b.chunks(64)
+			_ = b.encryptedSenders()
+		}
+	})
+}
