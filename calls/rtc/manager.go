@@ -23,6 +23,7 @@ type Matrix interface {
 	UserID() id.UserID
 	DeviceID() id.DeviceID
 	Room(roomID id.RoomID) (matrix.Room, bool)
+	DisplayName(roomID id.RoomID, userID id.UserID) string
 	StateEvents(roomID id.RoomID, t event.Type) map[string]*event.Event
 	CanSendState(roomID id.RoomID, t event.Type) bool
 	SendState(ctx context.Context, roomID id.RoomID, t event.Type, stateKey string, content any) (id.EventID, error)
