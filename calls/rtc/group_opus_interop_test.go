@@ -53,6 +53,7 @@ func groupOfThree(t *testing.T, st *teststack.Stack, el *elementpeer.Peer, eu te
 	start := time.Now()
 	a.join(t, roomID, false)
 	b.join(t, roomID, false)
+	t.Cleanup(func() { _ = el.RTCLeave(ctxT(t)) }) // a failed step leaves the peer idle
 	joined, err := el.RTCJoin(ctx, elementpeer.RTCJoinOptions{RoomID: room, Encrypted: encrypted})
 	if err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package rtc_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"sync"
 	"testing"
@@ -149,14 +150,24 @@ func (m *member) hears(t testing.TB, tones ...float64) {
 	if len(tones) > 1 {
 		least = mixShare
 	}
-	rtc.WaitFor(t, m.U.UserID+" hearing every other's tone", func() bool {
-		for _, hz := range tones {
-			if m.Rec.share(hz) < least {
-				return false
-			}
+	deadline := time.Now().Add(45 * time.Second)
+	for {
+		heard := true
+		shares := make([]string, len(tones))
+		for i, hz := range tones {
+			sh := m.Rec.share(hz)
+			heard = heard && sh >= least
+			shares[i] = fmt.Sprintf("%.0f Hz: %.2f", hz, sh)
 		}
-		return true
-	})
+		if heard {
+			return
+		}
+		if time.Now().After(deadline) {
+			info, _ := m.MG.Active()
+			t.Fatalf("%s does not hear every other's tone (shares %v, least %.2f); its call: %+v", m.U.UserID, shares, least, info)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // peerHears checks that the Element peer hears identity's tone of hz as
