@@ -23,7 +23,7 @@ func (s *session) onTimeline(ctx context.Context, roomID id.RoomID, evs []*event
 		return
 	}
 	for _, ev := range evs {
-		if ev == nil || ev.Type.Type != DeclineType.Type || ev.Sender == s.me || declined(ev) != s.ringID {
+		if ev == nil || ev.Type.Type != DeclineType.Type || ev.Sender == s.me || ReferencedEvent(ev) != s.ringID {
 			continue
 		}
 		if s.declines == nil {
@@ -67,8 +67,9 @@ func (s *session) declineReason() string {
 	return name + " declined the call"
 }
 
-// declined is the ring notification a decline references ("" if none).
-func declined(ev *event.Event) id.EventID {
+// ReferencedEvent is the event an m.reference relation points at ("" if
+// none): the ring notification of a decline.
+func ReferencedEvent(ev *event.Event) id.EventID {
 	var c struct {
 		RelatesTo struct {
 			RelType string     `json:"rel_type"`
