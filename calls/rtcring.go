@@ -1,7 +1,6 @@
 package calls
 
 import (
-	"encoding/json"
 	"time"
 
 	"maunium.net/go/mautrix/event"
@@ -50,18 +49,13 @@ func (c *Controller) onRTCTimeline(roomID id.RoomID, evs []*event.Event, catchUp
 	}
 }
 
-// referenced is the event an m.reference relation points at.
+// referenced is the event an m.reference relation points at, "-" (no
+// ring's ID) if none.
 func referenced(ev *event.Event) id.EventID {
-	var c struct {
-		RelatesTo struct {
-			RelType string     `json:"rel_type"`
-			EventID id.EventID `json:"event_id"`
-		} `json:"m.relates_to"`
+	if r := rtc.ReferencedEvent(ev); r != "" {
+		return r
 	}
-	if json.Unmarshal(ev.Content.VeryRaw, &c) != nil || c.RelatesTo.RelType != "m.reference" || c.RelatesTo.EventID == "" {
-		return "-" // matches no ring
-	}
-	return c.RelatesTo.EventID
+	return "-"
 }
 
 // maybeRing rings for a fresh ring notification addressed to us.

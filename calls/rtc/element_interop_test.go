@@ -19,33 +19,8 @@ import (
 func TestElementCallInteropWithJSSDK(t *testing.T) {
 	st := stack.Get(t)
 	ctx := ctxT(t)
-	tu, eu := st.MustRegister(t, "tm-rtc"), st.MustRegister(t, "el-rtc")
-	el := elementpeer.ForTest(t, elementpeer.Options{
-		BaseURL: st.BaseURL, UserID: eu.UserID, AccessToken: eu.AccessToken, DeviceID: eu.DeviceID,
-		Crypto: true, Password: eu.Password,
-	})
-	c, _ := liveClient(t, st, tu)
-	if _, err := c.SetupCrossSigning(ctx, tu.Password, false); err != nil {
-		t.Fatalf("termatrix: setting up cross-signing: %v", err)
-	}
-	if _, err := el.BootstrapCrossSigning(ctx); err != nil {
-		t.Fatalf("Element: bootstrapping cross-signing: %v", err)
-	}
-	room, err := el.CreateEncryptedDM(ctx, tu.UserID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	roomID := id.RoomID(room)
-	if _, err := tu.Join(ctx, room); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "termatrix in the encrypted DM with Element", func() bool {
-		r, ok := c.Room(roomID)
-		return ok && r.Encrypted && r.JoinedMembers == 2 && c.CanSendState(roomID, MemberStateType)
-	})
-	if _, err := el.WaitDeviceSignedByOwner(ctx, tu.UserID, string(c.DeviceID())); err != nil {
-		t.Fatalf("Element never saw termatrix's device signed: %v", err)
-	}
+	d := newElementDM(t, st, "rtc", 0)
+	tu, eu, c, el, roomID, room := d.TU, d.EU, d.C, d.El, d.Room, string(d.Room)
 
 	dial := &recordingDialer{}
 	mg := NewManager(c, dial, Options{Tick: 200 * time.Millisecond, Log: testLog(t)})

@@ -2,11 +2,8 @@ package rtc_test
 
 import (
 	"math"
-	"path/filepath"
 	"testing"
 	"time"
-
-	"maunium.net/go/mautrix/id"
 
 	"github.com/termatrix/termatrix/calls/audio"
 	"github.com/termatrix/termatrix/calls/rtc"
@@ -23,37 +20,8 @@ func TestElementCallInteropOpus(t *testing.T) {
 	const ourTone, elTone = 440.0, 660.0
 	st := rtc.SharedStack(t)
 	ctx := ctxT(t)
-	tu, eu := st.MustRegister(t, "tm-opus"), st.MustRegister(t, "el-opus")
-	wav := filepath.Join(t.TempDir(), "element-tone.wav")
-	if err := elementpeer.WriteToneWAV(wav, elTone, 2*time.Second); err != nil {
-		t.Fatal(err)
-	}
-	el := elementpeer.ForTest(t, elementpeer.Options{
-		BaseURL: st.BaseURL, UserID: eu.UserID, AccessToken: eu.AccessToken, DeviceID: eu.DeviceID,
-		Crypto: true, Password: eu.Password, FakeAudioFile: wav,
-	})
-	c, _ := rtc.LiveClient(t, st, tu)
-	if _, err := c.SetupCrossSigning(ctx, tu.Password, false); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := el.BootstrapCrossSigning(ctx); err != nil {
-		t.Fatal(err)
-	}
-	room, err := el.CreateEncryptedDM(ctx, tu.UserID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	roomID := id.RoomID(room)
-	if _, err := tu.Join(ctx, room); err != nil {
-		t.Fatal(err)
-	}
-	rtc.WaitFor(t, "termatrix in the DM", func() bool {
-		r, ok := c.Room(roomID)
-		return ok && r.Encrypted && r.JoinedMembers == 2
-	})
-	if _, err := el.WaitDeviceSignedByOwner(ctx, tu.UserID, string(c.DeviceID())); err != nil {
-		t.Fatal(err)
-	}
+	d := rtc.NewElementDM(t, st, "opus", elTone)
+	tu, eu, c, el, roomID, room := d.TU, d.EU, d.C, d.El, d.Room, string(d.Room)
 	rec := &recorder{}
 	mg := rtc.NewManager(c, lkmedia.NewDialer(rec), rtc.Options{Source: audio.NewTone(ourTone, 0.5), Log: rtc.TestLog(t)})
 	defer mg.Close()

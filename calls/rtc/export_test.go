@@ -11,4 +11,9 @@ var (
 	TestLog         = testLog
 	HasMember       = hasMember
 	NoSessionGorout = noSessionGoroutines
+	CallRoom        = callRoom
+	ElementPeer     = elementPeer
+	CrossSigned     = crossSignedClient
+	WaitInRoom      = waitInRoom
+	NewElementDM    = newElementDM
 )

@@ -2,7 +2,6 @@ package rtc_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,37 +11,6 @@ import (
 	"github.com/termatrix/termatrix/calls/rtc"
 	"github.com/termatrix/termatrix/calls/rtc/lkmedia"
 )
-
-// recorder is a sink that keeps the last second played.
-type recorder struct {
-	mu     sync.Mutex
-	buf    []int16
-	frames int
-}
-
-func (r *recorder) WriteFrame(f []int16) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.buf = append(r.buf, f...)
-	if over := len(r.buf) - audio.SampleRate; over > 0 {
-		r.buf = append(r.buf[:0], r.buf[over:]...)
-	}
-	r.frames++
-	return nil
-}
-
-func (r *recorder) Close() error { return nil }
-func (r *recorder) Name() string { return "recorder" }
-
-// share is hz's share of the last half second played.
-func (r *recorder) share(hz float64) float64 {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.buf) < audio.SampleRate/2 {
-		return 0
-	}
-	return audio.Goertzel(r.buf[len(r.buf)-audio.SampleRate/2:], hz)
-}
 
 // TestCallWithLiveKitMediaOpus ("Opus": the full suite runs it with libopus too) is two termatrix clients in an encrypted DM
 // with the real LiveKit media (lkmedia) on the stack's SFU: each is in
@@ -121,10 +89,4 @@ func TestCallWithLiveKitMediaOpus(t *testing.T) {
 	_ = mA.Close()
 	_ = mB.Close()
 	rtc.NoSessionGorout(t)
-}
-
-func ctxT(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	t.Cleanup(cancel)
-	return ctx
 }

@@ -25,6 +25,7 @@ type Matrix interface {
 	Room(roomID id.RoomID) (matrix.Room, bool)
 	Rooms() []matrix.Room
 	StateEvent(roomID id.RoomID, t event.Type, stateKey string) *event.Event
+	DisplayName(roomID id.RoomID, userID id.UserID) string
 	StateEvents(roomID id.RoomID, t event.Type) map[string]*event.Event
 	CanSendState(roomID id.RoomID, t event.Type) bool
 	SendState(ctx context.Context, roomID id.RoomID, t event.Type, stateKey string, content any) (id.EventID, error)

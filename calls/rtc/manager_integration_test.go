@@ -18,20 +18,7 @@ import (
 // send call memberships (as Element's createRoom sets it up).
 func encryptedDM(t *testing.T, a, b teststack.User) id.RoomID {
 	t.Helper()
-	ctx := ctxT(t)
-	roomID, err := a.CreateRoom(ctx, map[string]any{
-		"preset": "trusted_private_chat", "is_direct": true, "invite": []string{b.UserID},
-		"initial_state": []any{map[string]any{"type": "m.room.encryption", "state_key": "",
-			"content": map[string]any{"algorithm": "m.megolm.v1.aes-sha2"}}},
-		"power_level_content_override": map[string]any{"events": map[string]any{MemberStateType.Type: 0}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := b.Join(ctx, roomID); err != nil {
-		t.Fatal(err)
-	}
-	return id.RoomID(roomID)
+	return callRoom(t, true, true, a, b)
 }
 
 // waitUpdate waits on a client subscription for an update ok accepts.

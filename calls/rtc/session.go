@@ -29,6 +29,10 @@ type session struct {
 	me        id.UserID
 	dev       id.DeviceID
 	stateKey  string
+	// ringID is the ring notification we sent (decline.go), declines who
+	// declined it.
+	ringID   id.EventID
+	declines map[id.UserID]bool
 
 	cmds    chan func(ctx context.Context)
 	done    chan struct{} // closed when run returns
@@ -166,8 +170,11 @@ func (s *session) join(ctx context.Context) error {
 	}
 	if first {
 		content := NotificationContent(s.ownEvent, s.ring, s.intent(), time.Now())
-		if _, err := s.m.SendEvent(nctx, s.roomID, NotificationType, content); err != nil {
+		evID, err := s.m.SendEvent(nctx, s.roomID, NotificationType, content)
+		if err != nil {
 			s.m2log().Warn().Err(err).Msg("sending the call notification")
+		} else if s.ring {
+			s.ringID = evID
 		}
 	}
 	if s.encrypted {
@@ -276,6 +283,10 @@ func (s *session) onUpdate(ctx context.Context, u matrix.Update) {
 		if u.Type == KeysType.Type {
 			s.onKey(u)
 		}
+	case matrix.TimelineAppended:
+		s.onTimeline(ctx, u.RoomID, u.Events)
+	case matrix.EventsDecrypted:
+		s.onTimeline(ctx, u.RoomID, u.Events)
 	case matrix.RoomLeft:
 		if u.RoomID == s.roomID {
 			s.end("you are no longer in the room")

@@ -224,3 +224,12 @@ func (p *Peer) WaitRTCState(ctx context.Context, roomID string, ok func(RTCState
 func (p *Peer) WaitRTCMembers(ctx context.Context, roomID string, n int) (RTCState, error) {
 	return p.WaitRTCState(ctx, roomID, func(s RTCState) bool { return len(s.Members) == n })
 }
+
+// WaitRTCKey waits until the session hands the media layer a key for
+// identity (ours included) after since, as a rotation does, and returns
+// that rtc.key event.
+func (p *Peer) WaitRTCKey(ctx context.Context, identity string, since time.Time) (Event, error) {
+	return p.waitEvent(ctx, func(e Event) bool {
+		return e.Event == EventRTCKey && e.Identity == identity && e.T >= since.UnixMilli()
+	})
+}

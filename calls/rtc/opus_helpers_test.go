@@ -1,0 +1,192 @@
+package rtc_test
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sync"
+	"testing"
+	"time"
+
+	"maunium.net/go/mautrix/id"
+
+	"github.com/termatrix/termatrix/calls/audio"
+	"github.com/termatrix/termatrix/calls/rtc"
+	"github.com/termatrix/termatrix/calls/rtc/lkmedia"
+	"github.com/termatrix/termatrix/internal/elementpeer"
+	"github.com/termatrix/termatrix/internal/teststack"
+	"github.com/termatrix/termatrix/matrix"
+)
+
+func ctxT(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// recorder is a sink that keeps the last second played and when sound
+// first came.
+type recorder struct {
+	mu      sync.Mutex
+	buf     []int16
+	frames  int
+	sounded time.Time
+}
+
+// soundRMS is the level (of full scale 32767) above which a frame is
+// sound rather than silence or comfort noise.
+const soundRMS = 300
+
+func (r *recorder) WriteFrame(f []int16) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.buf = append(r.buf, f...)
+	if over := len(r.buf) - audio.SampleRate; over > 0 {
+		r.buf = append(r.buf[:0], r.buf[over:]...)
+	}
+	r.frames++
+	if r.sounded.IsZero() && len(f) > 0 {
+		var sum float64
+		for _, v := range f {
+			sum += float64(v) * float64(v)
+		}
+		if math.Sqrt(sum/float64(len(f))) > soundRMS {
+			r.sounded = time.Now()
+		}
+	}
+	return nil
+}
+
+func (r *recorder) Close() error { return nil }
+func (r *recorder) Name() string { return "recorder" }
+
+// share is hz's share of the last half second played.
+func (r *recorder) share(hz float64) float64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.buf) < audio.SampleRate/2 {
+		return 0
+	}
+	return audio.Goertzel(r.buf[len(r.buf)-audio.SampleRate/2:], hz)
+}
+
+// reset forgets what was played (the next call starts afresh).
+func (r *recorder) reset() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.buf, r.frames, r.sounded = r.buf[:0], 0, time.Time{}
+}
+
+// firstSound is when sound was first played since the last reset.
+func (r *recorder) firstSound() time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.sounded
+}
+
+// member is a termatrix client taking part in Element Calls with the real
+// LiveKit media (lkmedia): its microphone plays a tone of Tone Hz, its
+// speaker is Rec.
+type member struct {
+	U    teststack.User
+	C    *matrix.Client
+	Stop func()
+	MG   *rtc.Manager
+	Ch   <-chan rtc.CallChanged
+	Rec  *recorder
+	Tone float64
+}
+
+// memberTone is the amplitude of a member's tone: low enough that two
+// mixed with Element's (half of full scale) do not clip.
+const memberTone = 0.4
+
+// newMember gives the client c of u (stop ends it) a Manager whose
+// microphone plays tone; opts may set timings (Expires, Tick).
+func newMember(t testing.TB, u teststack.User, c *matrix.Client, stop func(), tone float64, opts rtc.Options) *member {
+	t.Helper()
+	m := &member{U: u, C: c, Stop: stop, Rec: &recorder{}, Tone: tone}
+	opts.Source = audio.NewTone(tone, memberTone)
+	opts.Log = rtc.TestLog(t)
+	if opts.Tick == 0 {
+		opts.Tick = 200 * time.Millisecond
+	}
+	m.MG = rtc.NewManager(c, lkmedia.NewDialer(m.Rec), opts)
+	t.Cleanup(func() { _ = m.MG.Close() })
+	m.Ch, _ = m.MG.Subscribe()
+	return m
+}
+
+// Identity is the member's LiveKit identity.
+func (m *member) Identity() string { return m.U.UserID + ":" + string(m.C.DeviceID()) }
+
+// join joins (or starts, ringing if asked) the room's call and waits
+// until connected.
+func (m *member) join(t testing.TB, roomID id.RoomID, ring bool) rtc.CallInfo {
+	t.Helper()
+	if err := m.MG.Join(roomID, false, ring); err != nil {
+		t.Fatal(err)
+	}
+	return rtc.WaitCall(t, m.Ch, m.MG, m.U.UserID+" connected", func(i rtc.CallInfo) bool { return i.State == rtc.CallConnected })
+}
+
+// leave leaves the room's call and waits until it ended.
+func (m *member) leave(t testing.TB, roomID id.RoomID) {
+	t.Helper()
+	if err := m.MG.Leave(roomID); err != nil {
+		t.Fatal(err)
+	}
+	rtc.WaitCall(t, m.Ch, m.MG, m.U.UserID+" ended", func(i rtc.CallInfo) bool { return i.State == rtc.CallEnded })
+}
+
+// mixShare is the least share of each tone in a mix of two.
+const mixShare = 0.15
+
+// hears waits until the member's speaker plays every tone: alone
+// (share over half) or, of several mixed, each with at least mixShare.
+func (m *member) hears(t testing.TB, tones ...float64) {
+	t.Helper()
+	least := 0.5
+	if len(tones) > 1 {
+		least = mixShare
+	}
+	deadline := time.Now().Add(45 * time.Second)
+	for {
+		heard := true
+		shares := make([]string, len(tones))
+		for i, hz := range tones {
+			sh := m.Rec.share(hz)
+			heard = heard && sh >= least
+			shares[i] = fmt.Sprintf("%.0f Hz: %.2f", hz, sh)
+		}
+		if heard {
+			return
+		}
+		if time.Now().After(deadline) {
+			info, _ := m.MG.Active()
+			t.Fatalf("%s does not hear every other's tone (shares %v, least %.2f); its call: %+v", m.U.UserID, shares, least, info)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// peerHears checks that the Element peer hears identity's tone of hz as
+// the strongest frequency of that participant's audio.
+func peerHears(t testing.TB, el *elementpeer.Peer, identity string, hz float64) {
+	t.Helper()
+	pk, err := el.RTCPeakFrequency(ctxT(t), identity, 800*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(pk.Hz-hz) > 15 || pk.Share < 0.5 {
+		t.Fatalf("Element hears %s at %.0f Hz (share %.2f), want %.0f Hz", identity, pk.Hz, pk.Share, hz)
+	}
+}
+
+// needOpus skips the audio checks of a build without libopus.
+func needOpus(t testing.TB) {
+	t.Helper()
+	if !audio.OpusAvailable {
+		t.Skip("no Opus in this build (tags opus,nolibopusfile): audio not checked")
+	}
+}
