@@ -106,6 +106,10 @@ func (u *UI) editLast() bool {
 	if tv == nil || u.s.client == nil {
 		return false
 	}
+	if tv.OwnSending(u.s.client.UserID()) {
+		u.say(false, "Your newest message is still being sent: Up edits it once it is sent.")
+		return true
+	}
 	ev, st, ok := tv.LastOwnMessage(u.s.client.UserID())
 	if !ok {
 		return false

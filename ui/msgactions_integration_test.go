@@ -123,6 +123,9 @@ func TestMessageActionsEndToEnd(t *testing.T) {
 	if strings.Contains(text, "Replying to") {
 		t.Errorf("the reply row stayed after sending:\n%s", text)
 	}
+	// Up edits a sent message only: wait until the reply is no longer
+	// "(sending…)".
+	uitest.WaitUntil(t, s, "the reply sent", waitLong, func(text string) bool { return !strings.Contains(text, "(sending…)") })
 
 	// Edit: Up in the empty composer takes the newest own message.
 	s.InjectKey(tcell.KeyUp, 0, tcell.ModNone)

@@ -50,3 +50,25 @@ func TestEchoStates(t *testing.T) {
 		t.Fatalf("after retry and discard:\n%s", text)
 	}
 }
+
+// TestOwnSendingUntilResolved: the newest own message counts as sending
+// until its echo resolves, and only then is it the one Up edits.
+func TestOwnSendingUntilResolved(t *testing.T) {
+	tv := NewTimelineView(testContext())
+	ev := &event.Event{Type: event.EventMessage, Sender: "@bob:hs", Timestamp: 1700000000000,
+		Content: event.Content{Raw: map[string]any{"msgtype": "m.text", "body": "hi"}}}
+	tv.AddEcho("t1", ev)
+	if !tv.OwnSending("@bob:hs") {
+		t.Fatal("a pending echo is not sending")
+	}
+	if _, _, ok := tv.LastOwnMessage("@bob:hs"); ok {
+		t.Fatal("a pending echo can be edited")
+	}
+	tv.ResolveEcho("t1", "$sent", false)
+	if tv.OwnSending("@bob:hs") {
+		t.Fatal("a sent message is still sending")
+	}
+	if got, _, ok := tv.LastOwnMessage("@bob:hs"); !ok || got.ID != "$sent" {
+		t.Fatalf("last own message %v %v", got, ok)
+	}
+}

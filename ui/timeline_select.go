@@ -227,6 +227,18 @@ func (t *TimelineView) LastOwnMessage(own id.UserID) (*event.Event, ItemState, b
 	return nil, ItemState{}, false
 }
 
+// OwnSending says the user's newest message in the view is still being
+// sent (a local echo without its event ID yet).
+func (t *TimelineView) OwnSending(own id.UserID) bool {
+	for i := len(t.items) - 1; i >= 0; i-- {
+		it := t.items[i]
+		if it.ev.Sender == own && it.ev.Type.Type == event.EventMessage.Type {
+			return !sentID(it.ev)
+		}
+	}
+	return false
+}
+
 // LastMessage is the room's newest sent message that is not deleted.
 func (t *TimelineView) LastMessage() (*event.Event, ItemState, bool) {
 	for i := len(t.items) - 1; i >= 0; i-- {
