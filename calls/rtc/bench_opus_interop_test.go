@@ -141,16 +141,16 @@ func ms(d time.Duration) string { return fmt.Sprintf("%d ms", d.Milliseconds()) 
 // tmJoin joins m to the call and returns the time until its speaker first
 // played sound (-1 if none within benchHearWait).
 func (b *bench) tmJoin(m *member) time.Duration {
-	m.Rec.reset()
+	m.Rec.Reset()
 	start := time.Now()
 	m.join(b.t, b.room, false)
-	for deadline := time.Now().Add(benchHearWait); m.Rec.firstSound().IsZero(); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(benchHearWait); m.Rec.FirstSound().IsZero(); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			b.t.Logf("%s heard nobody within %v", m.U.UserID, benchHearWait)
 			return -1
 		}
 	}
-	return m.Rec.firstSound().Sub(start)
+	return m.Rec.FirstSound().Sub(start)
 }
 
 // peerJoin joins p to the encrypted call.

@@ -1,6 +1,7 @@
 package rtc_test
 
 import (
+	"github.com/termatrix/termatrix/internal/audiotest"
 	"math"
 	"testing"
 	"time"
@@ -22,7 +23,7 @@ func TestElementCallInteropOpus(t *testing.T) {
 	ctx := ctxT(t)
 	d := rtc.NewElementDM(t, st, "opus", elTone)
 	tu, eu, c, el, roomID, room := d.TU, d.EU, d.C, d.El, d.Room, string(d.Room)
-	rec := &recorder{}
+	rec := &audiotest.Recorder{}
 	mg := rtc.NewManager(c, lkmedia.NewDialer(rec), rtc.Options{Source: audio.NewTone(ourTone, 0.5), Log: rtc.TestLog(t)})
 	defer mg.Close()
 	ch, _ := mg.Subscribe()
@@ -53,7 +54,7 @@ func TestElementCallInteropOpus(t *testing.T) {
 		t.Log("no Opus in this build (tag opus): audio not checked")
 		return
 	}
-	rtc.WaitFor(t, "termatrix hearing Element's tone", func() bool { return rec.share(elTone) > 0.5 })
+	rtc.WaitFor(t, "termatrix hearing Element's tone", func() bool { return rec.Share(elTone) > 0.5 })
 	t.Logf("figure: termatrix Join→hears Element (decrypted) %v", time.Since(start))
 	pk, err := el.RTCPeakFrequency(ctx, ours, 800*time.Millisecond)
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 )
 
@@ -14,15 +13,7 @@ import (
 // lives, its refreshes keep it in.
 func TestDeadMemberExpires(t *testing.T) {
 	st := stack.Get(t)
-	alice, bob := st.MustRegister(t, "dead-alice"), st.MustRegister(t, "dead-bob")
-	roomID := encryptedDM(t, alice, bob)
-	ca, stopA := liveClient(t, st, alice)
-	cb, _ := liveClient(t, st, bob)
-	waitFor(t, "both clients in the room", func() bool {
-		ra, okA := ca.Room(roomID)
-		rb, okB := cb.Room(roomID)
-		return okA && okB && ra.Membership == event.MembershipJoin && rb.Membership == event.MembershipJoin
-	})
+	roomID, alice, _, ca, cb, stopA := dmPair(t, st, "dead")
 	const expires = 3 * time.Second
 	mA := NewManager(ca, &recordingDialer{}, Options{Expires: expires, Tick: 100 * time.Millisecond, Log: testLog(t)})
 	dialB := &recordingDialer{}

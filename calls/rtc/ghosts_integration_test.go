@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 )
 
@@ -15,15 +14,7 @@ import (
 // call at the next start, so a crash never leaves a ghost for hours.
 func TestCrashedCallIsLeftAtNextStart(t *testing.T) {
 	st := stack.Get(t)
-	alice, bob := st.MustRegister(t, "ghost-alice"), st.MustRegister(t, "ghost-bob")
-	roomID := encryptedDM(t, alice, bob)
-	ca, _ := liveClient(t, st, alice)
-	cb, _ := liveClient(t, st, bob)
-	waitFor(t, "both clients in the room", func() bool {
-		ra, okA := ca.Room(roomID)
-		rb, okB := cb.Room(roomID)
-		return okA && okB && ra.Membership == event.MembershipJoin && rb.Membership == event.MembershipJoin
-	})
+	roomID, alice, _, ca, cb, _ := dmPair(t, st, "ghost")
 	mA := NewManager(ca, &recordingDialer{}, Options{Tick: 100 * time.Millisecond, Log: testLog(t)})
 	if err := mA.Join(roomID, false, false); err != nil {
 		t.Fatal(err)

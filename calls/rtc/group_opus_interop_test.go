@@ -100,7 +100,7 @@ func groupOfThree(t *testing.T, st *teststack.Stack, el *elementpeer.Peer, eu te
 		// sending it; listen after that.
 		time.Sleep(rtc.DefaultKeyUseDelay + time.Second)
 	}
-	a.Rec.reset()
+	a.Rec.Reset()
 	a.hears(t, toneE)
 	peerHears(t, el, a.Identity(), toneA)
 	if s, err = el.RTCState(ctx, room); err != nil {

@@ -20,6 +20,7 @@ import (
 	protologger "github.com/livekit/protocol/logger"
 	lksdk "github.com/livekit/server-sdk-go/v2"
 	"github.com/rs/zerolog"
+	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
 	"github.com/termatrix/termatrix/internal/sfujwt"
@@ -249,6 +250,23 @@ func waitCall(t testing.TB, ch <-chan CallChanged, mg *Manager, what string, ok 
 }
 
 // waitFor polls cond until it holds.
+// dmPair registers two users with prefix, makes them an encrypted DM and
+// starts a live client for each, and waits until both are in the room.
+// stopA stops a's client (as a crash would).
+func dmPair(t *testing.T, st *teststack.Stack, prefix string) (roomID id.RoomID, a, b teststack.User, ca, cb *matrix.Client, stopA func()) {
+	t.Helper()
+	a, b = st.MustRegister(t, prefix+"-alice"), st.MustRegister(t, prefix+"-bob")
+	roomID = encryptedDM(t, a, b)
+	ca, stopA = liveClient(t, st, a)
+	cb, _ = liveClient(t, st, b)
+	waitFor(t, "both clients in the room", func() bool {
+		ra, okA := ca.Room(roomID)
+		rb, okB := cb.Room(roomID)
+		return okA && okB && ra.Membership == event.MembershipJoin && rb.Membership == event.MembershipJoin
+	})
+	return roomID, a, b, ca, cb, stopA
+}
+
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(45 * time.Second)

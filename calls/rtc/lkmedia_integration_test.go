@@ -2,6 +2,7 @@ package rtc_test
 
 import (
 	"context"
+	"github.com/termatrix/termatrix/internal/audiotest"
 	"testing"
 	"time"
 
@@ -27,7 +28,7 @@ func TestCallWithLiveKitMediaOpus(t *testing.T) {
 		rb, okB := cb.Room(roomID)
 		return okA && okB && ra.Encrypted && rb.Encrypted && ra.JoinedMembers == 2 && rb.JoinedMembers == 2
 	})
-	recA, recB := &recorder{}, &recorder{}
+	recA, recB := &audiotest.Recorder{}, &audiotest.Recorder{}
 	// A opens its media per call, as the app does.
 	opened := 0
 	mA := rtc.NewManager(ca, nil, rtc.Options{Tick: 200 * time.Millisecond, Log: rtc.TestLog(t),
@@ -59,8 +60,8 @@ func TestCallWithLiveKitMediaOpus(t *testing.T) {
 	rtc.WaitCall(t, chA, mA, "B in A's LiveKit room with its key", inMedia(cb.UserID()))
 	t.Logf("figure: B Join→each in the other's room with keys %v", time.Since(startB))
 	if audio.OpusAvailable {
-		rtc.WaitFor(t, "B hearing A's 440 Hz", func() bool { return recB.share(440) > 0.5 })
-		rtc.WaitFor(t, "A hearing B's 660 Hz", func() bool { return recA.share(660) > 0.5 })
+		rtc.WaitFor(t, "B hearing A's 440 Hz", func() bool { return recB.Share(440) > 0.5 })
+		rtc.WaitFor(t, "A hearing B's 660 Hz", func() bool { return recA.Share(660) > 0.5 })
 		t.Logf("figure: B Join→both hear each other (decrypted) %v", time.Since(startB))
 	} else {
 		t.Logf("no Opus in this build (tag opus): media connected and keyed, audio not checked")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/termatrix/termatrix/calls/audio"
 	"github.com/termatrix/termatrix/calls/rtc"
 	"github.com/termatrix/termatrix/calls/rtc/lkmedia"
+	"github.com/termatrix/termatrix/internal/audiotest"
 	"github.com/termatrix/termatrix/internal/elementpeer"
 	"github.com/termatrix/termatrix/internal/teststack"
 	"github.com/termatrix/termatrix/matrix"
@@ -24,66 +24,6 @@ func ctxT(t testing.TB) context.Context {
 	return ctx
 }
 
-// recorder is a sink that keeps the last second played and when sound
-// first came.
-type recorder struct {
-	mu      sync.Mutex
-	buf     []int16
-	frames  int
-	sounded time.Time
-}
-
-// soundRMS is the level (of full scale 32767) above which a frame is
-// sound rather than silence or comfort noise.
-const soundRMS = 300
-
-func (r *recorder) WriteFrame(f []int16) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.buf = append(r.buf, f...)
-	if over := len(r.buf) - audio.SampleRate; over > 0 {
-		r.buf = append(r.buf[:0], r.buf[over:]...)
-	}
-	r.frames++
-	if r.sounded.IsZero() && len(f) > 0 {
-		var sum float64
-		for _, v := range f {
-			sum += float64(v) * float64(v)
-		}
-		if math.Sqrt(sum/float64(len(f))) > soundRMS {
-			r.sounded = time.Now()
-		}
-	}
-	return nil
-}
-
-func (r *recorder) Close() error { return nil }
-func (r *recorder) Name() string { return "recorder" }
-
-// share is hz's share of the last half second played.
-func (r *recorder) share(hz float64) float64 {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.buf) < audio.SampleRate/2 {
-		return 0
-	}
-	return audio.Goertzel(r.buf[len(r.buf)-audio.SampleRate/2:], hz)
-}
-
-// reset forgets what was played (the next call starts afresh).
-func (r *recorder) reset() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.buf, r.frames, r.sounded = r.buf[:0], 0, time.Time{}
-}
-
-// firstSound is when sound was first played since the last reset.
-func (r *recorder) firstSound() time.Time {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.sounded
-}
-
 // member is a termatrix client taking part in Element Calls with the real
 // LiveKit media (lkmedia): its microphone plays a tone of Tone Hz, its
 // speaker is Rec.
@@ -93,7 +33,7 @@ type member struct {
 	Stop func()
 	MG   *rtc.Manager
 	Ch   <-chan rtc.CallChanged
-	Rec  *recorder
+	Rec  *audiotest.Recorder
 	Tone float64
 }
 
@@ -105,7 +45,7 @@ const memberTone = 0.4
 // microphone plays tone; opts may set timings (Expires, Tick).
 func newMember(t testing.TB, u teststack.User, c *matrix.Client, stop func(), tone float64, opts rtc.Options) *member {
 	t.Helper()
-	m := &member{U: u, C: c, Stop: stop, Rec: &recorder{}, Tone: tone}
+	m := &member{U: u, C: c, Stop: stop, Rec: &audiotest.Recorder{}, Tone: tone}
 	opts.Source = audio.NewTone(tone, memberTone)
 	opts.Log = rtc.TestLog(t)
 	if opts.Tick == 0 {
@@ -155,7 +95,7 @@ func (m *member) hears(t testing.TB, tones ...float64) {
 		heard := true
 		shares := make([]string, len(tones))
 		for i, hz := range tones {
-			sh := m.Rec.share(hz)
+			sh := m.Rec.Share(hz)
 			heard = heard && sh >= least
 			shares[i] = fmt.Sprintf("%.0f Hz: %.2f", hz, sh)
 		}

@@ -4,6 +4,7 @@ package lkmedia
 
 import (
 	"bytes"
+	"github.com/termatrix/termatrix/internal/audiotest"
 	"runtime"
 	"runtime/pprof"
 	"strings"
@@ -39,7 +40,7 @@ func TestOpusLiveKitTone(t *testing.T) {
 			aID, bID := "@alice:test:ADEVICE", "@bob:test:BDEVICE"
 			var changes atomic.Int32
 			da := NewDialer(audio.Discard{})
-			rec := &recorder{}
+			rec := &audiotest.Recorder{}
 			db := NewDialer(rec)
 			start := time.Now()
 			b := dialT(t, db, rtc.MediaConfig{URL: sfu.URL, Token: sfu.token(t, room, bID), Encrypted: c.encrypted,
@@ -56,12 +57,12 @@ func TestOpusLiveKitTone(t *testing.T) {
 				t.Fatalf("problem %q host %q", a.AudioProblem(), b.Host())
 			}
 			if c.hears {
-				if !waitFor(20*time.Second, func() bool { return rec.share(440) > 0.5 }) {
-					t.Fatalf("B did not hear A's 440 Hz (share %.2f, %d frames played)", rec.share(440), rec.frames)
+				if !waitFor(20*time.Second, func() bool { return rec.Share(440) > 0.5 }) {
+					t.Fatalf("B did not hear A's 440 Hz (share %.2f, %d frames played)", rec.Share(440), rec.Frames())
 				}
 				p, _ := participant(b, aID)
 				t.Logf("join time (B's Dial → first decoded frame) %v; heard in %v; 440 Hz share %.2f; A as B sees it: %+v",
-					b.(*conn).joinTime().Round(time.Millisecond), time.Since(start).Round(time.Millisecond), rec.share(440), p)
+					b.(*conn).joinTime().Round(time.Millisecond), time.Since(start).Round(time.Millisecond), rec.Share(440), p)
 				if !p.Audio || p.Muted || !p.Speaking || p.Level < 0.1 || p.Encrypted != c.encrypted || p.Undecryptable != 0 {
 					t.Errorf("A as B sees it: %+v", p)
 				}
@@ -79,10 +80,10 @@ func TestOpusLiveKitTone(t *testing.T) {
 					t.Fatalf("no undecryptable frames counted: %+v", p)
 				}
 				p, _ := participant(b, aID)
-				if s := rec.share(440); s > 0.05 || p.Audio && p.Level > 0 || p.Encrypted {
+				if s := rec.Share(440); s > 0.05 || p.Audio && p.Level > 0 || p.Encrypted {
 					t.Errorf("wrong key: B hears 440 Hz at %.2f; A as B sees it %+v", s, p)
 				}
-				t.Logf("wrong key: %d frames undecryptable, 440 Hz share %.2f", p.Undecryptable, rec.share(440))
+				t.Logf("wrong key: %d frames undecryptable, 440 Hz share %.2f", p.Undecryptable, rec.Share(440))
 			}
 			if changes.Load() == 0 {
 				t.Error("OnChange never called")

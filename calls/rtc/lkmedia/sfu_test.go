@@ -4,13 +4,11 @@ import (
 	"context"
 	"os"
 	"runtime"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/livekit/protocol/auth"
 
-	"github.com/termatrix/termatrix/calls/audio"
 	"github.com/termatrix/termatrix/calls/rtc"
 	"github.com/termatrix/termatrix/internal/teststack"
 )
@@ -46,37 +44,6 @@ func (s testSFU) token(t *testing.T, room, identity string) string {
 }
 
 func ptr[T any](v T) *T { return &v }
-
-// recorder is a sink that keeps the last second it was given.
-type recorder struct {
-	mu     sync.Mutex
-	buf    []int16
-	frames int
-}
-
-func (r *recorder) WriteFrame(f []int16) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.buf = append(r.buf, f...)
-	if over := len(r.buf) - audio.SampleRate; over > 0 {
-		r.buf = append(r.buf[:0], r.buf[over:]...)
-	}
-	r.frames++
-	return nil
-}
-
-func (r *recorder) Close() error { return nil }
-func (r *recorder) Name() string { return "recorder" }
-
-// share is hz's share of the last half second played.
-func (r *recorder) share(hz float64) float64 {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.buf) < audio.SampleRate/2 {
-		return 0
-	}
-	return audio.Goertzel(r.buf[len(r.buf)-audio.SampleRate/2:], hz)
-}
 
 // waitFor polls cond every 50 ms for up to d.
 func waitFor(d time.Duration, cond func() bool) bool {
