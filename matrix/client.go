@@ -49,7 +49,9 @@ type Client struct {
 	sess Session
 	cli  *mautrix.Client
 	db   *sql.DB
-	hub  pubsub.Hub[Update]
+	// reads prepares once the state lookups asked for every room (readstmts.go).
+	reads *readStmts
+	hub   pubsub.Hub[Update]
 	// crypto is end-to-end encryption over the same database.
 	crypto *cryptoCore
 	// keysShared is set once this device's keys are on the server.
@@ -147,6 +149,7 @@ func Open(ctx context.Context, s *Session, dbPath string, opts Options) (*Client
 		sess:       *s,
 		cli:        cli,
 		db:         db,
+		reads:      newReadStmts(db),
 		applied:    make(chan struct{}),
 		out:        newOutbox(),
 		shownFrom:  make(map[id.RoomID]int64),
@@ -236,6 +239,7 @@ func (c *Client) Close() error {
 	c.bg.Wait()
 	c.wd.stop()
 	c.writeMu.Lock()
+	c.reads.close()
 	err := c.db.Close()
 	c.writeMu.Unlock()
 	c.hub.Close()

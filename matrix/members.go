@@ -19,7 +19,7 @@ func (c *Client) StateEvent(roomID id.RoomID, t event.Type, stateKey string) *ev
 	if c.closed.Load() {
 		return nil
 	}
-	ev, err := getState(context.Background(), c.db, roomID, t.Type, stateKey)
+	ev, err := getState(context.Background(), c.reads, roomID, t.Type, stateKey)
 	if err != nil {
 		c.log.Debug().Err(err).Msg("reading state")
 		return nil
@@ -32,7 +32,7 @@ func (c *Client) StateEvents(roomID id.RoomID, t event.Type) map[string]*event.E
 	if c.closed.Load() {
 		return map[string]*event.Event{}
 	}
-	evs, err := getStates(context.Background(), c.db, roomID, t.Type)
+	evs, err := getStates(context.Background(), c.reads, roomID, t.Type)
 	if err != nil {
 		c.log.Debug().Err(err).Msg("reading state")
 		return map[string]*event.Event{}

@@ -18,7 +18,14 @@ func contentOf(c *event.Content) (obj, bool) {
 	if c == nil {
 		return nil, false
 	}
-	if len(c.VeryRaw) > 0 && c.Raw == nil && c.Parsed == nil {
+	if len(c.VeryRaw) > 0 {
+		// Decoded from JSON (the store, a sync): Raw, when built, is that
+		// JSON as a map, and Parsed was read from it. Only content made
+		// here (an echo: Parsed, and Raw holding extra keys) needs the
+		// merge json.Marshal does.
+		if c.Raw != nil {
+			return obj(c.Raw), true
+		}
 		return decodeObj(c.VeryRaw)
 	}
 	if c.Raw != nil && c.Parsed == nil {

@@ -286,7 +286,8 @@ func (u *UI) shownName(roomID id.RoomID, uid id.UserID) string {
 	return matrix.ShownName(uid, names.Name(uid), names)
 }
 
-// timeline returns a room's timeline view, loading it from the store.
+// timeline returns a room's timeline view; a new one is built from the
+// store after the next frame (timeline_load.go).
 func (u *UI) timeline(roomID id.RoomID) *TimelineView {
 	if tv := u.s.timelines[roomID]; tv != nil {
 		return tv
@@ -294,18 +295,8 @@ func (u *UI) timeline(roomID id.RoomID) *TimelineView {
 	defer u.touchView(roomID)
 	tv := NewTimelineView(u.renderContext(roomID))
 	tv.SetRetryKey(u.keys.Name(ActRetry))
-	if c := u.s.client; c != nil {
-		limit := u.cfg.UI.TimelineLimit
-		if limit <= 0 {
-			limit = 500
-		}
-		evs, err := c.Timeline(roomID, limit)
-		if err != nil {
-			u.say(true, "Reading the timeline failed: %s", sanitize.Line(err.Error()))
-		}
-		tv.Append(evs...)
-		u.loadReceipts(tv, roomID)
-		u.addOutbox(tv, roomID)
+	if u.s.client != nil {
+		u.buildTimeline(roomID, tv)
 	}
 	tv.SetOnReachTop(func() { u.loadHistory(roomID, tv) })
 	tv.SetOnMissingQuote(func(e id.EventID) { u.fetchQuoted(roomID, tv, e) })

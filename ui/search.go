@@ -150,11 +150,13 @@ func (u *UI) jumpTo(room id.RoomID, evID id.EventID) {
 		u.openRoom(room)
 	}
 	tv := u.timeline(room)
-	if !tv.SelectEvent(evID) {
-		u.say(false, "That message is not loaded: scroll up to load older messages.")
-		return
-	}
-	u.refreshFooter()
+	tv.whenBuilt(func() {
+		if !tv.SelectEvent(evID) {
+			u.say(false, "That message is not loaded: scroll up to load older messages.")
+			return
+		}
+		u.refreshFooter()
+	})
 }
 
 // SelectEvent selects a loaded message by ID and scrolls it into view;

@@ -77,7 +77,10 @@ type TimelineView struct {
 
 	reachedStart bool
 	loading      bool
-	onReachTop   func()
+	// building: the events are being read from the store (timeline_load.go).
+	building   bool
+	built      []func() // run once built (whenBuilt)
+	onReachTop func()
 
 	// names is each user's name after the newest loaded member event.
 	names map[id.UserID]string
@@ -171,7 +174,7 @@ func (t *TimelineView) Reset(evs []*event.Event) {
 	t.callInvites = map[string]*tlItem{}
 	t.callPending = map[string][]*tlItem{}
 	t.names, t.history = nil, nil
-	t.reachedStart, t.loading = false, false
+	t.reachedStart, t.loading, t.building = false, false, false
 	t.follow, t.anchor, t.anchorSkip = true, 0, 0
 	t.Append(evs...)
 	sent := map[string]bool{}
@@ -505,6 +508,8 @@ func (t *TimelineView) Draw(screen tcell.Screen) {
 		switch {
 		case t.reachedStart:
 			drawText(screen, x, line, w, "— this is the beginning of the room —", styleDim)
+		case t.building:
+			drawText(screen, x, line, w, "loading…", styleDim)
 		case t.loading:
 			drawText(screen, x, line, w, "loading older messages…", styleDim)
 		}
@@ -514,7 +519,7 @@ func (t *TimelineView) Draw(screen tcell.Screen) {
 		hw := textWidth(hint)
 		drawText(screen, x+max(w-hw, 0), y+h-1, w, hint, styleMention)
 	}
-	if i < 0 && !t.reachedStart && !t.loading && t.onReachTop != nil {
+	if i < 0 && !t.reachedStart && !t.loading && !t.building && t.onReachTop != nil {
 		t.loading = true
 		t.onReachTop()
 	}

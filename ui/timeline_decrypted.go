@@ -10,6 +10,11 @@ import "maunium.net/go/mautrix/event"
 // event then applies to its target as if it had come readable. It returns
 // how many events were replaced.
 func (t *TimelineView) ReplaceDecrypted(evs []*event.Event) int {
+	if t.building {
+		// The events being read may predate the new form: apply it after.
+		t.whenBuilt(func() { t.ReplaceDecrypted(evs) })
+		return 0
+	}
 	n := 0
 	for _, ev := range evs {
 		if ev == nil || ev.ID == "" {

@@ -30,7 +30,7 @@ func TestMain(m *testing.M) {
 const waitLong = 30 * time.Second
 
 // testConfig loads the shipped config.json, as the program does.
-func testConfig(t *testing.T) *config.Config {
+func testConfig(t testing.TB) *config.Config {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("..", "config.json"))
 	if err != nil {
@@ -47,7 +47,7 @@ func testConfig(t *testing.T) *config.Config {
 }
 
 // sessions returns a session manager for a fresh profile directory.
-func sessions(t *testing.T, cfg *config.Config) *app.Sessions {
+func sessions(t testing.TB, cfg *config.Config) *app.Sessions {
 	dir := t.TempDir()
 	ss := &app.Sessions{Config: cfg, Profile: app.Profile{
 		DataDir: dir, SessionFile: filepath.Join(dir, "session.json"), DBFile: filepath.Join(dir, "store.db"),
@@ -63,6 +63,13 @@ func runUI(t *testing.T, opts ui.Options) (*ui.UI, tcell.SimulationScreen) {
 	if err := screen.Init(); err != nil {
 		t.Fatal(err)
 	}
+	return runUIOn(t, opts, screen), screen
+}
+
+// runUIOn runs the real UI on screen (a simulation screen, or one
+// wrapping it) until the test ends.
+func runUIOn(t *testing.T, opts ui.Options, screen tcell.SimulationScreen) *ui.UI {
+	t.Helper()
 	opts.Screen = screen
 	u, err := ui.New(opts)
 	if err != nil {
@@ -82,7 +89,7 @@ func runUI(t *testing.T, opts ui.Options) (*ui.UI, tcell.SimulationScreen) {
 			t.Error("UI did not stop")
 		}
 	})
-	return u, screen
+	return u
 }
 
 // loggedIn registers a user, logs in and runs the UI for them.

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -53,6 +54,7 @@ func runScale(args []string) error {
 	profile := flags.String("cpuprofile", "", "write a CPU profile of the run to this file (the trickle window to FILE.1, what follows to FILE.2; the warm start to FILE.warm)")
 	memProfile := flags.String("memprofile", "", "write a heap profile of the cold run, taken at its largest live heap, to this file")
 	coldOnly := flags.Bool("cold", false, "stop after the cold start")
+	warmOnly := flags.Int("warm", 0, "measure only the cold start and then this many warm starts (FILE.warm, FILE.warm2, … with -cpuprofile)")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
@@ -127,6 +129,20 @@ func runScale(args []string) error {
 		run.print(shape)
 		return nil
 	}
+	if *warmOnly > 0 {
+		cold.quit()
+		for i := 1; i <= *warmOnly; i++ {
+			suffix := ".warm"
+			if i > 1 {
+				suffix += strconv.Itoa(i)
+			}
+			if err := warmStart(run, *bin, env, *profile, suffix, firstRoom); err != nil {
+				return err
+			}
+		}
+		run.print(shape)
+		return nil
+	}
 
 	// Idle: nothing arrives, the server answers each long-poll after 1 s.
 	// The notes the status line shows at the start expire 15 s after they
@@ -188,21 +204,9 @@ func runScale(args []string) error {
 	cold.quit()
 
 	// Warm: start again from the store.
-	warmEnv := env
-	if *profile != "" {
-		warmEnv = append(warmEnv, "TERMATRIX_CPUPROFILE="+*profile+".warm")
-	}
-	warm, err := startTerm(*bin, nil, warmEnv, 160, 48, firstRoom)
-	if err != nil {
+	if err := warmStart(run, *bin, env, *profile, ".warm", firstRoom); err != nil {
 		return err
 	}
-	shown, err = warm.waitFor(firstRoom, time.Minute)
-	if err != nil {
-		warm.quit()
-		return fmt.Errorf("warm start: %w", err)
-	}
-	run.add("warm start → first room names drawn", secs(shown), "")
-	warm.quit()
 
 	var size int64
 	_ = filepath.WalkDir(home, func(p string, d fs.DirEntry, err error) error {
@@ -223,6 +227,27 @@ func runScale(args []string) error {
 		fmt.Fprintf(os.Stderr, "requests the synthetic homeserver does not serve: %s\n", strings.Join(keys, ", "))
 	}
 	run.print(shape)
+	return nil
+}
+
+// warmStart starts the binary again from the store the cold start left and
+// adds the time to the first room names drawn; with a profile, the run's CPU
+// profile goes to profile+suffix.
+func warmStart(run *scaleRun, bin string, env []string, profile, suffix, firstRoom string) error {
+	warmEnv := append([]string(nil), env...)
+	if profile != "" {
+		warmEnv = append(warmEnv, "TERMATRIX_CPUPROFILE="+profile+suffix)
+	}
+	warm, err := startTerm(bin, nil, warmEnv, 160, 48, firstRoom)
+	if err != nil {
+		return err
+	}
+	defer warm.quit()
+	shown, err := warm.waitFor(firstRoom, time.Minute)
+	if err != nil {
+		return fmt.Errorf("warm start: %w", err)
+	}
+	run.add("warm start → first room names drawn", secs(shown), "")
 	return nil
 }
 
