@@ -146,7 +146,7 @@ func (c *Client) applyChunk(ctx context.Context, b *syncBatch, st *applyState, c
 	var left []Update
 	perRoom := make(map[id.RoomID]*roomUpdates)
 	err := c.writeTxn(ctx, func(ctx context.Context, sqlTx *sql.Tx) error {
-		tx := newStmtCache(sqlTx)
+		tx := newStmtCache(sqlTx, c.stmts)
 		defer tx.close()
 		var err error
 		if first {

@@ -89,6 +89,8 @@ type Client struct {
 
 	// writeMu serialises writes to the store (sync, history, members).
 	writeMu sync.Mutex
+	// stmts keeps the sync transactions' statements prepared (stmtcache.go).
+	stmts *stmtPool
 
 	runMu   sync.Mutex
 	runDone sync.WaitGroup // Run in progress: Close waits for it
@@ -147,6 +149,7 @@ func Open(ctx context.Context, s *Session, dbPath string, opts Options) (*Client
 		sess:       *s,
 		cli:        cli,
 		db:         db,
+		stmts:      newStmtPool(db),
 		applied:    make(chan struct{}),
 		out:        newOutbox(),
 		shownFrom:  make(map[id.RoomID]int64),
@@ -236,6 +239,7 @@ func (c *Client) Close() error {
 	c.bg.Wait()
 	c.wd.stop()
 	c.writeMu.Lock()
+	c.stmts.close()
 	err := c.db.Close()
 	c.writeMu.Unlock()
 	c.hub.Close()
