@@ -89,6 +89,25 @@ func (c *Client) applyBatchLocked(ctx context.Context, b *syncBatch, since strin
 	st := &applyState{before: c.rooms, direct: c.direct, initial: since == "", changed: make(map[id.RoomID]*roomRow)}
 	c.mu.RUnlock()
 	chunks := b.chunks(c.chunkBytes)
+	if len(chunks) == 1 {
+		// A live sync: one chunk, decoded here (a goroutine and its
+		// hand-over would only add scheduler wake-ups to every message).
+		chunk := chunks[0]
+		defer func() {
+			for j := range chunk {
+				chunk[j].release()
+			}
+		}()
+		if err := decodeChunk(chunk); err != nil {
+			return fmt.Errorf("applying sync: %w", err)
+		}
+		ups, err := c.applyChunk(ctx, b, st, chunk, true, true)
+		if err != nil {
+			return err
+		}
+		emit(ups)
+		return nil
+	}
 	// The next chunk is decoded while one is stored: the decoding is
 	// pure CPU and the store waits on SQLite, so on two cores the two
 	// overlap. Unbuffered: at most two chunks are decoded at a time.
@@ -146,7 +165,7 @@ func (c *Client) applyChunk(ctx context.Context, b *syncBatch, st *applyState, c
 	var left []Update
 	perRoom := make(map[id.RoomID]*roomUpdates)
 	err := c.writeTxn(ctx, func(ctx context.Context, sqlTx *sql.Tx) error {
-		tx := newStmtCache(sqlTx)
+		tx := newStmtCache(sqlTx, c.stmts)
 		defer tx.close()
 		var err error
 		if first {

@@ -91,6 +91,8 @@ type Client struct {
 
 	// writeMu serialises writes to the store (sync, history, members).
 	writeMu sync.Mutex
+	// stmts keeps the sync transactions' statements prepared (stmtcache.go).
+	stmts *stmtPool
 
 	runMu   sync.Mutex
 	runDone sync.WaitGroup // Run in progress: Close waits for it
@@ -150,6 +152,7 @@ func Open(ctx context.Context, s *Session, dbPath string, opts Options) (*Client
 		cli:        cli,
 		db:         db,
 		reads:      newReadStmts(db),
+		stmts:      newStmtPool(db),
 		applied:    make(chan struct{}),
 		out:        newOutbox(),
 		shownFrom:  make(map[id.RoomID]int64),
@@ -240,6 +243,7 @@ func (c *Client) Close() error {
 	c.wd.stop()
 	c.writeMu.Lock()
 	c.reads.close()
+	c.stmts.close()
 	err := c.db.Close()
 	c.writeMu.Unlock()
 	c.hub.Close()

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"go.mau.fi/util/dbutil"
 	"maunium.net/go/mautrix/crypto"
@@ -37,6 +38,9 @@ type cryptoCore struct {
 	// identityMu serialises our calls that read or change the account's
 	// cross-signing state: mautrix caches the public keys unlocked.
 	identityMu sync.Mutex
+	// otkUncountedAt: when a sync without a one-time-key count last had
+	// the count checked (todevice.go); guarded by identityMu.
+	otkUncountedAt time.Time
 
 	// uploading is set while keys are being uploaded to the key backup.
 	uploading atomic.Bool

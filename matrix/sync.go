@@ -238,7 +238,7 @@ func (c *Client) syncOnce(ctx context.Context, filterID *string, longPoll bool) 
 	// identityMu: mautrix caches our cross-signing keys unlocked, and
 	// device-list processing reads what /crosssigning and /recovery write.
 	c.crypto.identityMu.Lock()
-	toDevice := c.processToDevice(ctx, batch.resp, since)
+	toDevice := c.processToDevice(ctx, batch.resp, since, batch.otkCounted)
 	c.noteWithheld(batch.resp)
 	c.trackSenders(ctx, batch.encryptedSenders())
 	c.crypto.identityMu.Unlock()

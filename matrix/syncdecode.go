@@ -111,6 +111,9 @@ type syncBatch struct {
 	rooms  []syncRoom
 	joined map[id.RoomID]bool
 	spill  *spillFile // nil unless rooms went to disk
+	// otkCounted: the response had device_one_time_keys_count (resp's
+	// zero count otherwise means nothing was said).
+	otkCounted bool
 }
 
 // close removes the batch's spill file, if any.
@@ -193,6 +196,9 @@ func decodeSync(r io.Reader, spillDir string, keep int) (_ *syncBatch, err error
 		// encoding/json matches keys to fields ignoring case.
 		if strings.EqualFold(key, "rooms") {
 			return decodeRoomSections(sp, sink)
+		}
+		if strings.EqualFold(key, "device_one_time_keys_count") {
+			b.otkCounted = true
 		}
 		v, err := sp.value()
 		if err != nil {

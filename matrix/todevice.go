@@ -111,8 +111,9 @@ func (c *Client) SendToDeviceEncrypted(ctx context.Context, t event.Type, to map
 // processToDevice does what the Olm machine's ProcessSyncResponse does
 // (device lists, to-device events, one-time-key counts), and returns the
 // Olm-decrypted to-device events of the app's types, which the machine
-// would drop, as updates to publish. Called with identityMu held.
-func (c *Client) processToDevice(ctx context.Context, resp *mautrix.RespSync, since string) []Update {
+// would drop, as updates to publish. otkCounted says whether the response
+// had a one-time-key count (see otkCheckDue). Called with identityMu held.
+func (c *Client) processToDevice(ctx context.Context, resp *mautrix.RespSync, since string, otkCounted bool) []Update {
 	mach := c.crypto.mach
 	mach.HandleDeviceLists(ctx, &resp.DeviceLists, since)
 	var ups []Update
@@ -148,7 +149,28 @@ func (c *Client) processToDevice(ctx context.Context, resp *mautrix.RespSync, si
 			Encrypted: true, Content: json.RawMessage(dec.Content.VeryRaw),
 		})
 	}
-	mach.HandleOTKCounts(ctx, &resp.DeviceOTKCount)
+	if now := time.Now(); otkCheckDue(otkCounted, c.crypto.otkUncountedAt, now) {
+		if !otkCounted {
+			c.crypto.otkUncountedAt = now
+		}
+		mach.HandleOTKCounts(ctx, &resp.DeviceOTKCount)
+	}
 	mach.MarkOlmHashSavePoint(ctx)
 	return ups
+}
+
+// otkRecheck is how often a sync without a one-time-key count has the
+// server's count checked.
+const otkRecheck = time.Minute
+
+// otkCheckDue says whether a sync's one-time-key count goes to the Olm
+// machine, which uploads keys when fewer than half remain on the server.
+// A count in the response always does (cheap unless keys are needed).
+// Without one the machine reads zero and, within a minute of its last
+// upload, asks the server for the count (a request per sync otherwise):
+// a server may leave the field out (Dendrite does when no key is left,
+// a load generator always), so that is done at most once a minute
+// (lastUncounted: when it was last done).
+func otkCheckDue(counted bool, lastUncounted, now time.Time) bool {
+	return counted || lastUncounted.IsZero() || now.Sub(lastUncounted) >= otkRecheck
 }
