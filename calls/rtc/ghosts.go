@@ -7,6 +7,9 @@ import (
 	"maunium.net/go/mautrix/event"
 )
 
+// ghostSweepDelay is how long after the start clearGhosts waits.
+const ghostSweepDelay = 2 * time.Second
+
 // clearGhosts leaves, for this device, the calls a previous run of it was
 // still in when it ended without leaving (a crash, a kill): on a
 // homeserver without delayed events nothing else takes such a membership
@@ -14,6 +17,13 @@ import (
 // not in. It reads the stored state only and never touches the call of
 // this run.
 func (mg *Manager) clearGhosts(ctx context.Context) {
+	// Not on the start's critical path: the first frame and the first
+	// sync come first (this reads two state rows per room).
+	select {
+	case <-time.After(ghostSweepDelay):
+	case <-ctx.Done():
+		return
+	}
 	me, dev := mg.m.UserID(), mg.m.DeviceID()
 	key := MemberStateKey(me, dev)
 	now := time.Now()
