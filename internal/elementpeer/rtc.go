@@ -2,6 +2,7 @@ package elementpeer
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -148,6 +149,42 @@ func (p *Peer) RTCState(ctx context.Context, roomID string) (RTCState, error) {
 	var s RTCState
 	err := p.do(ctx, "rtcState", map[string]any{"roomId": roomID}, &s)
 	return s, err
+}
+
+// DecryptionSteady checks that the peer's count of frames from identity it
+// could not decrypt does not grow over d. livekit-client counts the frames
+// that arrive before their key (the first of a call, the first after a
+// rotation), so a few are expected; a count that still grows once audio
+// flows means frames the peer cannot decrypt.
+func (p *Peer) DecryptionSteady(ctx context.Context, roomID, identity string, d time.Duration) error {
+	count := func() (int, error) {
+		s, err := p.RTCState(ctx, roomID)
+		if err != nil {
+			return 0, err
+		}
+		part, ok := s.Participant(identity)
+		if !ok {
+			return 0, fmt.Errorf("no participant %s", identity)
+		}
+		return part.DecryptionErrors, nil
+	}
+	before, err := count()
+	if err != nil {
+		return err
+	}
+	select {
+	case <-time.After(d):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	after, err := count()
+	if err != nil {
+		return err
+	}
+	if after > before {
+		return fmt.Errorf("frames from %s it cannot decrypt grew from %d to %d in %v", identity, before, after, d)
+	}
+	return nil
 }
 
 // RTCPeakFrequency listens to one remote participant's audio in the
