@@ -31,8 +31,13 @@ func TestElementCallGroupOfThreeOpus(t *testing.T) {
 const toneA, toneB, toneE = 440.0, 550.0, 660.0
 
 // groupExpires is B's membership lifetime: short, so that it is gone
-// soon after it dies (Dendrite has no delayed events to leave for it).
-const groupExpires = 3 * time.Second
+// soon after it dies (Dendrite has no delayed events to leave for it),
+// but long enough that a refresh reaches the Element peer before the last
+// one expires on a loaded machine: with 3 s, the peer (which checks expiry
+// by its own clock) saw B expire and come back every few seconds and
+// rotated its key each time, and A, waiting for each new key, heard it
+// too seldom (seen in CI).
+const groupExpires = 15 * time.Second
 
 func groupOfThree(t *testing.T, st *teststack.Stack, el *elementpeer.Peer, eu teststack.User, encrypted bool) {
 	ctx := ctxT(t)
