@@ -79,6 +79,9 @@ func TestFaultSuite(t *testing.T) {
 		waitAllResolved(t, l, txns[l])
 	}
 	flushed := time.Since(start)
+	for _, recv := range []*live{a, b} {
+		waitStoredSent(t, recv, roomID, []*live{a, b})
+	}
 
 	// The receivers' stores, holes filled from the server.
 	for _, recv := range []*live{a, b} {
@@ -91,6 +94,7 @@ func TestFaultSuite(t *testing.T) {
 			fmt.Println(line)
 			if f.lost != 0 || f.duplicated != 0 || f.outOfOrder != 0 {
 				t.Errorf("%s (lost: %v, doubled: %v)", line, f.lostSeqs, f.dupSeqs)
+				faultDiag(t, st, recv, sender, roomID, txns[sender])
 			}
 		}
 	}
