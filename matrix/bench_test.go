@@ -99,14 +99,22 @@ func BenchmarkOpenFromStore(b *testing.B) {
 
 // BenchmarkApplySync measures storing one /sync response with 10 rooms of
 // 10 new messages each into a store holding 50 rooms × 200 events.
-func BenchmarkApplySync(b *testing.B) {
+// filledClient opens an offline client on a store filled by fillStore;
+// it is closed when the benchmark ends.
+func filledClient(b *testing.B, rooms, events int) (*Client, []id.RoomID) {
+	b.Helper()
 	path := filepath.Join(b.TempDir(), "store.db")
-	rooms := fillStore(b, path, 50, 200)
+	ids := fillStore(b, path, rooms, events)
 	c, err := Open(context.Background(), offlineSession(), path, Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer c.Close()
+	b.Cleanup(func() { c.Close() })
+	return c, ids
+}
+
+func BenchmarkApplySync(b *testing.B) {
+	c, rooms := filledClient(b, 50, 200)
 	n := 0
 	for b.Loop() {
 		b.StopTimer()

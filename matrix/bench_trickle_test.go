@@ -3,7 +3,6 @@ package matrix
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 
 	"maunium.net/go/mautrix"
@@ -14,13 +13,7 @@ import (
 // core per arriving message: storing a /sync of one new message in one
 // of 50 rooms (200 events each), as a live sync brings it.
 func BenchmarkApplyOneMessage(b *testing.B) {
-	path := filepath.Join(b.TempDir(), "store.db")
-	rooms := fillStore(b, path, 50, 200)
-	c, err := Open(context.Background(), offlineSession(), path, Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
+	c, rooms := filledClient(b, 50, 200)
 	n := 0
 	for b.Loop() {
 		b.StopTimer()
