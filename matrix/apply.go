@@ -73,7 +73,7 @@ func (c *Client) applyJoined(ctx context.Context, tx queryer, roomID id.RoomID, 
 	}
 
 	tl := jr.Timeline
-	_, hi, has, err := seqBounds(ctx, tx, roomID)
+	lo, hi, has, err := seqBounds(ctx, tx, roomID)
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +90,7 @@ func (c *Client) applyJoined(ctx context.Context, tx queryer, roomID id.RoomID, 
 		if err := clearTimeline(ctx, tx, roomID); err != nil {
 			return nil, err
 		}
-		hi, has = 0, false
+		lo, hi, has = 0, 0, false
 		ru.reset = true
 	}
 	if !has && (len(tl.Events) > 0 || tl.PrevBatch != "") {
@@ -216,7 +216,13 @@ func (c *Client) applyJoined(ctx context.Context, tx queryer, roomID id.RoomID, 
 		floor = f
 	}
 	c.mu.RUnlock()
-	if token, cut, err := trimTimeline(ctx, tx, roomID, c.opts.TimelineLimit, floor); err != nil {
+	// Appending keeps lo: the seqs stored run from lo (1 when the room
+	// had none: the first appended is hi+1 = 1) to hi.
+	if !has {
+		lo = 1
+	}
+	span := hi - lo + 1
+	if token, cut, err := trimTimeline(ctx, tx, roomID, c.opts.TimelineLimit, floor, span); err != nil {
 		return nil, err
 	} else if cut {
 		row.PrevBatch, row.HistoryDone = token, false
