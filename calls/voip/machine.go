@@ -166,6 +166,9 @@ func (m *Machine) Active() (Call, bool) {
 	return *m.active, true
 }
 
+// Live says whether a call is live (Active without copying it).
+func (m *Machine) Live() bool { return m.active != nil }
+
 // ActiveInRoom returns the live call's ID if it is in roomID.
 func (m *Machine) ActiveInRoom(roomID id.RoomID) (string, bool) {
 	if m.active == nil || m.active.RoomID != roomID {

@@ -125,6 +125,9 @@ func New(o Options) *Manager {
 	return m
 }
 
+// tickInterval is how often Run ticks the machine while a call is live.
+const tickInterval = 100 * time.Millisecond
+
 // Run follows the client's updates and runs calls until ctx ends.
 func (m *Manager) Run(ctx context.Context) error {
 	m.ctx = ctx
@@ -134,10 +137,22 @@ func (m *Manager) Run(ctx context.Context) error {
 	sendCtx, stopSend := context.WithCancel(ctx)
 	defer stopSend()
 	go m.sender(sendCtx)
-	tick := time.NewTicker(100 * time.Millisecond)
+	// The tick serves only a live call (its deadlines, the candidate
+	// flush, reconnects, TURN refresh): with none it is stopped, so an
+	// idle account does not wake this loop ten times a second.
+	tick := time.NewTicker(tickInterval)
+	tick.Stop()
 	defer tick.Stop()
+	ticking := false
 	var batch []Signal
 	for {
+		if live := m.machine.Live(); live != ticking {
+			if ticking = live; live {
+				tick.Reset(tickInterval)
+			} else {
+				tick.Stop()
+			}
+		}
 		select {
 		case <-ctx.Done():
 			m.shutdown()
