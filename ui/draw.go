@@ -137,7 +137,27 @@ func drawRow(screen tcell.Screen, x, y, width int, r row) int {
 // drawText draws a single-line string (sanitized here) in one style,
 // clipped to width, and returns the columns used.
 func drawText(screen tcell.Screen, x, y, width int, text string, style tcell.Style) int {
+	if n, ok := drawPlain(screen, x, y, width, text, style); ok {
+		return n
+	}
 	return drawRow(screen, x, y, width, cells(Line{{sanitize.Line(text), style}}))
+}
+
+// drawPlain draws text as drawText does when it is all printable ASCII
+// (sanitizing leaves it as it is, and each byte is a cell one column
+// wide) without making its cells: the room list draws every visible row
+// this way for each message that arrives. ok is false for any other text.
+func drawPlain(screen tcell.Screen, x, y, width int, text string, style tcell.Style) (int, bool) {
+	for i := 0; i < len(text); i++ {
+		if c := text[i]; c < 0x20 || c >= 0x7f {
+			return 0, false
+		}
+	}
+	n := min(len(text), max(width, 0))
+	for i := 0; i < n; i++ {
+		screen.SetContent(x+i, y, rune(text[i]), nil, style)
+	}
+	return n, true
 }
 
 // fillRow paints a row's background.
