@@ -145,17 +145,28 @@ func drawText(screen tcell.Screen, x, y, width int, text string, style tcell.Sty
 
 // drawPlain draws text as drawText does when it is all printable ASCII
 // (sanitizing leaves it as it is, and each byte is a cell one column
-// wide) without making its cells: the room list draws every visible row
-// this way for each message that arrives. ok is false for any other text.
+// wide), or such text cut by sanitize.Cut (its Ellipsis, one cell of its
+// own, at the end), without making its cells: the room list draws every
+// visible row this way for each message that arrives. ok is false for any
+// other text.
 func drawPlain(screen tcell.Screen, x, y, width int, text string, style tcell.Style) (int, bool) {
-	for i := 0; i < len(text); i++ {
-		if c := text[i]; c < 0x20 || c >= 0x7f {
+	plain, cut := text, false
+	if len(text) > len(sanitize.Ellipsis) && text[len(text)-len(sanitize.Ellipsis):] == sanitize.Ellipsis {
+		plain, cut = text[:len(text)-len(sanitize.Ellipsis)], true
+	}
+	for i := 0; i < len(plain); i++ {
+		if c := plain[i]; c < 0x20 || c >= 0x7f {
 			return 0, false
 		}
 	}
-	n := min(len(text), max(width, 0))
+	n := min(len(plain), max(width, 0))
 	for i := 0; i < n; i++ {
-		screen.SetContent(x+i, y, rune(text[i]), nil, style)
+		screen.SetContent(x+i, y, rune(plain[i]), nil, style)
+	}
+	if cut && n == len(plain) && n < width {
+		r, _ := utf8.DecodeRuneInString(sanitize.Ellipsis)
+		screen.SetContent(x+n, y, r, nil, style)
+		n++
 	}
 	return n, true
 }

@@ -10,10 +10,11 @@ import (
 
 // TestDrawTextPlainMatchesCells checks that drawText's ASCII shortcut
 // draws what the general path (sanitize, cells, drawRow) draws, for text
-// that takes the shortcut and text that does not.
+// that takes the shortcut (ASCII, ASCII cut with an ellipsis) and text
+// that does not.
 func TestDrawTextPlainMatchesCells(t *testing.T) {
 	style := tcell.StyleDefault.Foreground(tcell.ColorTeal).Bold(true)
-	texts := []string{"", "a", "# ", "Room name 42!", "~tilde and {braces}", "café", "tab\there", "bell\x07", "e\u0301", "漢字"}
+	texts := []string{"", "a", "# ", "Room name 42!", "~tilde and {braces}", "café", "tab\there", "bell\x07", "e\u0301", "漢字", "Bench room 0001 wor" + sanitize.Ellipsis, sanitize.Ellipsis, "a" + sanitize.Ellipsis, "é" + sanitize.Ellipsis, "a\u0301" + sanitize.Ellipsis}
 	for _, text := range texts {
 		for _, width := range []int{-1, 0, 1, 3, 8, 40} {
 			fast, slow := tcell.NewSimulationScreen("UTF-8"), tcell.NewSimulationScreen("UTF-8")
