@@ -226,14 +226,19 @@ func (c *Controller) handleUpdate(u matrix.Update) {
 	case matrix.EventsDecrypted:
 		c.onRTCTimeline(u.RoomID, u.Events, !c.synced)
 	case matrix.RoomsChanged:
-		for _, r := range u.Rooms {
-			c.mu.Lock()
-			_, known := c.published[r.ID]
-			c.mu.Unlock()
-			if !known {
-				c.refreshConference(r.ID)
-				c.refreshSession(r.ID)
+		// Every message brings the whole list (1,000 rooms and more):
+		// the new rooms are picked under one lock, not one per room.
+		var fresh []id.RoomID
+		c.mu.Lock()
+		for i := range u.Rooms {
+			if _, known := c.published[u.Rooms[i].ID]; !known {
+				fresh = append(fresh, u.Rooms[i].ID)
 			}
+		}
+		c.mu.Unlock()
+		for _, roomID := range fresh {
+			c.refreshConference(roomID)
+			c.refreshSession(roomID)
 		}
 	}
 }
