@@ -153,7 +153,7 @@ func deleteRoom(ctx context.Context, q queryer, roomID id.RoomID) error {
 // decodeEvent reads a stored event and prepares it like a synced one.
 func decodeEvent(data []byte, roomID id.RoomID) (*event.Event, error) {
 	var ev event.Event
-	if err := json.Unmarshal(data, &ev); err != nil {
+	if err := decodeWireEvent(data, &ev); err != nil {
 		return nil, fmt.Errorf("decoding stored event: %w", err)
 	}
 	prepareEvent(&ev, roomID)

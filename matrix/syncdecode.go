@@ -19,10 +19,11 @@ import (
 // it arrives: everything but the rooms into mautrix's types (to-device,
 // device lists and account data are needed before any room is stored),
 // each room as its raw JSON. A room is decoded into mautrix's types only
-// when its turn comes in the apply (syncRoom.decode), and dropped once it
-// is stored, so the memory of the whole decoded response is never held at
-// once: mautrix keeps every event three times over (the raw content, a
-// map of it and the parsed struct), about 4 times the response's size.
+// when its turn comes in the apply (syncRoom.decode, with content kept
+// raw: eventdecode.go), and dropped once it is stored, so the memory of
+// the whole decoded response is never held at once: mautrix keeps every
+// event three times over (the raw content, a map of it and the parsed
+// struct), about 4 times the response's size.
 
 // roomSection says which part of rooms a room came in.
 type roomSection uint8
@@ -67,11 +68,11 @@ func (r *syncRoom) decode() error {
 	var err error
 	switch r.section {
 	case sectionJoin:
-		err = json.Unmarshal(r.raw, &r.join)
+		r.join, err = decodeJoinedRoom(r.raw)
 	case sectionInvite:
 		err = json.Unmarshal(r.raw, &r.invite)
 	case sectionLeave:
-		err = json.Unmarshal(r.raw, &r.leave)
+		r.leave, err = decodeLeftRoom(r.raw)
 	}
 	if err != nil {
 		return fmt.Errorf("decoding the sync of %s: %w", r.id, err)
