@@ -51,6 +51,27 @@ type syncRoom struct {
 	join      *mautrix.SyncJoinedRoom
 	invite    *mautrix.SyncInvitedRoom
 	leave     *mautrix.SyncLeftRoom
+	// encoded: the joined room's events as the store keeps them, where
+	// prepare could encode them (see encodedRoom).
+	encoded encodedRoom
+}
+
+// encodedRoom holds a joined room's events encoded for the store
+// (encodeEvent), by index in its state and timeline sections: prepare
+// encodes them beside the apply of the chunk before, which is the slower
+// of the two. An event the apply may still change (an encrypted one is
+// decrypted; a state event in the timeline gets its previous content
+// from the store) is not encoded here: nil.
+type encodedRoom struct {
+	state, timeline [][]byte
+}
+
+// encodedAt is data[i] (nil: none).
+func encodedAt(data [][]byte, i int) []byte {
+	if i < len(data) {
+		return data[i]
+	}
+	return nil
 }
 
 // decode decodes the room's raw JSON (once) and drops it.
@@ -85,24 +106,45 @@ func (r *syncRoom) decode() error {
 // ID, class, parsed content), which needs no store, so that it can run
 // beside the apply of the chunk before.
 func (r *syncRoom) prepare() {
-	var lists [][]*event.Event
 	switch {
 	case r.join != nil:
-		lists = [][]*event.Event{r.join.State.Events, r.join.Timeline.Events}
+		r.encoded.state = prepareAll(r.join.State.Events, r.id, func(ev *event.Event) bool { return ev.StateKey != nil })
+		r.encoded.timeline = prepareAll(r.join.Timeline.Events, r.id, func(ev *event.Event) bool {
+			return ev.StateKey == nil && ev.ID != "" && ev.Type.Type != event.EventEncrypted.Type
+		})
 	case r.invite != nil:
-		lists = [][]*event.Event{r.invite.State.Events}
-	}
-	for _, evs := range lists {
-		for _, ev := range evs {
-			if ev != nil {
-				prepareEvent(ev, r.id)
-			}
-		}
+		prepareAll(r.invite.State.Events, r.id, nil)
 	}
 }
 
+// prepareAll prepares evs and encodes those encode says to, by index.
+func prepareAll(evs []*event.Event, roomID id.RoomID, encode func(*event.Event) bool) [][]byte {
+	var out [][]byte
+	for i, ev := range evs {
+		if ev == nil {
+			continue
+		}
+		prepareEvent(ev, roomID)
+		if encode == nil || !encode(ev) {
+			continue
+		}
+		data, err := encodeEvent(ev)
+		if err != nil {
+			continue // the apply encodes it again and reports why
+		}
+		if out == nil {
+			out = make([][]byte, len(evs))
+		}
+		out[i] = data
+	}
+	return out
+}
+
 // release forgets the room's content once it is stored.
-func (r *syncRoom) release() { r.raw, r.spill, r.join, r.invite, r.leave = nil, nil, nil, nil, nil }
+func (r *syncRoom) release() {
+	r.raw, r.spill, r.join, r.invite, r.leave = nil, nil, nil, nil, nil
+	r.encoded = encodedRoom{}
+}
 
 // syncBatch is one /sync response on its way to the store: resp holds
 // all but the rooms (resp.Rooms stays empty), rooms the joined, invited

@@ -272,3 +272,46 @@ func FuzzDecodeSync(f *testing.F) {
 		}
 	})
 }
+
+// prepare encodes for the store only the events the apply will not
+// change, and exactly as the apply would.
+func TestPrepareEncodesWhatTheApplyKeeps(t *testing.T) {
+	body := `{"next_batch":"s","rooms":{"join":{"!r:x":{
+	  "state":{"events":[{"type":"m.room.name","state_key":"","sender":"@a:x","event_id":"$n","content":{"name":"n"}}]},
+	  "timeline":{"events":[
+	    {"type":"m.room.message","sender":"@a:x","event_id":"$m","origin_server_ts":1,"content":{"msgtype":"m.text","body":"hi"},"unsigned":{"age":5}},
+	    {"type":"m.room.encrypted","sender":"@a:x","event_id":"$e","content":{"algorithm":"m.megolm.v1.aes-sha2","ciphertext":"c","session_id":"s"}},
+	    {"type":"m.room.topic","state_key":"","sender":"@a:x","event_id":"$t","content":{"topic":"t"}},
+	    {"type":"m.room.message","sender":"@a:x","content":{"body":"no id"}}]}}}}}`
+	b, err := decodeSync(bytes.NewReader([]byte(body)), "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := decodeChunk(b.rooms); err != nil {
+		t.Fatal(err)
+	}
+	r := b.rooms[0]
+	want := func(ev *event.Event) []byte {
+		data, err := encodeEvent(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
+	if got := encodedAt(r.encoded.state, 0); !bytes.Equal(got, want(r.join.State.Events[0])) {
+		t.Errorf("state event encoded as %s", got)
+	}
+	tl := r.join.Timeline.Events
+	if got := encodedAt(r.encoded.timeline, 0); !bytes.Equal(got, want(tl[0])) {
+		t.Errorf("message encoded as %s", got)
+	}
+	for i, why := range map[int]string{1: "encrypted (decrypted by the apply)", 2: "state (previous content filled by the apply)", 3: "without an ID (skipped)"} {
+		if got := encodedAt(r.encoded.timeline, i); got != nil {
+			t.Errorf("timeline event %d, %s, encoded ahead: %s", i, why, got)
+		}
+	}
+	r.release()
+	if r.encoded.state != nil || r.encoded.timeline != nil {
+		t.Error("release kept the encodings")
+	}
+}
