@@ -27,7 +27,7 @@ type roomUpdates struct {
 }
 
 // applyJoined stores one joined room's part of a sync response.
-func (c *Client) applyJoined(ctx context.Context, tx queryer, roomID id.RoomID, jr *mautrix.SyncJoinedRoom,
+func (c *Client) applyJoined(ctx context.Context, tx queryer, roomID id.RoomID, jr *mautrix.SyncJoinedRoom, pre encodedRoom,
 	old *roomRow, initial bool, direct map[id.RoomID]bool, ru *roomUpdates) (*roomRow, error) {
 	var row *roomRow
 	if old != nil {
@@ -57,7 +57,7 @@ func (c *Client) applyJoined(ctx context.Context, tx queryer, roomID id.RoomID, 
 		stateChanged = true
 	}
 	var enc roomEncrypted
-	for _, ev := range jr.State.Events {
+	for i, ev := range jr.State.Events {
 		if ev == nil || ev.StateKey == nil {
 			continue
 		}
@@ -65,7 +65,7 @@ func (c *Client) applyJoined(ctx context.Context, tx queryer, roomID id.RoomID, 
 		if err := c.rotateOnStateChange(ctx, tx, ev, &enc); err != nil {
 			return nil, err
 		}
-		if err := putState(ctx, tx, ev); err != nil {
+		if err := putStateEncoded(ctx, tx, ev, encodedAt(pre.state, i)); err != nil {
 			return nil, err
 		}
 		ru.state = append(ru.state, ev)
@@ -127,7 +127,11 @@ func (c *Client) applyJoined(ctx context.Context, tx queryer, roomID id.RoomID, 
 		if i == 0 {
 			token = tl.PrevBatch
 		}
-		inserted, err := insertTimeline(ctx, tx, ev, hi+1, token)
+		var data []byte
+		if ev == tl.Events[i] { // not replaced by its decryption
+			data = encodedAt(pre.timeline, i)
+		}
+		inserted, err := insertTimeline(ctx, tx, ev, hi+1, token, data)
 		if err != nil {
 			return nil, err
 		}

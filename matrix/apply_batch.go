@@ -285,7 +285,7 @@ func (c *Client) applyRooms(ctx context.Context, tx queryer, b *syncBatch, chunk
 				continue
 			}
 			ru := &roomUpdates{}
-			row, err := c.applyJoined(ctx, tx, roomID, r.join, st.before[roomID], st.initial, direct, ru)
+			row, err := c.applyJoined(ctx, tx, roomID, r.join, r.encoded, st.before[roomID], st.initial, direct, ru)
 			if err != nil {
 				return nil, nil, fmt.Errorf("applying sync of %s: %w", roomID, err)
 			}

@@ -64,8 +64,12 @@ func BenchmarkApplyInitialSync(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		// A context that can be cancelled, as Run's is: the SQLite
+		// driver works differently with one.
+		ctx, cancel := context.WithCancel(context.Background())
 		c.writeMu.Lock()
-		err = c.applyBatchLocked(context.Background(), sb, "", func([]Update) {})
+		err = c.applyBatchLocked(ctx, sb, "", func([]Update) {})
+		cancel()
 		c.writeMu.Unlock()
 		sb.close()
 		if err != nil {
@@ -118,8 +122,12 @@ func BenchmarkStoreInitialSync(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
+		// A context that can be cancelled, as Run's is: the SQLite
+		// driver works differently with one.
+		ctx, cancel := context.WithCancel(context.Background())
 		c.writeMu.Lock()
-		err = c.applyBatchLocked(context.Background(), sb, "", func([]Update) {})
+		err = c.applyBatchLocked(ctx, sb, "", func([]Update) {})
+		cancel()
 		c.writeMu.Unlock()
 		if err != nil {
 			b.Fatal(err)

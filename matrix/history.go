@@ -160,7 +160,7 @@ func (c *Client) storeHistory(ctx context.Context, roomID id.RoomID, token strin
 			continue
 		}
 		prepareEvent(ev, roomID)
-		inserted, err := insertTimeline(ctx, tx, ev, lo-1, "")
+		inserted, err := insertTimeline(ctx, tx, ev, lo-1, "", nil)
 		if err != nil {
 			return err
 		}

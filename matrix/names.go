@@ -1,6 +1,7 @@
 package matrix
 
 import (
+	"encoding/json"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -336,9 +337,21 @@ func MemberEventName(ev *event.Event) (user id.UserID, name string, ok bool) {
 }
 
 // memberContent reads a member event's display name and membership,
-// from the raw JSON (a display name of another type counts as none) or,
-// for an event built in code, its parsed content.
+// from the JSON as received (a display name of another type counts as
+// none, and does not hide the membership) or, for an event built in
+// code, its parsed content.
 func memberContent(c *event.Content) (name, membership string) {
+	if len(c.VeryRaw) > 0 {
+		var m struct {
+			Name       any `json:"displayname"`
+			Membership any `json:"membership"`
+		}
+		if json.Unmarshal(c.VeryRaw, &m) == nil {
+			name, _ = m.Name.(string)
+			membership, _ = m.Membership.(string)
+		}
+		return name, membership
+	}
 	if c.Raw != nil {
 		name, _ = c.Raw["displayname"].(string)
 		membership, _ = c.Raw["membership"].(string)

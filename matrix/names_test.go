@@ -138,6 +138,16 @@ func TestMemberEventName(t *testing.T) {
 	if _, n, ok := MemberEventName(ev); !ok || n != "" {
 		t.Errorf("numeric name: got %q %v, want none", n, ok)
 	}
+	// As the store and a sync decode it (content raw, parsed where it
+	// parses): a name of the wrong type does not hide that this is a
+	// leave, so the name before it is kept.
+	stored, err := decodeEvent([]byte(`{"type":"m.room.member","state_key":"@m:hs","sender":"@m:hs","content":{"membership":"leave","displayname":7},"unsigned":{"prev_content":{"membership":"join","displayname":"alice"}}}`), "!r:hs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, n, ok := MemberEventName(stored); !ok || n != "alice" {
+		t.Errorf("stored leave with a numeric name: got %q %v, want the name before it", n, ok)
+	}
 }
 
 func rawEvent(t *testing.T, s string) *event.Event {

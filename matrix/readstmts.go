@@ -41,10 +41,10 @@ func (r *readStmts) ExecContext(ctx context.Context, query string, args ...any) 
 	return r.db.ExecContext(ctx, query, args...)
 }
 
-// QueryContext runs a cached query.
+// QueryContext runs a cached query (uncancelled, as in stmtCache).
 func (r *readStmts) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	if st := r.stmt(ctx, query); st != nil {
-		return st.QueryContext(ctx, args...)
+		return st.QueryContext(uncancelled(ctx), args...)
 	}
 	return r.db.QueryContext(ctx, query, args...)
 }
@@ -52,7 +52,7 @@ func (r *readStmts) QueryContext(ctx context.Context, query string, args ...any)
 // QueryRowContext runs a cached one-row query.
 func (r *readStmts) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	if st := r.stmt(ctx, query); st != nil {
-		return st.QueryRowContext(ctx, args...)
+		return st.QueryRowContext(uncancelled(ctx), args...)
 	}
 	return r.db.QueryRowContext(ctx, query, args...)
 }

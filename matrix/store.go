@@ -153,7 +153,7 @@ func deleteRoom(ctx context.Context, q queryer, roomID id.RoomID) error {
 // decodeEvent reads a stored event and prepares it like a synced one.
 func decodeEvent(data []byte, roomID id.RoomID) (*event.Event, error) {
 	var ev event.Event
-	if err := json.Unmarshal(data, &ev); err != nil {
+	if err := decodeWireEvent(data, &ev); err != nil {
 		return nil, fmt.Errorf("decoding stored event: %w", err)
 	}
 	prepareEvent(&ev, roomID)
@@ -183,11 +183,19 @@ func prepareEvent(ev *event.Event, roomID id.RoomID) {
 
 // putState stores a current state event.
 func putState(ctx context.Context, q queryer, ev *event.Event) error {
-	data, err := encodeEvent(ev)
-	if err != nil {
-		return err
+	return putStateEncoded(ctx, q, ev, nil)
+}
+
+// putStateEncoded is putState given the event's encodeEvent, if it was
+// encoded already (nil: encoded here).
+func putStateEncoded(ctx context.Context, q queryer, ev *event.Event, data []byte) error {
+	if data == nil {
+		var err error
+		if data, err = encodeEvent(ev); err != nil {
+			return err
+		}
 	}
-	_, err = q.ExecContext(ctx, `INSERT OR REPLACE INTO tm_state (room_id, type, state_key, event) VALUES (?, ?, ?, ?)`,
+	_, err := q.ExecContext(ctx, `INSERT OR REPLACE INTO tm_state (room_id, type, state_key, event) VALUES (?, ?, ?, ?)`,
 		ev.RoomID, ev.Type.Type, ev.GetStateKey(), data)
 	if err != nil {
 		return fmt.Errorf("storing state %s in %s: %w", ev.Type.Type, ev.RoomID, err)

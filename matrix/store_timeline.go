@@ -41,11 +41,14 @@ func setToken(ctx context.Context, q queryer, roomID id.RoomID, seq int64, token
 }
 
 // insertTimeline stores an event at seq unless the room has it already
-// (dedupe by event ID). It reports whether the event was new.
-func insertTimeline(ctx context.Context, q queryer, ev *event.Event, seq int64, token string) (bool, error) {
-	data, err := encodeEvent(ev)
-	if err != nil {
-		return false, err
+// (dedupe by event ID). It reports whether the event was new. data is
+// the event's encodeEvent if it was encoded already (nil: encoded here).
+func insertTimeline(ctx context.Context, q queryer, ev *event.Event, seq int64, token string, data []byte) (bool, error) {
+	if data == nil {
+		var err error
+		if data, err = encodeEvent(ev); err != nil {
+			return false, err
+		}
 	}
 	var tok any
 	if token != "" {

@@ -19,10 +19,11 @@ import (
 // it arrives: everything but the rooms into mautrix's types (to-device,
 // device lists and account data are needed before any room is stored),
 // each room as its raw JSON. A room is decoded into mautrix's types only
-// when its turn comes in the apply (syncRoom.decode), and dropped once it
-// is stored, so the memory of the whole decoded response is never held at
-// once: mautrix keeps every event three times over (the raw content, a
-// map of it and the parsed struct), about 4 times the response's size.
+// when its turn comes in the apply (syncRoom.decode, with content kept
+// raw: eventdecode.go), and dropped once it is stored, so the memory of
+// the whole decoded response is never held at once: mautrix keeps every
+// event three times over (the raw content, a map of it and the parsed
+// struct), about 4 times the response's size.
 
 // roomSection says which part of rooms a room came in.
 type roomSection uint8
@@ -50,6 +51,27 @@ type syncRoom struct {
 	join      *mautrix.SyncJoinedRoom
 	invite    *mautrix.SyncInvitedRoom
 	leave     *mautrix.SyncLeftRoom
+	// encoded: the joined room's events as the store keeps them, where
+	// prepare could encode them (see encodedRoom).
+	encoded encodedRoom
+}
+
+// encodedRoom holds a joined room's events encoded for the store
+// (encodeEvent), by index in its state and timeline sections: prepare
+// encodes them beside the apply of the chunk before, which is the slower
+// of the two. An event the apply may still change (an encrypted one is
+// decrypted; a state event in the timeline gets its previous content
+// from the store) is not encoded here: nil.
+type encodedRoom struct {
+	state, timeline [][]byte
+}
+
+// encodedAt is data[i] (nil: none).
+func encodedAt(data [][]byte, i int) []byte {
+	if i < len(data) {
+		return data[i]
+	}
+	return nil
 }
 
 // decode decodes the room's raw JSON (once) and drops it.
@@ -67,11 +89,11 @@ func (r *syncRoom) decode() error {
 	var err error
 	switch r.section {
 	case sectionJoin:
-		err = json.Unmarshal(r.raw, &r.join)
+		r.join, err = decodeJoinedRoom(r.raw)
 	case sectionInvite:
 		err = json.Unmarshal(r.raw, &r.invite)
 	case sectionLeave:
-		err = json.Unmarshal(r.raw, &r.leave)
+		r.leave, err = decodeLeftRoom(r.raw)
 	}
 	if err != nil {
 		return fmt.Errorf("decoding the sync of %s: %w", r.id, err)
@@ -84,24 +106,45 @@ func (r *syncRoom) decode() error {
 // ID, class, parsed content), which needs no store, so that it can run
 // beside the apply of the chunk before.
 func (r *syncRoom) prepare() {
-	var lists [][]*event.Event
 	switch {
 	case r.join != nil:
-		lists = [][]*event.Event{r.join.State.Events, r.join.Timeline.Events}
+		r.encoded.state = prepareAll(r.join.State.Events, r.id, func(ev *event.Event) bool { return ev.StateKey != nil })
+		r.encoded.timeline = prepareAll(r.join.Timeline.Events, r.id, func(ev *event.Event) bool {
+			return ev.StateKey == nil && ev.ID != "" && ev.Type.Type != event.EventEncrypted.Type
+		})
 	case r.invite != nil:
-		lists = [][]*event.Event{r.invite.State.Events}
-	}
-	for _, evs := range lists {
-		for _, ev := range evs {
-			if ev != nil {
-				prepareEvent(ev, r.id)
-			}
-		}
+		prepareAll(r.invite.State.Events, r.id, nil)
 	}
 }
 
+// prepareAll prepares evs and encodes those encode says to, by index.
+func prepareAll(evs []*event.Event, roomID id.RoomID, encode func(*event.Event) bool) [][]byte {
+	var out [][]byte
+	for i, ev := range evs {
+		if ev == nil {
+			continue
+		}
+		prepareEvent(ev, roomID)
+		if encode == nil || !encode(ev) {
+			continue
+		}
+		data, err := encodeEvent(ev)
+		if err != nil {
+			continue // the apply encodes it again and reports why
+		}
+		if out == nil {
+			out = make([][]byte, len(evs))
+		}
+		out[i] = data
+	}
+	return out
+}
+
 // release forgets the room's content once it is stored.
-func (r *syncRoom) release() { r.raw, r.spill, r.join, r.invite, r.leave = nil, nil, nil, nil, nil }
+func (r *syncRoom) release() {
+	r.raw, r.spill, r.join, r.invite, r.leave = nil, nil, nil, nil, nil
+	r.encoded = encodedRoom{}
+}
 
 // syncBatch is one /sync response on its way to the store: resp holds
 // all but the rooms (resp.Rooms stays empty), rooms the joined, invited

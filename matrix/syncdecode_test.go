@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
 	"github.com/termatrix/termatrix/internal/synthhs"
@@ -55,6 +56,20 @@ var handMadeSyncs = []string{
 	`{"next_batch":"s4","rooms":null,"account_data":{"events":[{"type":"m.direct","content":{"@a:x":["!r:x"]}}]}}`,
 	`null`,
 	`{"next_batch":"s5","rooms":{"join":{"!r:x":{"timeline":{"events":[{"type":"m.room\u002eencrypted","sender":"@esc:x","event_id":"$x","content":{}}]}}}}}`,
+	// Every field of an event's wire form, in the places mautrix moves them.
+	`{"next_batch":"s6","rooms":{"join":{"!u:x":{"state_after":{"events":[{"type":"m.room.topic","state_key":"","content":{"topic":"t"}}]},
+	  "msc4354_sticky":{"events":[{"type":"org.matrix.msc4143.rtc.member","sender":"@a:x","content":{"k":1},"msc4354_sticky":{"duration_ms":3600000}}]},
+	  "account_data":{"events":[{"type":"m.fully_read","content":{"event_id":"$a"}}]},"org.matrix.msc2654.unread_count":3,
+	  "timeline":{"events":[null,
+	    {"type":"m.room.member","state_key":"@a:x","sender":"@a:x","event_id":"$m","origin_server_ts":5,"room_id":"!u:x","content":{"membership":"join","displayname":7},
+	     "prev_content":{"membership":"invite"},"replaces_state":"$old","unsigned":{"age":4,"prev_sender":"@b:x","transaction_id":"t1"}},
+	    {"type":"m.room.member","state_key":"@b:x","sender":"@b:x","event_id":"$m2","content":{"membership":"leave"},"prev_content":{"membership":"join"},
+	     "unsigned":{"prev_content":{"membership":"invite","displayname":"B"},"replaces_state":"$keep"},"replaces_state":"$drop"},
+	    {"type":"m.room.redaction","sender":"@a:x","event_id":"$r","redacts":"$m","content":null,"unsigned":null},
+	    {"type":"m.room.message","sender":"@a:x","event_id":"$red","content":{},"unsigned":{"redacted_because":{"type":"m.room.redaction","sender":"@a:x","content":{"reason":"x"}},
+	     "m.relations":{"m.annotation":{"chunk":[{"type":"m.reaction","key":"👍","count":2}]}}}},
+	    {"type":"m.room.message","sender":"@a:x","event_id":"$e","content":{"msgtype":"m.text","body":"hi \u0000","m.relates_to":{"rel_type":"m.thread","event_id":"$t"}},"to_user_id":"@c:x","to_device_id":"D"}]}}},
+	  "leave":{"!lv:x":{"summary":{"m.heroes":["@a:x"]},"state":{"events":[{"type":"m.room.name","state_key":"","content":{"name":"n"}}]},"state_after":{"events":[]},"timeline":{"limited":true}}}}}`,
 }
 
 // decodedAgain turns a batch back into one RespSync, its rooms decoded,
@@ -99,6 +114,7 @@ func sameAsMautrix(t *testing.T, body []byte, spillDir string) {
 		return
 	}
 	want.Rooms.Knock = nil
+	withoutContentMaps(&want)
 	for _, m := range []any{&want.Rooms.Join, &want.Rooms.Invite, &want.Rooms.Leave} {
 		// An empty section is a nil map once taken apart.
 		if v := reflect.ValueOf(m).Elem(); v.Len() == 0 {
@@ -128,6 +144,36 @@ func sameAsMautrix(t *testing.T, body []byte, spillDir string) {
 	for _, u := range b.encryptedSenders() {
 		if !sendsEncrypted(&want, u) {
 			t.Fatalf("%s sent nothing encrypted", u)
+		}
+	}
+}
+
+// withoutContentMaps clears Content.Raw of the room events mautrix
+// decoded, which the wire decoding leaves nil (eventdecode.go).
+func withoutContentMaps(resp *mautrix.RespSync) {
+	drop := func(evs []*event.Event) {
+		for _, ev := range evs {
+			if ev != nil {
+				ev.Content.Raw = nil
+			}
+		}
+	}
+	lists := func(state, timeline []*event.Event, after *mautrix.SyncEventsList) {
+		drop(state)
+		drop(timeline)
+		if after != nil {
+			drop(after.Events)
+		}
+	}
+	for _, r := range resp.Rooms.Join {
+		if r != nil {
+			lists(r.State.Events, r.Timeline.Events, r.StateAfter)
+			drop(r.Sticky.Events)
+		}
+	}
+	for _, r := range resp.Rooms.Leave {
+		if r != nil {
+			lists(r.State.Events, r.Timeline.Events, r.StateAfter)
 		}
 	}
 }
@@ -189,6 +235,26 @@ func TestDecodeSyncMatchesMautrix(t *testing.T) {
 			t.Errorf("decodeSync accepted %s", bad)
 		}
 	}
+	// And a room mautrix refuses is refused when its turn comes.
+	for _, bad := range []string{`"x"`, `[1]`, `true`, `7`} {
+		for _, room := range []string{`{"timeline":{"events":[{"type":"m.room.message","content":` + bad + `}]}}`,
+			`{"state":{"events":[{"type":"m.room.name","state_key":"","content":{},"unsigned":` + bad + `}]}}`} {
+			body := `{"next_batch":"s","rooms":{"join":{"!a:x":` + room + `},"leave":{"!b:x":` + room + `}}}`
+			var m mautrix.RespSync
+			if json.Unmarshal([]byte(body), &m) == nil {
+				t.Fatalf("mautrix accepts %s", body)
+			}
+			b, err := decodeSync(bytes.NewReader([]byte(body)), "", 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range b.rooms {
+				if err := b.rooms[i].decode(); err == nil {
+					t.Errorf("room %s decoded from %s", b.rooms[i].id, body)
+				}
+			}
+		}
+	}
 }
 
 // FuzzDecodeSync: whatever mautrix decodes, decodeSync decodes the same.
@@ -205,4 +271,47 @@ func FuzzDecodeSync(f *testing.F) {
 			_ = b.encryptedSenders()
 		}
 	})
+}
+
+// prepare encodes for the store only the events the apply will not
+// change, and exactly as the apply would.
+func TestPrepareEncodesWhatTheApplyKeeps(t *testing.T) {
+	body := `{"next_batch":"s","rooms":{"join":{"!r:x":{
+	  "state":{"events":[{"type":"m.room.name","state_key":"","sender":"@a:x","event_id":"$n","content":{"name":"n"}}]},
+	  "timeline":{"events":[
+	    {"type":"m.room.message","sender":"@a:x","event_id":"$m","origin_server_ts":1,"content":{"msgtype":"m.text","body":"hi"},"unsigned":{"age":5}},
+	    {"type":"m.room.encrypted","sender":"@a:x","event_id":"$e","content":{"algorithm":"m.megolm.v1.aes-sha2","ciphertext":"c","session_id":"s"}},
+	    {"type":"m.room.topic","state_key":"","sender":"@a:x","event_id":"$t","content":{"topic":"t"}},
+	    {"type":"m.room.message","sender":"@a:x","content":{"body":"no id"}}]}}}}}`
+	b, err := decodeSync(bytes.NewReader([]byte(body)), "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := decodeChunk(b.rooms); err != nil {
+		t.Fatal(err)
+	}
+	r := b.rooms[0]
+	want := func(ev *event.Event) []byte {
+		data, err := encodeEvent(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
+	if got := encodedAt(r.encoded.state, 0); !bytes.Equal(got, want(r.join.State.Events[0])) {
+		t.Errorf("state event encoded as %s", got)
+	}
+	tl := r.join.Timeline.Events
+	if got := encodedAt(r.encoded.timeline, 0); !bytes.Equal(got, want(tl[0])) {
+		t.Errorf("message encoded as %s", got)
+	}
+	for i, why := range map[int]string{1: "encrypted (decrypted by the apply)", 2: "state (previous content filled by the apply)", 3: "without an ID (skipped)"} {
+		if got := encodedAt(r.encoded.timeline, i); got != nil {
+			t.Errorf("timeline event %d, %s, encoded ahead: %s", i, why, got)
+		}
+	}
+	r.release()
+	if r.encoded.state != nil || r.encoded.timeline != nil {
+		t.Error("release kept the encodings")
+	}
 }

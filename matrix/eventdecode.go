@@ -1,0 +1,220 @@
+package matrix
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+)
+
+// Rooms and stored events are decoded into wire types that keep each
+// event's content as its raw JSON, then turned into mautrix's events.
+// mautrix's own decoding (event.Event.UnmarshalJSON) decodes every event
+// again from its bytes, then its content once more into a map
+// (Content.Raw), each step re-checking the JSON it was given: the
+// profile of a cold start spent a third of its time there. Here the JSON
+// of a room is checked once, content is copied, not decoded, and
+// prepareEvent parses it into mautrix's typed content (Content.Parsed)
+// as before. Content.Raw is left nil: readers of content use VeryRaw
+// (or Parsed).
+
+// wireEvent is a room event as a sync or the store carries it. Its fields
+// and their JSON names are mautrix's (event.Event's wire form) but for
+// content and unsigned, kept raw.
+type wireEvent struct {
+	StateKey      *string         `json:"state_key"`
+	Sender        id.UserID       `json:"sender"`
+	Type          string          `json:"type"`
+	Timestamp     int64           `json:"origin_server_ts"`
+	ID            id.EventID      `json:"event_id"`
+	RoomID        id.RoomID       `json:"room_id"`
+	Content       json.RawMessage `json:"content"`
+	Redacts       id.EventID      `json:"redacts"`
+	Unsigned      json.RawMessage `json:"unsigned"`
+	Sticky        *event.Sticky   `json:"msc4354_sticky"`
+	PrevContent   *event.Content  `json:"prev_content"`
+	ReplacesState *id.EventID     `json:"replaces_state"`
+	ToUserID      id.UserID       `json:"to_user_id"`
+	ToDeviceID    id.DeviceID     `json:"to_device_id"`
+}
+
+// errContentNotObject is mautrix's refusal of content that is neither an
+// object nor null, kept so that what decodes does not change.
+var errContentNotObject = errors.New("event content is not a JSON object")
+
+// fill turns w into ev as event.Event.UnmarshalJSON would, but for
+// Content.Raw, left nil.
+func (w *wireEvent) fill(ev *event.Event) error {
+	*ev = event.Event{
+		StateKey:   w.StateKey,
+		Sender:     w.Sender,
+		Type:       event.Type{Type: w.Type},
+		Timestamp:  w.Timestamp,
+		ID:         w.ID,
+		RoomID:     w.RoomID,
+		Redacts:    w.Redacts,
+		Sticky:     w.Sticky,
+		ToUserID:   w.ToUserID,
+		ToDeviceID: w.ToDeviceID,
+	}
+	ev.Type.Class = ev.Type.GuessClass()
+	if w.Content != nil {
+		if c := w.Content[0]; c != '{' && c != 'n' {
+			return fmt.Errorf("decoding event %s: %w", w.ID, errContentNotObject)
+		}
+		ev.Content.VeryRaw = w.Content
+	}
+	if len(w.Unsigned) > 0 && !bytes.Equal(w.Unsigned, []byte("null")) {
+		if err := json.Unmarshal(w.Unsigned, &ev.Unsigned); err != nil {
+			return fmt.Errorf("decoding event %s: unsigned: %w", w.ID, err)
+		}
+	}
+	if w.PrevContent != nil && ev.Unsigned.PrevContent == nil {
+		ev.Unsigned.PrevContent = w.PrevContent
+	}
+	if w.ReplacesState != nil && *w.ReplacesState != "" && ev.Unsigned.ReplacesState == "" {
+		ev.Unsigned.ReplacesState = *w.ReplacesState
+	}
+	return nil
+}
+
+// wireEvents is a list of events ({"events": [...]}).
+type wireEvents struct {
+	Events []*wireEvent `json:"events"`
+}
+
+// events turns the list into mautrix's, one allocation for all of them.
+// A null entry stays nil, as mautrix keeps it.
+func (l *wireEvents) events() ([]*event.Event, error) {
+	if l == nil || l.Events == nil {
+		return nil, nil
+	}
+	evs := make([]event.Event, len(l.Events))
+	out := make([]*event.Event, len(l.Events))
+	for i, w := range l.Events {
+		if w == nil {
+			continue
+		}
+		if err := w.fill(&evs[i]); err != nil {
+			return nil, err
+		}
+		out[i] = &evs[i]
+	}
+	return out, nil
+}
+
+// list is events as a mautrix.SyncEventsList.
+func (l *wireEvents) list() (mautrix.SyncEventsList, error) {
+	evs, err := l.events()
+	return mautrix.SyncEventsList{Events: evs}, err
+}
+
+// listPtr is list for an optional section (nil stays nil).
+func (l *wireEvents) listPtr() (*mautrix.SyncEventsList, error) {
+	if l == nil {
+		return nil, nil
+	}
+	out, err := l.list()
+	return &out, err
+}
+
+// wireTimeline is a room's timeline section.
+type wireTimeline struct {
+	wireEvents
+	Limited   bool   `json:"limited"`
+	PrevBatch string `json:"prev_batch"`
+}
+
+func (t *wireTimeline) timeline() (mautrix.SyncTimeline, error) {
+	list, err := t.list()
+	return mautrix.SyncTimeline{SyncEventsList: list, Limited: t.Limited, PrevBatch: t.PrevBatch}, err
+}
+
+// wireJoinedRoom is mautrix.SyncJoinedRoom with its state and timeline
+// events (the bulk of a sync) in wire form; ephemeral and account data
+// events, few and parsed by mautrix's helpers, keep mautrix's decoding.
+type wireJoinedRoom struct {
+	Summary             mautrix.LazyLoadSummary           `json:"summary"`
+	State               wireEvents                        `json:"state"`
+	StateAfter          *wireEvents                       `json:"state_after"`
+	Timeline            wireTimeline                      `json:"timeline"`
+	Ephemeral           mautrix.SyncEventsList            `json:"ephemeral"`
+	AccountData         mautrix.SyncEventsList            `json:"account_data"`
+	Sticky              wireEvents                        `json:"msc4354_sticky"`
+	UnreadNotifications *mautrix.UnreadNotificationCounts `json:"unread_notifications"`
+	MSC2654UnreadCount  *int                              `json:"org.matrix.msc2654.unread_count"`
+	BeeperInboxPreview  *mautrix.BeeperInboxPreviewEvent  `json:"com.beeper.inbox.preview"`
+}
+
+// decodeJoinedRoom decodes a joined room's JSON as json.Unmarshal into a
+// *mautrix.SyncJoinedRoom would (null gives nil), content kept raw.
+func decodeJoinedRoom(raw []byte) (*mautrix.SyncJoinedRoom, error) {
+	var w *wireJoinedRoom
+	if err := json.Unmarshal(raw, &w); err != nil || w == nil {
+		return nil, err
+	}
+	out := &mautrix.SyncJoinedRoom{
+		Summary:             w.Summary,
+		Ephemeral:           w.Ephemeral,
+		AccountData:         w.AccountData,
+		UnreadNotifications: w.UnreadNotifications,
+		MSC2654UnreadCount:  w.MSC2654UnreadCount,
+		BeeperInboxPreview:  w.BeeperInboxPreview,
+	}
+	var err error
+	if out.State, err = w.State.list(); err != nil {
+		return nil, err
+	}
+	if out.StateAfter, err = w.StateAfter.listPtr(); err != nil {
+		return nil, err
+	}
+	if out.Timeline, err = w.Timeline.timeline(); err != nil {
+		return nil, err
+	}
+	if out.Sticky, err = w.Sticky.list(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// wireLeftRoom is mautrix.SyncLeftRoom in wire form.
+type wireLeftRoom struct {
+	Summary    mautrix.LazyLoadSummary `json:"summary"`
+	State      wireEvents              `json:"state"`
+	StateAfter *wireEvents             `json:"state_after"`
+	Timeline   wireTimeline            `json:"timeline"`
+}
+
+// decodeLeftRoom is decodeJoinedRoom for a left room.
+func decodeLeftRoom(raw []byte) (*mautrix.SyncLeftRoom, error) {
+	var w *wireLeftRoom
+	if err := json.Unmarshal(raw, &w); err != nil || w == nil {
+		return nil, err
+	}
+	out := &mautrix.SyncLeftRoom{Summary: w.Summary}
+	var err error
+	if out.State, err = w.State.list(); err != nil {
+		return nil, err
+	}
+	if out.StateAfter, err = w.StateAfter.listPtr(); err != nil {
+		return nil, err
+	}
+	if out.Timeline, err = w.Timeline.timeline(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// decodeWireEvent decodes one event (a stored one) as
+// event.Event.UnmarshalJSON would, content kept raw.
+func decodeWireEvent(data []byte, ev *event.Event) error {
+	var w wireEvent
+	if err := json.Unmarshal(data, &w); err != nil {
+		return err
+	}
+	return w.fill(ev)
+}
