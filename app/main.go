@@ -162,7 +162,10 @@ func run(f Flags, defaults []byte, getenv func(string) string, stderr io.Writer)
 		return err
 	}
 	defer lock.Release()
-	ss := &Sessions{Profile: prof, Config: cfg, ElementCall: NewElementCall}
+	// The accounts' background work (sync, calls) waits for the first
+	// frame: a start draws the room list from the store first.
+	firstFrame := make(chan struct{})
+	ss := &Sessions{Profile: prof, Config: cfg, ElementCall: NewElementCall, StartAfter: firstFrame}
 	defer ss.Close()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -194,7 +197,8 @@ func run(f Flags, defaults []byte, getenv func(string) string, stderr io.Writer)
 			return err
 		}
 	}
-	opts := ui.Options{Config: cfg, Login: ss.UILogin, Logout: ss.Logout, SessionEnded: ss.Ended}
+	opts := ui.Options{Config: cfg, Login: ss.UILogin, Logout: ss.Logout, SessionEnded: ss.Ended,
+		FirstFrame: func() { close(firstFrame) }}
 	if acct != nil {
 		opts.Client, opts.Calls = acct.Client, acct.Calls
 	}

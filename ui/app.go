@@ -59,6 +59,12 @@ type Options struct {
 	Clipboard io.Writer
 	// Notify shows a desktop notification; nil means notify-send.
 	Notify func(title, body string) error
+	// FirstFrame, when not nil, is called once on the UI goroutine right
+	// after the first frame was handed to the terminal (with a client, the
+	// room list is on it). The app starts the account's background work
+	// then (app.Sessions.StartAfter): it would otherwise compete with the
+	// first frame for the CPU and the store.
+	FirstFrame func()
 }
 
 // UI is the running terminal interface.

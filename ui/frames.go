@@ -30,6 +30,7 @@ type frames struct {
 // setFrameScreen wraps a terminal screen in the frame buffer tview draws on.
 func (u *UI) setFrameScreen(s tcell.Screen) {
 	u.f.screen = newFrameScreen(s)
+	u.f.screen.firstShown = u.opts.FirstFrame
 	u.app.SetScreen(u.f.screen)
 }
 

@@ -34,6 +34,9 @@ type frameScreen struct {
 	keep    bool        // the next Clear keeps the last frame (keepFrame)
 	partial bool        // this frame started from the last one
 	rows    []span      // in a partial frame, the columns written to in each row
+	// firstShown, when not nil, is called once after the first frame was
+	// handed to the terminal.
+	firstShown func()
 }
 
 // span is the columns lo..hi-1 of a row (none when hi is 0).
@@ -236,6 +239,10 @@ func (f *frameScreen) Show() {
 	f.fresh, f.partial, f.keep = false, false, false
 	if !partial || put > 0 {
 		f.Screen.Show()
+		if first := f.firstShown; first != nil {
+			f.firstShown = nil
+			first()
+		}
 	}
 }
 
