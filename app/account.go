@@ -66,7 +66,8 @@ func StartAccount(ctx context.Context, s *matrix.Session, dataDir, dbPath string
 	a.background(runCtx, startAfter, func() {
 		_ = one.Run(runCtx) // hangs up a live call when the account closes
 	})
-	a.background(runCtx, startAfter, func() { returnMemoryAfterSync(runCtx, c) })
+	// Not held: it bounds the memory of the first sync, so it comes first.
+	a.background(runCtx, nil, func() { returnMemoryAfterSync(runCtx, c) })
 	a.background(runCtx, startAfter, func() {
 		_ = c.Run(runCtx) // errors reach the UI as StatusChanged updates
 	})
