@@ -161,7 +161,7 @@ type Sessions struct {
 	// StartAfter, when not nil, holds each account's background work
 	// (sync, calls) until it is closed (see StartAccount).
 	StartAfter <-chan struct{}
-	open        accounts
+	open       accounts
 }
 
 // Login logs in with a password, starts the account and then saves the
