@@ -171,6 +171,7 @@ func run(f Flags, defaults []byte, getenv func(string) string, stderr io.Writer)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var acct *Account
+	var opts ui.Options
 	switch {
 	case f.User != "":
 		var recoveryKey string
@@ -192,13 +193,19 @@ func run(f Flags, defaults []byte, getenv func(string) string, stderr io.Writer)
 			}
 		}
 	default:
+		// The terminal opens on another core while the store does; it is
+		// restored before any error is printed (the UI restores it when it
+		// took it).
+		term := ui.OpenTerminal()
+		defer term.Close()
+		opts.Terminal = term
 		acct, err = ss.Resume(ctx)
 		if err != nil && !errors.Is(err, matrix.ErrNoSession) {
 			return err
 		}
 	}
-	opts := ui.Options{Config: cfg, Login: ss.UILogin, Logout: ss.Logout, SessionEnded: ss.Ended,
-		FirstFrame: func() { close(firstFrame) }}
+	opts.Config, opts.Login, opts.Logout, opts.SessionEnded = cfg, ss.UILogin, ss.Logout, ss.Ended
+	opts.FirstFrame = func() { close(firstFrame) }
 	if acct != nil {
 		opts.Client, opts.Calls = acct.Client, acct.Calls
 	}
