@@ -143,6 +143,8 @@ func configName(cfg *config.Config) string {
 }
 
 func run(f Flags, defaults []byte, getenv func(string) string, stderr io.Writer) error {
+	restoreGC := fewerCollectionsUntilDrawn(os.Getenv)
+	defer restoreGC()
 	cfg, err := LoadConfig(f, defaults)
 	if err != nil {
 		return err
@@ -205,7 +207,10 @@ func run(f Flags, defaults []byte, getenv func(string) string, stderr io.Writer)
 		}
 	}
 	opts.Config, opts.Login, opts.Logout, opts.SessionEnded = cfg, ss.UILogin, ss.Logout, ss.Ended
-	opts.FirstFrame = func() { close(firstFrame) }
+	opts.FirstFrame = func() {
+		restoreGC()
+		close(firstFrame)
+	}
 	if acct != nil {
 		opts.Client, opts.Calls = acct.Client, acct.Calls
 	}
