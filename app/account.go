@@ -33,8 +33,12 @@ type Account struct {
 type ElementCallFactory func(c *matrix.Client, cfg *config.Config) calls.ElementCall
 
 // StartAccount opens the account's store and starts syncing and following
-// calls in the background until Close. newEC may be nil.
-func StartAccount(ctx context.Context, s *matrix.Session, dataDir, dbPath string, cfg *config.Config, newEC ElementCallFactory) (*Account, error) {
+// calls in the background until Close. newEC may be nil. When startAfter
+// is not nil, the background work (the sync loop, the calls controller and
+// the call engines) begins only once it is closed: app.run closes it when
+// the UI's first frame is drawn, so a start draws the room list before any
+// of that work competes for the CPU or the store.
+func StartAccount(ctx context.Context, s *matrix.Session, dataDir, dbPath string, cfg *config.Config, newEC ElementCallFactory, startAfter <-chan struct{}) (*Account, error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating the data directory: %w", err)
 	}
@@ -55,30 +59,37 @@ func StartAccount(ctx context.Context, s *matrix.Session, dataDir, dbPath string
 	runCtx, cancel := context.WithCancel(context.Background())
 	a := &Account{Client: c, Calls: ctl, cancel: cancel}
 	if r, ok := ec.(interface{ Run(context.Context) error }); ok {
-		a.wg.Add(1)
-		go func() {
-			defer a.wg.Done()
+		a.background(runCtx, startAfter, func() {
 			_ = r.Run(runCtx) // leaves a live call when the account closes
-		}()
+		})
 	}
-	a.wg.Add(4)
-	go func() {
-		defer a.wg.Done()
+	a.background(runCtx, startAfter, func() {
 		_ = one.Run(runCtx) // hangs up a live call when the account closes
-	}()
-	go func() {
-		defer a.wg.Done()
-		returnMemoryAfterSync(runCtx, c)
-	}()
-	go func() {
-		defer a.wg.Done()
+	})
+	// Not held: it bounds the memory of the first sync, so it comes first.
+	a.background(runCtx, nil, func() { returnMemoryAfterSync(runCtx, c) })
+	a.background(runCtx, startAfter, func() {
 		_ = c.Run(runCtx) // errors reach the UI as StatusChanged updates
-	}()
+	})
+	a.background(runCtx, startAfter, func() { _ = ctl.Run(runCtx) })
+	return a, nil
+}
+
+// background runs f on its own goroutine until Close, once startAfter is
+// closed (at once when it is nil); an account closed before never runs f.
+func (a *Account) background(ctx context.Context, startAfter <-chan struct{}, f func()) {
+	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
-		_ = ctl.Run(runCtx)
+		if startAfter != nil {
+			select {
+			case <-startAfter:
+			case <-ctx.Done():
+				return
+			}
+		}
+		f()
 	}()
-	return a, nil
 }
 
 // Close stops syncing and closes the store.
@@ -147,7 +158,10 @@ type Sessions struct {
 	Config  *config.Config
 	// ElementCall makes each account's Element Call engine; nil: none.
 	ElementCall ElementCallFactory
-	open        accounts
+	// StartAfter, when not nil, holds each account's background work
+	// (sync, calls) until it is closed (see StartAccount).
+	StartAfter <-chan struct{}
+	open       accounts
 }
 
 // Login logs in with a password, starts the account and then saves the
@@ -270,7 +284,7 @@ func (ss *Sessions) Start(ctx context.Context, s *matrix.Session) (*Account, err
 			}
 		}
 	}
-	a, err := StartAccount(ctx, s, ss.Profile.DataDir, ss.Profile.DBFile, ss.Config, ss.ElementCall)
+	a, err := StartAccount(ctx, s, ss.Profile.DataDir, ss.Profile.DBFile, ss.Config, ss.ElementCall, ss.StartAfter)
 	if err != nil {
 		return nil, err
 	}

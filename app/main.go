@@ -143,6 +143,8 @@ func configName(cfg *config.Config) string {
 }
 
 func run(f Flags, defaults []byte, getenv func(string) string, stderr io.Writer) error {
+	restoreGC := fewerCollectionsUntilDrawn(os.Getenv)
+	defer restoreGC()
 	cfg, err := LoadConfig(f, defaults)
 	if err != nil {
 		return err
@@ -162,12 +164,16 @@ func run(f Flags, defaults []byte, getenv func(string) string, stderr io.Writer)
 		return err
 	}
 	defer lock.Release()
-	ss := &Sessions{Profile: prof, Config: cfg, ElementCall: NewElementCall}
+	// The accounts' background work (sync, calls) waits for the first
+	// frame: a start draws the room list from the store first.
+	firstFrame := make(chan struct{})
+	ss := &Sessions{Profile: prof, Config: cfg, ElementCall: NewElementCall, StartAfter: firstFrame}
 	defer ss.Close()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var acct *Account
+	var opts ui.Options
 	switch {
 	case f.User != "":
 		var recoveryKey string
@@ -189,12 +195,22 @@ func run(f Flags, defaults []byte, getenv func(string) string, stderr io.Writer)
 			}
 		}
 	default:
+		// The terminal opens on another core while the store does; it is
+		// restored before any error is printed (the UI restores it when it
+		// took it).
+		term := ui.OpenTerminal()
+		defer term.Close()
+		opts.Terminal = term
 		acct, err = ss.Resume(ctx)
 		if err != nil && !errors.Is(err, matrix.ErrNoSession) {
 			return err
 		}
 	}
-	opts := ui.Options{Config: cfg, Login: ss.UILogin, Logout: ss.Logout, SessionEnded: ss.Ended}
+	opts.Config, opts.Login, opts.Logout, opts.SessionEnded = cfg, ss.UILogin, ss.Logout, ss.Ended
+	opts.FirstFrame = func() {
+		restoreGC()
+		close(firstFrame)
+	}
 	if acct != nil {
 		opts.Client, opts.Calls = acct.Client, acct.Calls
 	}

@@ -37,6 +37,9 @@ type Options struct {
 	// Screen is where the UI draws; nil means the real terminal. Tests pass
 	// a tcell SimulationScreen.
 	Screen tcell.Screen
+	// Terminal, when Screen is nil, is the real terminal opened ahead
+	// (OpenTerminal); nil: Run opens it.
+	Terminal *Terminal
 	// Config is the loaded configuration (keys, ui, notifications).
 	Config *config.Config
 	// Client is a logged-in, running client; nil shows the login form.
@@ -59,6 +62,12 @@ type Options struct {
 	Clipboard io.Writer
 	// Notify shows a desktop notification; nil means notify-send.
 	Notify func(title, body string) error
+	// FirstFrame, when not nil, is called once on the UI goroutine right
+	// after the first frame was handed to the terminal (with a client, the
+	// room list is on it). The app starts the account's background work
+	// then (app.Sessions.StartAfter): it would otherwise compete with the
+	// first frame for the CPU and the store.
+	FirstFrame func()
 }
 
 // UI is the running terminal interface.
@@ -134,7 +143,7 @@ func New(o Options) (*UI, error) {
 	u.ctx, u.cancel = context.WithCancel(context.Background())
 	if o.Screen != nil {
 		u.screen = o.Screen
-		u.setFrameScreen(o.Screen)
+		u.setFrameScreen(o.Screen, false)
 	}
 	u.app.EnableMouse(true)
 	u.app.EnablePaste(true)
@@ -154,13 +163,20 @@ func New(o Options) (*UI, error) {
 
 // Run runs the UI until Stop, /quit or the quit key.
 func (u *UI) Run() error {
-	if u.screen == nil {
+	if u.screen == nil && u.opts.Terminal != nil {
+		s, err := u.opts.Terminal.take()
+		if err != nil {
+			return err
+		}
+		u.screen = s
+		u.setFrameScreen(s, true)
+	} else if u.screen == nil {
 		s, err := tcell.NewScreen()
 		if err != nil {
 			return fmt.Errorf("opening the terminal: %w", err)
 		}
 		u.screen = s
-		u.setFrameScreen(s)
+		u.setFrameScreen(s, false)
 	}
 	u.app.SetBeforeDrawFunc(func(screen tcell.Screen) bool {
 		if u.screen == nil {

@@ -34,6 +34,12 @@ type frameScreen struct {
 	keep    bool        // the next Clear keeps the last frame (keepFrame)
 	partial bool        // this frame started from the last one
 	rows    []span      // in a partial frame, the columns written to in each row
+	// firstShown, when not nil, is called once after the first frame was
+	// handed to the terminal.
+	firstShown func()
+	// opened: the screen was initialised before it was wrapped, and the
+	// next Init (tview's, when it takes the screen) has nothing to do.
+	opened bool
 }
 
 // span is the columns lo..hi-1 of a row (none when hi is 0).
@@ -50,6 +56,15 @@ var blankCell = frameCell{str: " ", style: tcell.StyleDefault, width: 1}
 
 // newFrameScreen wraps a screen.
 func newFrameScreen(s tcell.Screen) *frameScreen { return &frameScreen{Screen: s, fresh: true} }
+
+// Init initialises the terminal's screen, unless it was opened already.
+func (f *frameScreen) Init() error {
+	if f.opened {
+		f.opened = false
+		return nil
+	}
+	return f.Screen.Init()
+}
 
 // fit sizes the buffers to the terminal; a new size redraws everything.
 func (f *frameScreen) fit() {
@@ -236,6 +251,10 @@ func (f *frameScreen) Show() {
 	f.fresh, f.partial, f.keep = false, false, false
 	if !partial || put > 0 {
 		f.Screen.Show()
+		if first := f.firstShown; first != nil {
+			f.firstShown = nil
+			first()
+		}
 	}
 }
 

@@ -55,6 +55,7 @@ func runScale(args []string) error {
 	memProfile := flags.String("memprofile", "", "write a heap profile of the cold run, taken at its largest live heap, to this file")
 	coldOnly := flags.Bool("cold", false, "stop after the cold start")
 	warmOnly := flags.Int("warm", 0, "measure only the cold start and then this many warm starts (FILE.warm, FILE.warm2, … with -cpuprofile)")
+	against := flags.String("against", "", "with -warm: after each warm start of -bin, one of this binary from the same store (an A/B comparison in the same minute)")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}
@@ -136,8 +137,13 @@ func runScale(args []string) error {
 			if i > 1 {
 				suffix += strconv.Itoa(i)
 			}
-			if err := warmStart(run, *bin, env, *profile, suffix, firstRoom); err != nil {
+			if err := warmStart(run, *bin, env, *profile, suffix, firstRoom, ""); err != nil {
 				return err
+			}
+			if *against != "" {
+				if err := warmStart(run, *against, env, *profile, suffix+".against", firstRoom, " (-against)"); err != nil {
+					return err
+				}
 			}
 		}
 		run.print(shape)
@@ -204,7 +210,7 @@ func runScale(args []string) error {
 	cold.quit()
 
 	// Warm: start again from the store.
-	if err := warmStart(run, *bin, env, *profile, ".warm", firstRoom); err != nil {
+	if err := warmStart(run, *bin, env, *profile, ".warm", firstRoom, ""); err != nil {
 		return err
 	}
 
@@ -231,9 +237,9 @@ func runScale(args []string) error {
 }
 
 // warmStart starts the binary again from the store the cold start left and
-// adds the time to the first room names drawn; with a profile, the run's CPU
-// profile goes to profile+suffix.
-func warmStart(run *scaleRun, bin string, env []string, profile, suffix, firstRoom string) error {
+// adds the time to the first room names drawn, its label followed by label;
+// with a profile, the run's CPU profile goes to profile+suffix.
+func warmStart(run *scaleRun, bin string, env []string, profile, suffix, firstRoom, label string) error {
 	warmEnv := append([]string(nil), env...)
 	if profile != "" {
 		warmEnv = append(warmEnv, "TERMATRIX_CPUPROFILE="+profile+suffix)
@@ -247,7 +253,11 @@ func warmStart(run *scaleRun, bin string, env []string, profile, suffix, firstRo
 	if err != nil {
 		return fmt.Errorf("warm start: %w", err)
 	}
-	run.add("warm start → first room names drawn", secs(shown), "")
+	note := ""
+	if cpu := warm.cpuWhenSeen(firstRoom); cpu > 0 {
+		note = fmt.Sprintf("(%.0f ms CPU)", float64(cpu)/float64(time.Millisecond))
+	}
+	run.add("warm start → first room names drawn"+label, secs(shown), note)
 	return nil
 }
 

@@ -26,6 +26,7 @@ type term struct {
 	bytes   int64
 	text    []byte // recent text, escapes removed
 	seen    map[string]time.Time
+	cpuSeen map[string]time.Duration // the process's CPU time when each word was first seen
 	watch   []string
 	started time.Time
 }
@@ -35,7 +36,7 @@ type term struct {
 func startTerm(bin string, args, env []string, cols, rows int, words ...string) (*term, error) {
 	cmd := exec.Command(bin, args...)
 	cmd.Env = env
-	t := &term{cmd: cmd, done: make(chan struct{}), seen: map[string]time.Time{}, watch: words}
+	t := &term{cmd: cmd, done: make(chan struct{}), seen: map[string]time.Time{}, cpuSeen: map[string]time.Duration{}, watch: words}
 	t.started = time.Now()
 	f, err := pty.StartWithSize(cmd, &pty.Winsize{Cols: uint16(cols), Rows: uint16(rows)})
 	if err != nil {
@@ -59,6 +60,7 @@ func (t *term) read() {
 			for _, w := range t.watch {
 				if _, ok := t.seen[w]; !ok && bytes.Contains(t.text, []byte(w)) {
 					t.seen[w] = now
+					t.cpuSeen[w] = threadsCPU(t.cmd.Process.Pid)
 				}
 			}
 			if len(t.text) > 8<<10 {
@@ -129,6 +131,36 @@ func (t *term) waitFor(word string, timeout time.Duration) (time.Duration, error
 		}
 	}
 	return 0, fmt.Errorf("%q not drawn within %s", word, timeout)
+}
+
+// cpuWhenSeen is the CPU time termatrix had used when word was first drawn
+// (0 when it was not, or unknown).
+func (t *term) cpuWhenSeen(word string) time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.cpuSeen[word]
+}
+
+// threadsCPU is the CPU time all threads of a process ran so far, from
+// /proc/PID/task/*/schedstat (nanoseconds, unlike /proc/PID/stat's ticks).
+func threadsCPU(pid int) time.Duration {
+	dir := "/proc/" + strconv.Itoa(pid) + "/task"
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		return 0
+	}
+	var sum time.Duration
+	for _, task := range tasks {
+		data, err := os.ReadFile(dir + "/" + task.Name() + "/schedstat")
+		if err != nil {
+			continue
+		}
+		if f := strings.Fields(string(data)); len(f) > 0 {
+			ns, _ := strconv.ParseInt(f[0], 10, 64)
+			sum += time.Duration(ns)
+		}
+	}
+	return sum
 }
 
 // written is how many bytes termatrix has written to the terminal.
