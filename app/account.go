@@ -67,7 +67,7 @@ func StartAccount(ctx context.Context, s *matrix.Session, dataDir, dbPath string
 		_ = one.Run(runCtx) // hangs up a live call when the account closes
 	})
 	// Not held: it bounds the memory of the first sync, so it comes first.
-	a.background(runCtx, nil, func() { returnMemoryAfterSync(runCtx, c) })
+	a.background(runCtx, nil, func() { returnMemoryAfterSync(runCtx, c, os.Getenv) })
 	a.background(runCtx, startAfter, func() {
 		_ = c.Run(runCtx) // errors reach the UI as StatusChanged updates
 	})

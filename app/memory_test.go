@@ -32,3 +32,24 @@ func TestFewerCollectionsUntilDrawn(t *testing.T) {
 	}
 	restore()
 }
+
+// TestSettleMemory: once the first sync is applied the collector keeps
+// the heap closer to what is live; with GOGC set, the user's choice
+// stands.
+func TestSettleMemory(t *testing.T) {
+	before := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(before)
+	settleMemory(func(string) string { return "" })
+	if got := debug.SetGCPercent(100); got != steadyGCPercent {
+		t.Errorf("after the first sync the GC percent is %d, want %d", got, steadyGCPercent)
+	}
+	settleMemory(func(k string) string {
+		if k == "GOGC" {
+			return "100"
+		}
+		return ""
+	})
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("with GOGC set the GC percent became %d", got)
+	}
+}
