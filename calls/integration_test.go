@@ -453,7 +453,7 @@ func TestEndConference(t *testing.T) {
 				continue
 			}
 			for _, ev := range ta.Events {
-				if ev.Type.Type == WidgetEventType.Type && ev.StateKey != nil && *ev.StateKey == key && len(ev.Content.Raw) == 0 {
+				if ev.Type.Type == WidgetEventType.Type && ev.StateKey != nil && *ev.StateKey == key && string(ev.Content.VeryRaw) == "{}" {
 					// Dendrite 0.13 sends no unsigned.prev_content for widget
 					// events; the core fills it from the stored state.
 					if ev.Unsigned.PrevContent == nil {

@@ -2,6 +2,7 @@ package voip_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -548,8 +549,11 @@ func TestCallICEFailure(t *testing.T) {
 	}
 	for _, ev := range evs {
 		if ev.Type.Type == "m.call.hangup" {
-			if r, _ := ev.Content.Raw["reason"].(string); r != "ice_failed" {
-				t.Fatalf("hangup reason %q", r)
+			var c struct {
+				Reason string `json:"reason"`
+			}
+			if err := json.Unmarshal(ev.Content.VeryRaw, &c); err != nil || c.Reason != "ice_failed" {
+				t.Fatalf("hangup reason %q (%v)", c.Reason, err)
 			}
 		}
 	}
