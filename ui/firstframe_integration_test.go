@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/termatrix/termatrix/app"
-	"github.com/termatrix/termatrix/internal/teststack"
 	"github.com/termatrix/termatrix/matrix"
 	"github.com/termatrix/termatrix/ui"
 	"github.com/termatrix/termatrix/ui/uitest"
@@ -27,19 +26,9 @@ func TestAccountWorkWaitsForTheFirstFrame(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := testConfig(t)
-	ss := sessions(t, cfg)
+	profile := storedProfile(t, cfg, st.BaseURL, alice.UserID, "First Frame Room")
 	c, cancel := context.WithTimeout(context.Background(), waitLong)
 	defer cancel()
-	acct, err := ss.Login(c, matrix.LoginParams{Homeserver: st.BaseURL, User: alice.UserID, Password: teststack.TestPassword})
-	if err != nil {
-		t.Fatal(err)
-	}
-	u1, screen1 := runUI(t, ui.Options{Config: cfg, Client: acct.Client, Calls: acct.Calls})
-	uitest.WaitFor(t, screen1, "First Frame Room", waitLong)
-	u1.Stop()
-	if err := ss.Close(); err != nil {
-		t.Fatal(err)
-	}
 
 	// What happened, in order: the client's connection states as they
 	// arrive (each published before it arrives) and the first frame.
@@ -51,7 +40,7 @@ func TestAccountWorkWaitsForTheFirstFrame(t *testing.T) {
 		mu.Unlock()
 	}
 	gate := make(chan struct{})
-	ss2 := &app.Sessions{Profile: ss.Profile, Config: cfg, StartAfter: gate}
+	ss2 := &app.Sessions{Profile: profile, Config: cfg, StartAfter: gate}
 	t.Cleanup(func() { _ = ss2.Close() })
 	acct2, err := ss2.Resume(c)
 	if err != nil {

@@ -12,8 +12,6 @@ import (
 	"github.com/gdamore/tcell/v2"
 
 	"github.com/termatrix/termatrix/app"
-	"github.com/termatrix/termatrix/internal/teststack"
-	"github.com/termatrix/termatrix/matrix"
 	"github.com/termatrix/termatrix/ui"
 	"github.com/termatrix/termatrix/ui/uitest"
 )
@@ -50,19 +48,9 @@ func TestGapAfterRestartShowsEveryMessageInOrder(t *testing.T) {
 		}
 	}
 	cfg := testConfig(t)
-	ss := sessions(t, cfg)
+	profile := storedProfile(t, cfg, st.BaseURL, alice.UserID, fmt.Sprintf("before message %d", before))
 	c, cancel := context.WithTimeout(context.Background(), 2*waitLong)
 	defer cancel()
-	acct, err := ss.Login(c, matrix.LoginParams{Homeserver: st.BaseURL, User: alice.UserID, Password: teststack.TestPassword})
-	if err != nil {
-		t.Fatal(err)
-	}
-	u1, screen := runUI(t, ui.Options{Config: cfg, Client: acct.Client, Calls: acct.Calls})
-	uitest.WaitFor(t, screen, fmt.Sprintf("before message %d", before), waitLong)
-	u1.Stop()
-	if err := ss.Close(); err != nil {
-		t.Fatal(err)
-	}
 
 	for i := 1; i <= gap; i++ {
 		if _, err := bob.SendMessage(c, roomID, fmt.Sprintf("gap message %d", i)); err != nil {
@@ -70,7 +58,7 @@ func TestGapAfterRestartShowsEveryMessageInOrder(t *testing.T) {
 		}
 	}
 
-	ss2 := &app.Sessions{Profile: ss.Profile, Config: cfg}
+	ss2 := &app.Sessions{Profile: profile, Config: cfg}
 	t.Cleanup(func() { _ = ss2.Close() })
 	acct2, err := ss2.Resume(c)
 	if err != nil {

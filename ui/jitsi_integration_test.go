@@ -1,7 +1,6 @@
 package ui_test
 
 import (
-	"context"
 	"net"
 	"net/http"
 	"net/url"
@@ -16,7 +15,6 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/termatrix/termatrix/internal/teststack"
-	"github.com/termatrix/termatrix/matrix"
 	"github.com/termatrix/termatrix/ui"
 	"github.com/termatrix/termatrix/ui/uitest"
 )
@@ -152,12 +150,7 @@ func TestJitsiKeysThroughTheUI(t *testing.T) {
 	domain := closedLocalPort(t)
 	cfg.Jitsi.PreferredDomain = domain
 	ss := sessions(t, cfg)
-	c, cancel := context.WithTimeout(context.Background(), waitLong)
-	defer cancel()
-	acct, err := ss.Login(c, matrix.LoginParams{Homeserver: st.BaseURL, User: alice.UserID, Password: teststack.TestPassword})
-	if err != nil {
-		t.Fatal(err)
-	}
+	acct := login(t, ss, st.BaseURL, alice.UserID)
 	_, screen := runUI(t, ui.Options{Config: cfg, Client: acct.Client, Calls: acct.Calls, Login: ss.UILogin, Logout: ss.Logout})
 	uitest.WaitFor(t, screen, "synced", waitLong)
 	uitest.WaitFor(t, screen, "You are invited", waitLong)

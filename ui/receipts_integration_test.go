@@ -9,7 +9,6 @@ import (
 
 	"github.com/termatrix/termatrix/app"
 	"github.com/termatrix/termatrix/internal/teststack"
-	"github.com/termatrix/termatrix/matrix"
 	"github.com/termatrix/termatrix/ui"
 	"github.com/termatrix/termatrix/ui/uitest"
 )
@@ -49,10 +48,7 @@ func TestReadReceiptsShownAndRestored(t *testing.T) {
 	ss := sessions(t, cfg)
 	c, cancel := context.WithTimeout(context.Background(), waitLong)
 	defer cancel()
-	acct, err := ss.Login(c, matrix.LoginParams{Homeserver: st.BaseURL, User: bob.UserID, Password: teststack.TestPassword})
-	if err != nil {
-		t.Fatal(err)
-	}
+	acct := login(t, ss, st.BaseURL, bob.UserID)
 	u1, screen := runUI(t, ui.Options{Config: cfg, Client: acct.Client, Calls: acct.Calls})
 	uitest.WaitFor(t, screen, "synced", waitLong)
 

@@ -17,7 +17,6 @@ import (
 	"github.com/termatrix/termatrix/config"
 	"github.com/termatrix/termatrix/internal/teststack"
 	"github.com/termatrix/termatrix/matrix"
-	"github.com/termatrix/termatrix/ui"
 	"github.com/termatrix/termatrix/ui/uitest"
 )
 
@@ -72,15 +71,7 @@ func loginUIWithECFactory(t *testing.T, st *teststack.Stack, user teststack.User
 	t.Helper()
 	ss := sessions(t, cfg)
 	ss.ElementCall = newEC
-	c, cancel := context.WithTimeout(context.Background(), waitLong)
-	defer cancel()
-	acct, err := ss.Login(c, matrix.LoginParams{Homeserver: st.BaseURL, User: user.UserID, Password: teststack.TestPassword})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, screen := runUI(t, ui.Options{Config: cfg, Client: acct.Client, Calls: acct.Calls, Login: ss.UILogin, Logout: ss.Logout})
-	uitest.WaitFor(t, screen, "synced", waitLong)
-	return screen
+	return loginUIOn(t, ss, cfg, st.BaseURL, user)
 }
 
 // callRoom creates a room where every member may send call membership.

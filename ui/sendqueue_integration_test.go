@@ -1,14 +1,11 @@
 package ui_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/termatrix/termatrix/internal/teststack"
-	"github.com/termatrix/termatrix/matrix"
-	"github.com/termatrix/termatrix/ui"
 	"github.com/termatrix/termatrix/ui/uitest"
 )
 
@@ -112,14 +109,5 @@ func TestSendQueueOnScreen(t *testing.T) {
 func loginUIAt(t *testing.T, base string, user teststack.User) tcell.SimulationScreen {
 	t.Helper()
 	cfg := testConfig(t)
-	ss := sessions(t, cfg)
-	c, cancel := context.WithTimeout(context.Background(), waitLong)
-	defer cancel()
-	acct, err := ss.Login(c, matrix.LoginParams{Homeserver: base, User: user.UserID, Password: teststack.TestPassword})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, screen := runUI(t, ui.Options{Config: cfg, Client: acct.Client, Calls: acct.Calls, Login: ss.UILogin, Logout: ss.Logout})
-	uitest.WaitFor(t, screen, "synced", waitLong)
-	return screen
+	return loginUIOn(t, sessions(t, cfg), cfg, base, user)
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/termatrix/termatrix/app"
 	"github.com/termatrix/termatrix/internal/teststack"
-	"github.com/termatrix/termatrix/matrix"
 	"github.com/termatrix/termatrix/ui"
 	"github.com/termatrix/termatrix/ui/uitest"
 )
@@ -35,23 +34,12 @@ func TestStartsFromStoreWhileOffline(t *testing.T) {
 		}
 	}
 	cfg := testConfig(t)
-	ss := sessions(t, cfg)
+	profile := storedProfile(t, cfg, st.BaseURL, alice.UserID, "synced", "last words 12")
 	c, cancel := context.WithTimeout(context.Background(), waitLong)
 	defer cancel()
-	acct, err := ss.Login(c, matrix.LoginParams{Homeserver: st.BaseURL, User: alice.UserID, Password: teststack.TestPassword})
-	if err != nil {
-		t.Fatal(err)
-	}
-	u1, screen := runUI(t, ui.Options{Config: cfg, Client: acct.Client, Calls: acct.Calls})
-	uitest.WaitFor(t, screen, "synced", waitLong)
-	uitest.WaitFor(t, screen, "last words 12", waitLong)
-	u1.Stop()
-	if err := ss.Close(); err != nil {
-		t.Fatal(err)
-	}
 
 	st.StopHomeserver()
-	ss2 := &app.Sessions{Profile: ss.Profile, Config: cfg}
+	ss2 := &app.Sessions{Profile: profile, Config: cfg}
 	t.Cleanup(func() { _ = ss2.Close() })
 	start := time.Now()
 	acct2, err := ss2.Resume(c)

@@ -108,16 +108,47 @@ func loginUI(t *testing.T, st *teststack.Stack, user teststack.User) tcell.Simul
 // loginUIWith is loginUI with a config of the test's own.
 func loginUIWith(t *testing.T, st *teststack.Stack, user teststack.User, cfg *config.Config) tcell.SimulationScreen {
 	t.Helper()
-	ss := sessions(t, cfg)
-	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
-	defer cancel()
-	acct, err := ss.Login(ctx, matrix.LoginParams{Homeserver: st.BaseURL, User: user.UserID, Password: teststack.TestPassword})
-	if err != nil {
-		t.Fatal(err)
-	}
+	return loginUIOn(t, sessions(t, cfg), cfg, st.BaseURL, user)
+}
+
+// loginUIOn logs user in at the homeserver URL base through ss and runs
+// the UI for them, as the program does, until it says "synced".
+func loginUIOn(t *testing.T, ss *app.Sessions, cfg *config.Config, base string, user teststack.User) tcell.SimulationScreen {
+	t.Helper()
+	acct := login(t, ss, base, user.UserID)
 	_, screen := runUI(t, ui.Options{Config: cfg, Client: acct.Client, Calls: acct.Calls, Login: ss.UILogin, Logout: ss.Logout})
 	uitest.WaitFor(t, screen, "synced", waitLong)
 	return screen
+}
+
+// login logs user in with the test password at base through ss.
+func login(t *testing.T, ss *app.Sessions, base, user string) *app.Account {
+	t.Helper()
+	c, cancel := context.WithTimeout(context.Background(), waitLong)
+	defer cancel()
+	acct, err := ss.Login(c, matrix.LoginParams{Homeserver: base, User: user, Password: teststack.TestPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return acct
+}
+
+// storedProfile logs user in on a fresh profile, runs the UI until each of
+// shown is on the screen (what the test needs is then stored) and closes
+// the account: the profile a warm start resumes.
+func storedProfile(t *testing.T, cfg *config.Config, base, user string, shown ...string) app.Profile {
+	t.Helper()
+	ss := sessions(t, cfg)
+	acct := login(t, ss, base, user)
+	u, screen := runUI(t, ui.Options{Config: cfg, Client: acct.Client, Calls: acct.Calls})
+	for _, text := range shown {
+		uitest.WaitFor(t, screen, text, waitLong)
+	}
+	u.Stop()
+	if err := ss.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return ss.Profile
 }
 
 func ctx(t *testing.T) context.Context {

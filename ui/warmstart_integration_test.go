@@ -11,8 +11,6 @@ import (
 	"github.com/gdamore/tcell/v2"
 
 	"github.com/termatrix/termatrix/app"
-	"github.com/termatrix/termatrix/internal/teststack"
-	"github.com/termatrix/termatrix/matrix"
 	"github.com/termatrix/termatrix/ui"
 	"github.com/termatrix/termatrix/ui/uitest"
 )
@@ -62,21 +60,11 @@ func TestWarmStartDrawsRoomsBeforeTimeline(t *testing.T) {
 		}
 	}
 	cfg := testConfig(t)
-	ss := sessions(t, cfg)
+	profile := storedProfile(t, cfg, st.BaseURL, alice.UserID, fmt.Sprintf("warm message %02d", msgs))
 	c, cancel := context.WithTimeout(context.Background(), waitLong)
 	defer cancel()
-	acct, err := ss.Login(c, matrix.LoginParams{Homeserver: st.BaseURL, User: alice.UserID, Password: teststack.TestPassword})
-	if err != nil {
-		t.Fatal(err)
-	}
-	u1, screen1 := runUI(t, ui.Options{Config: cfg, Client: acct.Client, Calls: acct.Calls})
-	uitest.WaitFor(t, screen1, fmt.Sprintf("warm message %02d", msgs), waitLong)
-	u1.Stop()
-	if err := ss.Close(); err != nil {
-		t.Fatal(err)
-	}
 
-	ss2 := &app.Sessions{Profile: ss.Profile, Config: cfg}
+	ss2 := &app.Sessions{Profile: profile, Config: cfg}
 	t.Cleanup(func() { _ = ss2.Close() })
 	start := time.Now()
 	acct2, err := ss2.Resume(c)
