@@ -138,16 +138,33 @@ func (t *wireTimeline) timeline() (mautrix.SyncTimeline, error) {
 // events (the bulk of a sync) in wire form; ephemeral and account data
 // events, few and parsed by mautrix's helpers, keep mautrix's decoding.
 type wireJoinedRoom struct {
+	wireRoomEvents
 	Summary             mautrix.LazyLoadSummary           `json:"summary"`
-	State               wireEvents                        `json:"state"`
-	StateAfter          *wireEvents                       `json:"state_after"`
-	Timeline            wireTimeline                      `json:"timeline"`
 	Ephemeral           mautrix.SyncEventsList            `json:"ephemeral"`
 	AccountData         mautrix.SyncEventsList            `json:"account_data"`
 	Sticky              wireEvents                        `json:"msc4354_sticky"`
 	UnreadNotifications *mautrix.UnreadNotificationCounts `json:"unread_notifications"`
 	MSC2654UnreadCount  *int                              `json:"org.matrix.msc2654.unread_count"`
 	BeeperInboxPreview  *mautrix.BeeperInboxPreviewEvent  `json:"com.beeper.inbox.preview"`
+}
+
+// wireRoomEvents are the sections a joined and a left room share.
+type wireRoomEvents struct {
+	State      wireEvents   `json:"state"`
+	StateAfter *wireEvents  `json:"state_after"`
+	Timeline   wireTimeline `json:"timeline"`
+}
+
+// convert turns the sections into mautrix's.
+func (w *wireRoomEvents) convert() (state mautrix.SyncEventsList, after *mautrix.SyncEventsList, tl mautrix.SyncTimeline, err error) {
+	if state, err = w.State.list(); err != nil {
+		return
+	}
+	if after, err = w.StateAfter.listPtr(); err != nil {
+		return
+	}
+	tl, err = w.Timeline.timeline()
+	return
 }
 
 // decodeJoinedRoom decodes a joined room's JSON as json.Unmarshal into a
@@ -166,13 +183,7 @@ func decodeJoinedRoom(raw []byte) (*mautrix.SyncJoinedRoom, error) {
 		BeeperInboxPreview:  w.BeeperInboxPreview,
 	}
 	var err error
-	if out.State, err = w.State.list(); err != nil {
-		return nil, err
-	}
-	if out.StateAfter, err = w.StateAfter.listPtr(); err != nil {
-		return nil, err
-	}
-	if out.Timeline, err = w.Timeline.timeline(); err != nil {
+	if out.State, out.StateAfter, out.Timeline, err = w.convert(); err != nil {
 		return nil, err
 	}
 	if out.Sticky, err = w.Sticky.list(); err != nil {
@@ -183,10 +194,8 @@ func decodeJoinedRoom(raw []byte) (*mautrix.SyncJoinedRoom, error) {
 
 // wireLeftRoom is mautrix.SyncLeftRoom in wire form.
 type wireLeftRoom struct {
-	Summary    mautrix.LazyLoadSummary `json:"summary"`
-	State      wireEvents              `json:"state"`
-	StateAfter *wireEvents             `json:"state_after"`
-	Timeline   wireTimeline            `json:"timeline"`
+	wireRoomEvents
+	Summary mautrix.LazyLoadSummary `json:"summary"`
 }
 
 // decodeLeftRoom is decodeJoinedRoom for a left room.
@@ -197,13 +206,7 @@ func decodeLeftRoom(raw []byte) (*mautrix.SyncLeftRoom, error) {
 	}
 	out := &mautrix.SyncLeftRoom{Summary: w.Summary}
 	var err error
-	if out.State, err = w.State.list(); err != nil {
-		return nil, err
-	}
-	if out.StateAfter, err = w.StateAfter.listPtr(); err != nil {
-		return nil, err
-	}
-	if out.Timeline, err = w.Timeline.timeline(); err != nil {
+	if out.State, out.StateAfter, out.Timeline, err = w.convert(); err != nil {
 		return nil, err
 	}
 	return out, nil
