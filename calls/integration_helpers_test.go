@@ -211,11 +211,18 @@ func newGroup(t testing.TB, st *teststack.Stack) group {
 	return g
 }
 
-// waitMembers waits until client's store has n joined members in the room.
+// waitMembers waits until client's store has n joined members in the room
+// and the client's room list has the room (the list is updated after the
+// store's transaction commits: a key pressed in between would not find
+// the room's name, which no user could do, as the UI shows the list).
 func waitMembers(t testing.TB, c *matrix.Client, roomID id.RoomID, n int) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
+		if _, ok := c.Room(roomID); !ok {
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
 		joined := 0
 		for _, m := range c.Members(roomID) {
 			if m.Membership == event.MembershipJoin {
