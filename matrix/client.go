@@ -145,14 +145,15 @@ func Open(ctx context.Context, s *Session, dbPath string, opts Options) (*Client
 	if err != nil {
 		return nil, err
 	}
+	pool := newStmtPool(db)
 	c := &Client{
 		log:        opts.Log,
 		opts:       opts,
 		sess:       *s,
 		cli:        cli,
 		db:         db,
-		reads:      newReadStmts(db),
-		stmts:      newStmtPool(db),
+		stmts:      pool,
+		reads:      newReadStmts(db, pool),
 		applied:    make(chan struct{}),
 		out:        newOutbox(),
 		shownFrom:  make(map[id.RoomID]int64),
@@ -242,7 +243,6 @@ func (c *Client) Close() error {
 	c.bg.Wait()
 	c.wd.stop()
 	c.writeMu.Lock()
-	c.reads.close()
 	c.stmts.close()
 	err := c.db.Close()
 	c.writeMu.Unlock()

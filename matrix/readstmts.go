@@ -3,36 +3,28 @@ package matrix
 import (
 	"context"
 	"database/sql"
-	"sync"
 )
 
-// readStmts is a queryer over the store (outside any transaction) that
-// prepares each statement once, for the reads asked for every room: a
-// start looks up one state event of each room for the calls (a membership
-// a previous run left) and reads their call members, 2,000 lookups with
-// 1,000 rooms, and SQLite otherwise compiles the SQL at every call. Safe
-// for concurrent use, as *sql.DB is.
+// readStmts is a queryer over the store (outside any transaction) that runs
+// the pool's statements (stmtPool: each prepared once), for the reads asked
+// for every room: a start looks up one state event of each room for the
+// calls (a membership a previous run left) and reads their call members,
+// 2,000 lookups with 1,000 rooms, and SQLite otherwise compiles the SQL at
+// every call. Safe for concurrent use, as *sql.DB is.
 type readStmts struct {
-	db    *sql.DB
-	mu    sync.Mutex
-	stmts map[string]*sql.Stmt
+	db   *sql.DB
+	pool *stmtPool
 }
 
-func newReadStmts(db *sql.DB) *readStmts { return &readStmts{db: db, stmts: map[string]*sql.Stmt{}} }
+func newReadStmts(db *sql.DB, pool *stmtPool) *readStmts { return &readStmts{db: db, pool: pool} }
 
 // stmt returns query prepared, or nil when it cannot be: the caller then
 // runs it on the store directly, which reports the error.
 func (r *readStmts) stmt(ctx context.Context, query string) *sql.Stmt {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if st, ok := r.stmts[query]; ok {
-		return st
-	}
-	st, err := r.db.PrepareContext(ctx, query)
+	st, err := r.pool.get(ctx, query)
 	if err != nil {
 		return nil
 	}
-	r.stmts[query] = st
 	return st
 }
 
@@ -55,14 +47,4 @@ func (r *readStmts) QueryRowContext(ctx context.Context, query string, args ...a
 		return st.QueryRowContext(uncancelled(ctx), args...)
 	}
 	return r.db.QueryRowContext(ctx, query, args...)
-}
-
-// close releases the statements; the store closes after.
-func (r *readStmts) close() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for q, st := range r.stmts {
-		_ = st.Close()
-		delete(r.stmts, q)
-	}
 }

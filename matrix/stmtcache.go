@@ -7,10 +7,10 @@ import (
 	"sync"
 )
 
-// stmtPool keeps the statements the sync transactions use prepared on the
-// store for the client's life: SQLite compiles SQL at every call otherwise,
-// and a sync of one message would compile each statement it runs (most of
-// its store time). A statement prepared on the database is handed to a
+// stmtPool keeps the statements the sync transactions and the store's
+// reads (readStmts) use prepared on the store for the client's life:
+// SQLite compiles SQL at every call otherwise, and a sync of one message
+// would compile each statement it runs (most of its store time). A statement prepared on the database is handed to a
 // transaction with Tx.StmtContext, which reuses what was prepared on the
 // transaction's connection and prepares it there once when it was not.
 type stmtPool struct {
