@@ -1,7 +1,6 @@
 package matrix
 
 import (
-	"context"
 	"fmt"
 	"testing"
 
@@ -23,13 +22,7 @@ func BenchmarkApplyOneMessage(b *testing.B) {
 		}}}
 		jr := resp.Rooms.Join[roomID]
 		jr.Timeline.Events = append(jr.Timeline.Events, msgEvent(b, "@bob:localhost", fmt.Sprintf("$one%d", n), int64(2e6+n), "a new message"))
-		c.mu.RLock()
-		since := c.since
-		c.mu.RUnlock()
 		n++
-		b.StartTimer()
-		if _, err := c.applySync(context.Background(), resp, since); err != nil {
-			b.Fatal(err)
-		}
+		applyTimed(b, c, resp)
 	}
 }
