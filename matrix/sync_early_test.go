@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -31,10 +32,15 @@ func applyStreamed(ctx context.Context, t testing.TB, c *Client, r io.Reader) er
 	return c.applyAndPublish(ctx, b, "", nil)
 }
 
-// wholeSnapshot is the store a body stored at once ends as.
-func wholeSnapshot(t testing.TB, body []byte) storeSnapshot {
+// wholeSnapshot is the store a body stored at once ends as (for
+// offlineSession's user unless sess).
+func wholeSnapshot(t testing.TB, body []byte, sess ...*Session) storeSnapshot {
 	t.Helper()
-	whole, _ := openTemp(t, offlineSession(), Options{})
+	s := offlineSession()
+	if len(sess) > 0 {
+		s = sess[0]
+	}
+	whole, _ := openTemp(t, s, Options{})
 	if _, err := applyRaw(context.Background(), t, whole, body, "", 0); err != nil {
 		t.Fatal(err)
 	}
@@ -276,4 +282,63 @@ func TestInitialSyncCutOffThenFetchedAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	compareSnapshots(t, snapshot(t, c), want)
+}
+
+// Run stores an initial sync through the early store (the synthetic
+// homeserver writes account data first, and its rooms are plaintext) to
+// the same store as one stored at once, "synced" after next_batch; Close
+// then ends it.
+func TestRunInitialSyncEarly(t *testing.T) {
+	srv, err := synthhs.Start(synthhs.Shape{Rooms: 40, EventsPerRoom: 20, MembersPerRoom: 4, DMEvery: 4, Seed: 11}, 200*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	sess := *offlineSession()
+	sess.Homeserver, sess.UserID, sess.DeviceID, sess.AccessToken = srv.URL, synthhs.UserID, "BENCHDEV", "synth-token"
+	body := fetchSync(t, srv.URL)
+	want := wholeSnapshot(t, body, &sess)
+
+	c, _ := openTemp(t, &sess, Options{})
+	c.chunkBytes = len(body) / 7
+	rec := record(t, c)
+	runErr := make(chan error, 1)
+	go func() { runErr <- c.Run(context.Background()) }()
+	rec.waitFor(t, time.Minute, "synced", func(u Update) bool {
+		s, ok := u.(StatusChanged)
+		return ok && s.State == StateSynced
+	})
+	got := snapshot(t, c)
+	got.next = want.next // the server's stream moves on
+	compareSnapshots(t, got, want)
+	chunks := 0
+	for _, u := range rec.all() {
+		if _, ok := u.(RoomsChanged); ok {
+			chunks++
+		}
+	}
+	t.Logf("the room list published %d times", chunks)
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-runErr; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// fetchSync fetches a homeserver's initial /sync.
+func fetchSync(t testing.TB, url string) []byte {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url+"/_matrix/client/v3/sync", nil)
+	req.Header.Set("Authorization", "Bearer synth-token")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body
 }
