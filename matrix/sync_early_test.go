@@ -7,6 +7,9 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -341,4 +344,54 @@ func fetchSync(t testing.TB, url string) []byte {
 		t.Fatal(err)
 	}
 	return body
+}
+
+// Close while an initial sync's body is still downloading (the server
+// stalls half-way, after early rooms were stored) ends Run and the early
+// store: the rooms stored stay, next_batch does not, and the store opens
+// again.
+func TestCloseDuringInitialSyncDownload(t *testing.T) {
+	srv, err := synthhs.Start(synthhs.Shape{Rooms: 40, EventsPerRoom: 20, MembersPerRoom: 4, DMEvery: 4, Seed: 12}, 200*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	body := fetchSync(t, srv.URL)
+	target, _ := url.Parse(srv.URL)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	stalling := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if !strings.HasSuffix(req.URL.Path, "/sync") || req.URL.Query().Get("since") != "" {
+			proxy.ServeHTTP(w, req)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body[:len(body)/2])
+		w.(http.Flusher).Flush()
+		<-req.Context().Done()
+	}))
+	defer stalling.Close()
+
+	sess := *offlineSession()
+	sess.Homeserver, sess.UserID, sess.DeviceID, sess.AccessToken = stalling.URL, synthhs.UserID, "BENCHDEV", "synth-token"
+	c, path := openTemp(t, &sess, Options{})
+	c.chunkBytes = len(body) / 7
+	rec := record(t, c)
+	runErr := make(chan error, 1)
+	go func() { runErr <- c.Run(context.Background()) }()
+	waitRooms(t, rec)
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-runErr; err != nil {
+		t.Fatalf("Run ended with %v", err)
+	}
+	c, err = Open(context.Background(), &sess, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	got := snapshot(t, c)
+	if got.next != "" || len(got.rooms) == 0 || len(got.rooms) >= 40 {
+		t.Fatalf("after Close: next_batch %q, %d of 40 rooms", got.next, len(got.rooms))
+	}
 }
