@@ -48,11 +48,7 @@ func (c *Client) applySync(ctx context.Context, resp *mautrix.RespSync, since st
 func (c *Client) applyAndPublish(ctx context.Context, b *syncBatch, since string, toDevice []Update) error {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
-	err := c.applyBatchLocked(ctx, b, since, func(ups []Update) {
-		c.hub.Publish(ups...)
-		c.dispatchVerification(ctx, nil, ups, since == "")
-		c.requestMissingKeys(ups)
-	})
+	err := c.applyBatchLocked(ctx, b, since, func(ups []Update) { c.publishApplied(ctx, ups, since) })
 	if err != nil {
 		return err
 	}
@@ -67,6 +63,39 @@ func (c *Client) applyAndPublish(ctx context.Context, b *syncBatch, since string
 	return nil
 }
 
+// publishApplied publishes the updates of a chunk of a sync just committed
+// (writeMu held) and hands them to verification and key requests.
+func (c *Client) publishApplied(ctx context.Context, ups []Update, since string) {
+	c.hub.Publish(ups...)
+	c.dispatchVerification(ctx, nil, ups, since == "")
+	c.requestMissingKeys(ups)
+}
+
+// newApplyState starts the apply of a sync from since (writeMu held):
+// it fails once the Client is closed or another sync was applied since.
+func (c *Client) newApplyState(since string) (*applyState, error) {
+	if err := c.checkSince(since); err != nil {
+		return nil, err
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return &applyState{before: c.rooms, direct: c.direct, initial: since == "", changed: make(map[id.RoomID]*roomRow)}, nil
+}
+
+// checkSince fails once the Client is closed or a sync other than the one
+// from since was applied (writeMu held).
+func (c *Client) checkSince(since string) error {
+	if c.closed.Load() {
+		return ErrClosed
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.since != since {
+		return errors.New("applying sync: another sync was applied meanwhile")
+	}
+	return nil
+}
+
 // applyBatchLocked stores a sync response with writeMu held, in chunks of
 // about syncChunkBytes of room JSON (a response decoded whole is one
 // chunk). Each chunk is one transaction; the in-memory room list follows
@@ -76,28 +105,24 @@ func (c *Client) applyAndPublish(ctx context.Context, b *syncBatch, since string
 // and the chunks already stored take it again without doubling anything
 // (events are stored once by ID, state is replaced, receipts only move
 // forward). A failed chunk leaves store and memory as the chunks before it
-// left them.
+// left them. The rooms of an initial sync stored while it downloaded
+// (sync_early.go) are such chunks too: b.early carries on their state.
 func (c *Client) applyBatchLocked(ctx context.Context, b *syncBatch, since string, emit func([]Update)) error {
-	if c.closed.Load() {
-		return ErrClosed
+	st := b.early
+	if st == nil {
+		var err error
+		if st, err = c.newApplyState(since); err != nil {
+			return err
+		}
+	} else if err := c.checkSince(since); err != nil {
+		return err
 	}
-	c.mu.RLock()
-	if c.since != since {
-		c.mu.RUnlock()
-		return errors.New("applying sync: another sync was applied meanwhile")
-	}
-	st := &applyState{before: c.rooms, direct: c.direct, initial: since == "", changed: make(map[id.RoomID]*roomRow)}
-	c.mu.RUnlock()
 	chunks := b.chunks(c.chunkBytes)
 	if len(chunks) == 1 {
 		// A live sync: one chunk, decoded here (a goroutine and its
 		// hand-over would only add scheduler wake-ups to every message).
 		chunk := chunks[0]
-		defer func() {
-			for j := range chunk {
-				chunk[j].release()
-			}
-		}()
+		defer release(chunk)
 		if err := decodeChunk(chunk); err != nil {
 			return fmt.Errorf("applying sync: %w", err)
 		}
@@ -108,18 +133,58 @@ func (c *Client) applyBatchLocked(ctx context.Context, b *syncBatch, since strin
 		emit(ups)
 		return nil
 	}
-	// The next chunk is decoded while one is stored: the decoding is
-	// pure CPU and the store waits on SQLite, so on two cores the two
-	// overlap. Unbuffered: at most two chunks are decoded at a time.
-	decoded := make(chan error)
+	i := 0
+	next := func(<-chan struct{}) ([]syncRoom, bool) {
+		if i == len(chunks) {
+			return nil, false
+		}
+		i++
+		return chunks[i-1], true
+	}
+	n := 0
+	return pipeChunks(next, func(chunk []syncRoom) error {
+		n++
+		ups, err := c.applyChunk(ctx, b, st, chunk, n == 1, n == len(chunks))
+		if err != nil {
+			return err
+		}
+		emit(ups)
+		return nil
+	})
+}
+
+// pipeChunks decodes the chunks next gives, in order, on a goroutine of
+// its own, and hands each to store (on the caller's goroutine), releasing
+// it after: the decoding is pure CPU and the store waits on SQLite, so
+// on two cores the two overlap. Unbuffered: at most two chunks are decoded
+// at a time. next is given a channel closed when pipeChunks returns (it
+// must not block past that); pipeChunks returns the first error, after the
+// decoding goroutine ended.
+func pipeChunks(next func(stop <-chan struct{}) ([]syncRoom, bool), store func([]syncRoom) error) error {
+	type decodedChunk struct {
+		rooms []syncRoom
+		err   error
+	}
+	decoded := make(chan decodedChunk)
 	stop := make(chan struct{})
-	defer close(stop)
+	done := make(chan struct{})
+	defer func() {
+		close(stop)
+		<-done
+	}()
 	go func() {
-		for _, chunk := range chunks {
+		defer close(done)
+		defer close(decoded)
+		for {
+			chunk, ok := next(stop)
+			if !ok {
+				return
+			}
 			err := decodeChunk(chunk)
 			select {
-			case decoded <- err:
+			case decoded <- decodedChunk{chunk, err}:
 			case <-stop:
+				release(chunk)
 				return
 			}
 			if err != nil {
@@ -127,20 +192,25 @@ func (c *Client) applyBatchLocked(ctx context.Context, b *syncBatch, since strin
 			}
 		}
 	}()
-	for i, chunk := range chunks {
-		if err := <-decoded; err != nil {
-			return fmt.Errorf("applying sync: %w", err)
+	for d := range decoded {
+		if d.err != nil {
+			release(d.rooms)
+			return fmt.Errorf("applying sync: %w", d.err)
 		}
-		ups, err := c.applyChunk(ctx, b, st, chunk, i == 0, i == len(chunks)-1)
-		for j := range chunk {
-			chunk[j].release()
-		}
+		err := store(d.rooms)
+		release(d.rooms)
 		if err != nil {
 			return err
 		}
-		emit(ups)
 	}
 	return nil
+}
+
+// release forgets a chunk's content once it is stored (or given up).
+func release(chunk []syncRoom) {
+	for j := range chunk {
+		chunk[j].release()
+	}
 }
 
 // decodeChunk decodes a chunk's rooms and parses their events' content.

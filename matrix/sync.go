@@ -212,7 +212,10 @@ func (c *Client) syncOnce(ctx context.Context, filterID *string, longPoll bool) 
 	watch := c.wd.begin(time.Now().Add(timeout + stallAfter))
 	rctx, cancel := context.WithTimeout(unwatched(ctx), deadline)
 	// The response is decoded as it arrives, its rooms kept raw until
-	// their turn comes in the apply (syncdecode.go).
+	// their turn comes in the apply (syncdecode.go); those of an initial
+	// sync that need nothing from later in the body are stored as they
+	// arrive (sync_early.go).
+	early := c.startEarlyStore(ctx, since)
 	var batch *syncBatch
 	req := mautrix.ReqSync{Timeout: int(timeout / time.Millisecond), Since: since, FilterID: *filterID}
 	_, err := c.cli.MakeFullRequest(rctx, mautrix.FullRequest{
@@ -220,16 +223,24 @@ func (c *Client) syncOnce(ctx context.Context, filterID *string, longPoll bool) 
 		URL:          c.cli.BuildURLWithQuery(mautrix.ClientURLPath{"v3", "sync"}, req.BuildQuery()),
 		ResponseJSON: &batch,
 		MaxAttempts:  1,
-		Handler:      syncResponseHandler(c.spillDir),
+		Handler:      syncResponseHandler(c.spillDir, early),
 	})
 	cancel()
 	c.wd.end(watch, err != nil)
 	if err != nil {
+		early.abort()
+		batch.close()
 		return fmt.Errorf("syncing: %w", err)
 	}
 	defer batch.close()
 	if batch == nil || batch.resp.NextBatch == "" {
+		early.abort()
 		return errors.New("syncing: the homeserver sent no next_batch")
+	}
+	// The early rooms all stored before the to-device events are
+	// processed: the rest of the sync goes on from them.
+	if err := early.finish(batch); err != nil {
+		return fmt.Errorf("syncing: %w", err)
 	}
 	// To-device events first (room keys, withheld notices, secrets), then
 	// device-list changes and one-time-key counts: the network work this

@@ -157,6 +157,9 @@ type syncBatch struct {
 	// otkCounted: the response had device_one_time_keys_count (resp's
 	// zero count otherwise means nothing was said).
 	otkCounted bool
+	// early: the apply state of the rooms stored while the response
+	// downloaded (sync_early.go), which rooms leaves out; nil if none.
+	early *applyState
 }
 
 // close removes the batch's spill file, if any.
@@ -214,11 +217,22 @@ func (b *syncBatch) chunks(maxBytes int) [][]syncRoom {
 // held, further rooms go to a temporary file in spillDir ("": none do),
 // read back when their turn comes; the caller closes the batch to remove
 // it.
-func decodeSync(r io.Reader, spillDir string, keep int) (_ *syncBatch, err error) {
+func decodeSync(r io.Reader, spillDir string, keep int) (*syncBatch, error) {
+	return decodeSyncEarly(r, spillDir, keep, nil)
+}
+
+// decodeSyncEarly is decodeSync handing the joined rooms that may be
+// stored before the response ends to early as they arrive (see
+// sync_early.go; nil: none are), which then never come in the batch's
+// rooms. On an error, early is stopped before the spill file goes.
+func decodeSyncEarly(r io.Reader, spillDir string, keep int, early *earlyStore) (_ *syncBatch, err error) {
 	sink := &roomSink{dir: spillDir, keep: keep}
 	defer func() {
-		if err != nil && sink.spill != nil {
-			sink.spill.close()
+		if err != nil {
+			early.abort()
+			if sink.spill != nil {
+				sink.spill.close()
+			}
 		}
 	}()
 	sp := newJSONSplitter(r)
@@ -238,6 +252,7 @@ func decodeSync(r io.Reader, spillDir string, keep int) (_ *syncBatch, err error
 	err = sp.object(func(key string) error {
 		// encoding/json matches keys to fields ignoring case.
 		if strings.EqualFold(key, "rooms") {
+			sink.roomsSeen = true
 			return decodeRoomSections(sp, sink)
 		}
 		if strings.EqualFold(key, "device_one_time_keys_count") {
@@ -246,6 +261,9 @@ func decodeSync(r io.Reader, spillDir string, keep int) (_ *syncBatch, err error
 		v, err := sp.value()
 		if err != nil {
 			return fmt.Errorf("%q: %w", key, err)
+		}
+		if strings.EqualFold(key, "account_data") && !sink.roomsSeen {
+			sink.startEarly(early, v)
 		}
 		if len(rest) > 1 {
 			rest = append(rest, ',')
@@ -267,7 +285,10 @@ func decodeSync(r io.Reader, spillDir string, keep int) (_ *syncBatch, err error
 	}
 	b.resp.Rooms = mautrix.RespSyncRooms{}
 	b.spill = sink.spill
-	b.joined = make(map[id.RoomID]bool, len(sink.sections[sectionJoin]))
+	b.joined = make(map[id.RoomID]bool, len(sink.sections[sectionJoin])+len(sink.earlyIDs))
+	for roomID := range sink.earlyIDs {
+		b.joined[roomID] = true
+	}
 	n := 0
 	for _, s := range sink.sections {
 		n += len(s)
@@ -312,7 +333,7 @@ func decodeRoomSections(sp *jsonSplitter, sink *roomSink) error {
 		if sink.sections[sec] == nil {
 			sink.sections[sec] = make(map[id.RoomID]syncRoom)
 		}
-		return sp.object(func(roomID string) error {
+		err := sp.object(func(roomID string) error {
 			raw, err := sp.value()
 			if err != nil {
 				return fmt.Errorf("the sync of %s: %w", roomID, err)
@@ -320,6 +341,10 @@ func decodeRoomSections(sp *jsonSplitter, sink *roomSink) error {
 			sink.put(roomSection(sec), id.RoomID(roomID), raw)
 			return nil
 		})
+		// The early rooms of the section go to be stored now, while
+		// the rest of the body downloads.
+		sink.flushEarly()
+		return err
 	})
 }
 
@@ -336,16 +361,18 @@ const syncKeepBytes = 4 << 20
 // syncResponseHandler returns a mautrix response handler that decodes a
 // /sync body with decodeSync into *(*syncBatch) as it arrives, never
 // holding the whole body, reading at most limit bytes and spilling rooms
-// to spillDir past syncKeepBytes.
-func syncResponseHandler(spillDir string) mautrix.ClientResponseHandler {
+// to spillDir past syncKeepBytes, and handing the rooms that may be
+// stored before the body ends to early (nil: none).
+func syncResponseHandler(spillDir string, early *earlyStore) mautrix.ClientResponseHandler {
 	return func(req *http.Request, res *http.Response, responseJSON any, limit int64) ([]byte, error) {
 		out, ok := responseJSON.(**syncBatch)
 		if !ok {
 			return nil, errors.New("syncing: wrong response target")
 		}
 		lr := &io.LimitedReader{R: res.Body, N: limit + 1}
-		b, err := decodeSync(lr, spillDir, syncKeepBytes)
+		b, err := decodeSyncEarly(lr, spillDir, syncKeepBytes, early)
 		if lr.N <= 0 {
+			early.abort()
 			b.close()
 			return nil, fmt.Errorf("syncing: %w", mautrix.ErrBodyReadReachedLimit)
 		}

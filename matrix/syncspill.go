@@ -8,7 +8,8 @@ import (
 )
 
 // roomSink keeps the raw rooms decodeSync reads, in memory up to keep
-// bytes, then in a spill file.
+// bytes, then in a spill file. The joined rooms that may be stored while
+// the response still downloads go to early instead (sync_early.go).
 type roomSink struct {
 	sections [3]map[id.RoomID]syncRoom
 	dir      string
@@ -16,12 +17,28 @@ type roomSink struct {
 	kept     int
 	spill    *spillFile
 	noSpill  bool // creating or writing the file failed: memory it is
+
+	roomsSeen bool        // the response's rooms have begun
+	early     *earlyStore // nil: no room goes early (yet)
+	earlyIDs  map[id.RoomID]bool
+	pending   []syncRoom // early rooms not handed over yet
+	pendingN  int        // their raw size
 }
 
 func (s *roomSink) put(sec roomSection, roomID id.RoomID, raw []byte) {
 	if s.sections[sec] == nil {
 		s.sections[sec] = make(map[id.RoomID]syncRoom)
 	}
+	r := s.hold(raw)
+	if s.takesEarly(sec, roomID, r.encrypted) {
+		s.addEarly(roomID, r)
+		return
+	}
+	s.sections[sec][roomID] = r
+}
+
+// hold keeps a room's raw JSON in memory or in the spill file.
+func (s *roomSink) hold(raw []byte) syncRoom {
 	enc := mayHoldEncrypted(raw)
 	if s.dir != "" && !s.noSpill && s.kept+len(raw) > s.keep {
 		if s.spill == nil {
@@ -33,14 +50,13 @@ func (s *roomSink) put(sec roomSection, roomID id.RoomID, raw []byte) {
 		}
 		if s.spill != nil {
 			if off, err := s.spill.write(raw); err == nil {
-				s.sections[sec][roomID] = syncRoom{spill: s.spill, off: off, n: len(raw), encrypted: enc}
-				return
+				return syncRoom{spill: s.spill, off: off, n: len(raw), encrypted: enc}
 			}
 			s.noSpill = true
 		}
 	}
 	s.kept += len(raw)
-	s.sections[sec][roomID] = syncRoom{raw: raw, encrypted: enc}
+	return syncRoom{raw: raw, encrypted: enc}
 }
 
 // spillFile is a temporary file holding the raw rooms of a sync too big
