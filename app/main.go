@@ -89,6 +89,7 @@ func Main(args []string, defaults []byte, version string, stdout, stderr io.Writ
 	profile, memProfile := os.Getenv(ProfileEnv), os.Getenv(MemProfileEnv)
 	os.Unsetenv(ProfileEnv)
 	os.Unsetenv(MemProfileEnv)
+	sampleHeapOnlyFor(memProfile)
 	f, err := ParseFlags(args, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0

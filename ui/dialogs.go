@@ -183,11 +183,12 @@ func (d *dialog) Draw(screen tcell.Screen) {
 	if hint != "" {
 		drawText(screen, x+2, y+h-1, w-4, " "+hint+" ", border)
 	}
+	boxStyle := &box
 	for i := 0; i < avail && d.offset+i < len(rows); i++ {
 		r := rows[d.offset+i]
 		for k := range r.r {
-			if r.r[k].style == styleText {
-				r.r[k].style = box
+			if *r.r[k].style == styleText {
+				r.r[k].style = boxStyle
 			}
 		}
 		if r.wide {

@@ -10,17 +10,34 @@ import (
 )
 
 // cell is one grapheme cluster on the screen. Rows of cells are cached
-// for every message drawn, so a cell is kept small: the cluster's text
-// and style; its runes are taken apart only when it is drawn.
+// for every message drawn, so a cell is kept small: the cluster's text,
+// its width and its style, which the cells of one run of text share (a
+// tcell.Style is 72 bytes: held by value, it made a cell 96 bytes, and 30
+// folded rows of a long message some 400 KB); its runes are taken apart
+// only when it is drawn.
 type cell struct {
 	text  string
-	style tcell.Style
+	style *tcell.Style
 	width int
 }
 
-// newCell makes a cell.
+// defaultStyle is the style of cells made with tcell.StyleDefault. Never
+// written to: cells share it.
+var defaultStyle = new(tcell.Style)
+
+// newCell makes a cell with its own copy of style; cells(l) shares one
+// per segment instead.
 func newCell(text string, width int, style tcell.Style) cell {
-	return cell{text: text, width: width, style: style}
+	if style == tcell.StyleDefault {
+		return cell{text: text, width: width, style: defaultStyle}
+	}
+	return cell{text: text, width: width, style: &style}
+}
+
+// withStyle returns c drawn in style (a copy: the cell's style may be
+// shared).
+func (c cell) withStyle(style tcell.Style) cell {
+	return newCell(c.text, c.width, style)
 }
 
 // row is one screen row of cells.
@@ -36,12 +53,17 @@ func cells(l Line) row {
 	out := make(row, 0, n)
 	for _, seg := range l {
 		s := seg.Text
+		style := defaultStyle
+		if seg.Style != tcell.StyleDefault {
+			st := seg.Style
+			style = &st
+		}
 		state := -1
 		for len(s) > 0 {
 			// Printable ASCII before ASCII is a cluster of its own, one
 			// column wide: most text takes this way, not uniseg's.
 			if s[0] >= 0x20 && s[0] < 0x7f && (len(s) == 1 || s[1] < 0x80) {
-				out = append(out, newCell(s[:1], 1, seg.Style))
+				out = append(out, cell{text: s[:1], width: 1, style: style})
 				s, state = s[1:], -1
 				continue
 			}
@@ -51,14 +73,14 @@ func cells(l Line) row {
 			if w == 0 {
 				if len(out) > 0 {
 					p := &out[len(out)-1]
-					*p = newCell(p.text+c, p.width, p.style)
+					p.text += c
 				}
 				continue
 			}
 			if r, _ := utf8.DecodeRuneInString(c); c != "" && sanitize.Dropped(r) {
 				c, w = "?", 1
 			}
-			out = append(out, newCell(c, w, seg.Style))
+			out = append(out, cell{text: c, width: w, style: style})
 		}
 	}
 	return out
@@ -125,9 +147,9 @@ func drawRow(screen tcell.Screen, x, y, width int, r row) int {
 		if size < len(c.text) {
 			comb = []rune(c.text[size:])
 		}
-		screen.SetContent(x+col, y, main, comb, c.style)
+		screen.SetContent(x+col, y, main, comb, *c.style)
 		for k := 1; k < c.width; k++ {
-			screen.SetContent(x+col+k, y, ' ', nil, c.style)
+			screen.SetContent(x+col+k, y, ' ', nil, *c.style)
 		}
 		col += c.width
 	}

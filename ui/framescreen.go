@@ -30,6 +30,7 @@ type frameScreen struct {
 	w, h    int
 	cur     []frameCell // the frame being drawn
 	shown   []frameCell // the last frame handed to the terminal
+	styles  styleTable  // the styles of cur's and shown's cells
 	fresh   bool        // shown no longer mirrors the terminal: pass on every cell
 	keep    bool        // the next Clear keeps the last frame (keepFrame)
 	partial bool        // this frame started from the last one
@@ -45,14 +46,16 @@ type frameScreen struct {
 // span is the columns lo..hi-1 of a row (none when hi is 0).
 type span struct{ lo, hi int }
 
-// frameCell is one cell's grapheme cluster, style and width.
+// frameCell is one cell's grapheme cluster, style (numbered in the
+// screen's styleTable) and width.
 type frameCell struct {
 	str   string
-	style tcell.Style
-	width int
+	style uint32
+	width int32
 }
 
-var blankCell = frameCell{str: " ", style: tcell.StyleDefault, width: 1}
+// blankCell is a space in tcell.StyleDefault (style number 0).
+var blankCell = frameCell{str: " ", style: 0, width: 1}
 
 // newFrameScreen wraps a screen.
 func newFrameScreen(s tcell.Screen) *frameScreen { return &frameScreen{Screen: s, fresh: true} }
@@ -116,7 +119,7 @@ func (f *frameScreen) Clear() {
 func (f *frameScreen) Fill(r rune, style tcell.Style) {
 	f.fit()
 	f.partial = false
-	c := frameCell{str: runeString(r), style: style, width: 1}
+	c := frameCell{str: runeString(r), style: f.styles.id(style), width: 1}
 	for i := range f.cur {
 		f.cur[i] = c
 	}
@@ -188,7 +191,7 @@ func (f *frameScreen) put(x, y int, str string, style tcell.Style) {
 		if len(str) > 1 || str[0] >= 0x80 {
 			w = max(uniseg.StringWidth(str), 1)
 		}
-		*c = frameCell{str: str, style: style, width: w}
+		*c = frameCell{str: str, style: f.styles.id(style), width: int32(w)}
 		if r := &f.rows[y]; r.hi == 0 {
 			*r = span{x, x + 1}
 		} else {
@@ -203,7 +206,7 @@ func (f *frameScreen) Get(x, y int) (string, tcell.Style, int) {
 	if c == nil {
 		return "", tcell.StyleDefault, 1
 	}
-	return c.str, c.style, c.width
+	return c.str, f.styles.style(c.style), int(c.width)
 }
 
 // GetContent reads a cell of the frame being drawn.
@@ -244,10 +247,11 @@ func (f *frameScreen) Show() {
 				continue
 			}
 			f.shown[i] = c
-			f.Screen.Put(x, y, c.str, c.style)
+			f.Screen.Put(x, y, c.str, f.styles.style(c.style))
 			put++
 		}
 	}
+	f.styles.compact(f.cur, f.shown)
 	f.fresh, f.partial, f.keep = false, false, false
 	if !partial || put > 0 {
 		f.Screen.Show()

@@ -79,3 +79,33 @@ func TestRuneStringIsStringOfRune(t *testing.T) {
 		}
 	}
 }
+
+// TestFrameStylesStayBounded: frames drawing ever new styles (a remote
+// party's colours) keep the style table bounded, and every cell reaches
+// the terminal in the style it was drawn with.
+func TestFrameStylesStayBounded(t *testing.T) {
+	sim := newSimScreen(t, 20, 4)
+	f := newFrameScreen(sim)
+	most := 0
+	for n := 0; n < 5000; n++ {
+		f.Clear()
+		for x := 0; x < 20; x++ {
+			f.SetContent(x, 0, 'a', nil, tcell.StyleDefault.Foreground(tcell.NewRGBColor(int32(n), int32(x), 7)))
+		}
+		f.SetContent(0, 1, 'b', nil, tcell.StyleDefault.Bold(true))
+		f.Show()
+		most = max(most, len(f.styles.styles))
+		for x := 0; x < 20; x++ {
+			if _, _, st, _ := sim.GetContent(x, 0); st != tcell.StyleDefault.Foreground(tcell.NewRGBColor(int32(n), int32(x), 7)) {
+				t.Fatalf("frame %d: cell %d shown in the wrong style", n, x)
+			}
+		}
+		if _, _, st, _ := sim.GetContent(0, 1); st != tcell.StyleDefault.Bold(true) {
+			t.Fatalf("frame %d: a style kept across frames changed", n)
+		}
+	}
+	t.Logf("at most %d styles numbered over 5,000 frames of 20 new ones", most)
+	if most > maxFrameStyles+20 {
+		t.Errorf("%d styles numbered", most)
+	}
+}

@@ -85,8 +85,8 @@ func (v *linesView) Draw(screen tcell.Screen) {
 			}
 			if v.bg != (tcell.Style{}) {
 				for i := range r {
-					if r[i].style == styleText {
-						r[i].style = v.bg
+					if *r[i].style == styleText {
+						r[i].style = &v.bg
 					}
 				}
 			}

@@ -28,6 +28,8 @@ type tlItem struct {
 	// folded: the message is longer than its rows show (timeline_fold.go);
 	// expanded: the user asked to see more of it.
 	folded, expanded bool
+	// kept is the last draw that kept it laid out (timeline_evict.go).
+	kept uint64
 }
 
 // TimelineView is a room's timeline. It keeps every loaded event but draws
@@ -86,6 +88,11 @@ type TimelineView struct {
 	names map[id.UserID]string
 	// history indexes every name the loaded member events give.
 	history *matrix.NameIndex
+
+	// laid holds the items with lines or rows, layoutGen counts draws
+	// (timeline_evict.go).
+	laid      map[*tlItem]struct{}
+	layoutGen uint64
 }
 
 // NewTimelineView makes an empty timeline that follows new events.
@@ -442,6 +449,7 @@ func (t *TimelineView) render(it *tlItem) {
 			it.tail = len(it.lines) - n
 		}
 		it.rendered = true
+		t.noteLaidOut(it)
 		it.rows = nil
 	}
 }
@@ -504,6 +512,7 @@ func (t *TimelineView) Draw(screen tcell.Screen) {
 		}
 		skip = 0
 	}
+	t.dropFarRows(i+1, t.anchor)
 	if i < 0 && line >= y {
 		switch {
 		case t.reachedStart:

@@ -5,6 +5,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
+
+	"github.com/gdamore/tcell/v2"
 
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
@@ -55,5 +58,31 @@ func TestLongMessagesFold(t *testing.T) {
 				t.Errorf("expanded: %d rows", n)
 			}
 		})
+	}
+}
+
+// The rows a folded message keeps cost memory in proportion to the cells
+// shown: cells of one run of text share their style. A 64 KB line (the
+// bench's flood) folded to foldRows rows of 100 columns kept about 290 KB
+// when every cell held its own 72-byte style.
+func TestFoldedRowsCostTheCellsShown(t *testing.T) {
+	s := newSimScreen(t, 100, 60)
+	tv := NewTimelineView(testContext())
+	tv.Append(longTextEvent("$big", strings.Repeat("flood line of text that wraps on the screen ", 64<<10/45)))
+	drawTimeline(s, tv)
+	rows := tv.rowsOf(0)
+	cellsShown, kept := 0, 0
+	styles := map[*tcell.Style]bool{}
+	for _, r := range rows {
+		cellsShown += len(r)
+		kept += cap(r) * int(unsafe.Sizeof(cell{}))
+		for _, c := range r {
+			styles[c.style] = true
+		}
+	}
+	kept += len(styles) * int(unsafe.Sizeof(tcell.Style{}))
+	t.Logf("%d rows, %d cells, %d styles: %d KB kept (%.0f bytes a cell)", len(rows), cellsShown, len(styles), kept>>10, float64(kept)/float64(cellsShown))
+	if per := kept / cellsShown; per > 40 {
+		t.Errorf("a cell shown costs %d bytes", per)
 	}
 }

@@ -186,8 +186,7 @@ func (t *TimelineView) drawItemRow(screen tcell.Screen, x, y, w, i, k int, r row
 	fillRow(screen, x, y, w, styleSelected)
 	hl := make(row, len(r))
 	for n, c := range r {
-		c.style = c.style.Background(tcell.ColorDarkBlue)
-		hl[n] = c
+		hl[n] = c.withStyle(c.style.Background(tcell.ColorDarkBlue))
 	}
 	drawRow(screen, x, y, w, hl)
 }

@@ -38,4 +38,5 @@ func (t *TimelineView) DropRows() {
 	for _, it := range t.items {
 		it.lines, it.rows, it.rendered = nil, nil, false
 	}
+	t.laid = nil
 }

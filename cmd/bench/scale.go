@@ -198,8 +198,9 @@ func runScale(args []string) error {
 	}
 	time.Sleep(2 * time.Second)
 	rss1, _, _, _ := procStat(pid)
+	anon, file := rssParts(pid)
 	run.add(fmt.Sprintf("RSS before / after opening %d rooms", *open), mb(rss0)+" / "+mb(rss1),
-		fmt.Sprintf("(%.2f MB a room)", float64(rss1-rss0)/(1<<20)/float64(*open)))
+		fmt.Sprintf("(%.2f MB a room; after: %s own, %s mapped files)", float64(rss1-rss0)/(1<<20)/float64(*open), mb(anon), mb(file)))
 
 	// A hostile member floods the open room: 30 messages of 64 KB.
 	flood := srv.RoomIDs()[len(srv.RoomIDs())-1]

@@ -190,6 +190,29 @@ func (t *term) quit() {
 	t.pty.Close()
 }
 
+// rssParts reads how much of a process's resident memory is its own
+// (anonymous: heap, stacks, C allocations) and how much is files mapped in
+// (the binary's code and data above all, shared with every other process
+// running it and given back under memory pressure without writing).
+func rssParts(pid int) (anon, file int64) {
+	status, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0, 0
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 && (f[0] == "RssAnon:" || f[0] == "RssFile:") {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			if f[0] == "RssAnon:" {
+				anon = kb << 10
+			} else {
+				file = kb << 10
+			}
+		}
+	}
+	return anon, file
+}
+
 // procStat reads a process's resident and peak memory (bytes) and its CPU
 // time so far.
 func procStat(pid int) (rss, peak int64, cpu time.Duration, err error) {
