@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	_ "github.com/mattn/go-sqlite3" // the SQLite driver (cgo)
 	"maunium.net/go/mautrix/event"
@@ -23,6 +24,14 @@ type queryer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
+// storeCacheKiB is the page cache of each connection to the store, in KiB
+// (SQLite's default is 2,000): what it keeps is C memory for as long as
+// the connection lives. The pages it misses come from the system's file
+// cache; bench scale measured the same CPU for the cold start of 1,000
+// rooms with 512 KiB as with the default, and 2 MB less resident memory
+// after it.
+const storeCacheKiB = 512
+
 // openStore opens (creating if needed) the SQLite store at path in WAL
 // mode and brings its schema up to date.
 func openStore(ctx context.Context, path string) (*sql.DB, error) {
@@ -35,6 +44,7 @@ func openStore(ctx context.Context, path string) (*sql.DB, error) {
 	q.Set("_synchronous", "NORMAL")
 	q.Set("_foreign_keys", "1")
 	q.Set("_txlock", "immediate")
+	q.Set("_cache_size", strconv.Itoa(-storeCacheKiB))
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 	db, err := sql.Open("sqlite3", dsn)
 	if err != nil {
