@@ -244,6 +244,19 @@ func (l RoomList) Changes(old RoomList) (changed []Room, removed []id.RoomID) {
 	return changed, removed
 }
 
+// With returns a list with the rooms of put added (or replacing the
+// listed rooms of their IDs) and the rooms of drop taken out; l stays as
+// it is. The new list shares all it can with l: this is how the client
+// makes each list it publishes.
+func (l RoomList) With(put []Room, drop ...id.RoomID) RoomList {
+	ps := make([]*Room, len(put))
+	for i := range put {
+		r := put[i]
+		ps[i] = &r
+	}
+	return l.with(ps, drop)
+}
+
 // with returns a list with the rooms of put added or replaced and those of
 // drop taken out, sharing what they leave untouched with l. It takes the
 // rooms of put.

@@ -140,15 +140,16 @@ func BenchmarkMessageOutOfSight(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			rooms := benchRooms(1000)
 			u, fs := benchUI(b, rooms)
+			list := matrix.NewRoomList(rooms...)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				// The last room moves to the top with a message.
-				last := rooms[len(rooms)-1]
-				last.LastActivity = last.LastActivity.Add(time.Hour * 1000)
+				last := list.At(list.Len() - 1)
+				last.LastActivity = list.At(0).LastActivity.Add(time.Hour)
 				last.OwnUnread++
-				rooms = append([]matrix.Room{last}, rooms[:len(rooms)-1]...)
-				u.applyUpdates(nil, []matrix.Update{matrix.RoomsChanged{Rooms: matrix.NewRoomList(rooms...)}})
+				list = list.With([]matrix.Room{last})
+				u.applyUpdates(nil, []matrix.Update{matrix.RoomsChanged{Rooms: list}})
 				if partial {
 					fs.keepFrame()
 				}
