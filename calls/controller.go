@@ -78,13 +78,16 @@ type Controller struct {
 	// synced says the client's first sync is done (Run's goroutine only).
 	synced bool
 
-	mu          sync.Mutex
-	oneToOne    OneToOne
-	ec          ElementCall
-	rtc         rtcSessions
-	stopOne     func()
-	domain      *jitsi.DomainChoice
-	published   map[id.RoomID]*Conference
+	mu        sync.Mutex
+	oneToOne  OneToOne
+	ec        ElementCall
+	rtc       rtcSessions
+	stopOne   func()
+	domain    *jitsi.DomainChoice
+	published map[id.RoomID]*Conference
+	// rooms is the room list of the last RoomsChanged (Run's goroutine
+	// only), to see which rooms the next one changes.
+	rooms       matrix.RoomList
 	overrides   map[id.RoomID]map[string]override
 	avatar      string
 	avatarAt    time.Time
@@ -226,13 +229,16 @@ func (c *Controller) handleUpdate(u matrix.Update) {
 	case matrix.EventsDecrypted:
 		c.onRTCTimeline(u.RoomID, u.Events, !c.synced)
 	case matrix.RoomsChanged:
-		// Every message brings the whole list (1,000 rooms and more):
-		// the new rooms are picked under one lock, not one per room.
+		// Every message brings the whole list (1,000 rooms and more): only
+		// the rooms changed since the last list are looked at, and the
+		// new ones among them picked under one lock, not one per room.
+		changed, _ := u.Rooms.Changes(c.rooms)
+		c.rooms = u.Rooms
 		var fresh []id.RoomID
 		c.mu.Lock()
-		for i := range u.Rooms {
-			if _, known := c.published[u.Rooms[i].ID]; !known {
-				fresh = append(fresh, u.Rooms[i].ID)
+		for i := range changed {
+			if _, known := c.published[changed[i].ID]; !known {
+				fresh = append(fresh, changed[i].ID)
 			}
 		}
 		c.mu.Unlock()

@@ -292,7 +292,7 @@ func (c *Client) applyChunk(ctx context.Context, b *syncBatch, st *applyState, c
 
 	ups := left
 	if len(changed) > 0 || len(removed) > 0 || directChanged {
-		ups = append(ups, RoomsChanged{Rooms: c.sortedRooms()})
+		ups = append(ups, RoomsChanged{Rooms: c.RoomList()})
 	}
 	for _, roomID := range sortedKeys(perRoom) {
 		ru := perRoom[roomID]

@@ -111,7 +111,7 @@ func TestApplySyncInChunks(t *testing.T) {
 		for _, u := range ups {
 			switch u := u.(type) {
 			case RoomsChanged:
-				rooms = len(u.Rooms)
+				rooms = u.Rooms.Len()
 			case TimelineAppended:
 				events += len(u.Events)
 			}

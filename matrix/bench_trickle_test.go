@@ -26,3 +26,27 @@ func BenchmarkApplyOneMessage(b *testing.B) {
 		applyTimed(b, c, resp)
 	}
 }
+
+// BenchmarkApplyOneMessage1000Rooms is BenchmarkApplyOneMessage on an
+// account of 1,000 rooms (3 events each): each message moves its room to
+// the top of the room list, which RoomsChanged publishes. What it costs
+// beyond the 50-room benchmark is what the room list costs per message.
+func BenchmarkApplyOneMessage1000Rooms(b *testing.B) {
+	c, rooms := filledClient(b, 1000, 3)
+	if n := len(c.Rooms()); n != 1000 { // the list is built, and kept
+		b.Fatalf("%d rooms", n)
+	}
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		b.StopTimer()
+		roomID := rooms[(n*7)%len(rooms)]
+		resp := &mautrix.RespSync{NextBatch: fmt.Sprintf("one%d", n), Rooms: mautrix.RespSyncRooms{Join: map[id.RoomID]*mautrix.SyncJoinedRoom{
+			roomID: {},
+		}}}
+		jr := resp.Rooms.Join[roomID]
+		jr.Timeline.Events = append(jr.Timeline.Events, msgEvent(b, "@bob:localhost", fmt.Sprintf("$one%d", n), int64(2e6+n), "a new message"))
+		n++
+		applyTimed(b, c, resp)
+	}
+}

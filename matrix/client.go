@@ -78,7 +78,8 @@ type Client struct {
 
 	mu     sync.RWMutex
 	rooms  map[id.RoomID]*roomRow // changed in place by setRoomsLocked
-	sorted []Room                 // the room list, sorted; nil until asked for (roomlist.go)
+	list   RoomList               // the room list, if listOK (roomlist.go)
+	listOK bool
 	direct map[id.RoomID]bool
 	since  string
 	// applied is closed (and replaced) each time a sync is applied, to
@@ -209,7 +210,7 @@ func (c *Client) load(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("opening store: %w", err)
 	}
-	c.rooms, c.since, c.direct, c.sorted = rooms, since, parseDirect(directJSON), nil
+	c.rooms, c.since, c.direct, c.list, c.listOK = rooms, since, parseDirect(directJSON), RoomList{}, false
 	return nil
 }
 

@@ -48,7 +48,7 @@ func TestRoomLeftKickBanLeave(t *testing.T) {
 			}
 			if rc, ok := u.(RoomsChanged); ok {
 				listed := false
-				for _, r := range rc.Rooms {
+				for _, r := range rc.Rooms.All() {
 					listed = listed || r.ID == roomID
 				}
 				if !listed && !sawLeft {

@@ -234,7 +234,7 @@ func (c *Client) loadAllMembers(ctx context.Context, roomID id.RoomID) error {
 		ups = append(ups, StateChanged{RoomID: roomID, Event: ev})
 	}
 	if len(added) > 0 {
-		ups = append(ups, RoomsChanged{Rooms: c.sortedRooms()})
+		ups = append(ups, RoomsChanged{Rooms: c.RoomList()})
 	}
 	c.hub.Publish(ups...)
 	return nil

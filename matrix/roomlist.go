@@ -7,11 +7,12 @@ import (
 	"maunium.net/go/mautrix/id"
 )
 
-// The sorted room list. Each sync that changes a room published the whole
-// list (RoomsChanged), and building it snapshotted and sorted every room:
-// with 1,000 rooms that was the biggest part of what a message arriving
-// cost the client. The list is now kept sorted (Client.sorted, under mu;
-// nil until asked for) and a change moves only the rooms it touched.
+// The sorted room list. Each sync that changes a room publishes the list
+// (RoomsChanged). Building it snapshotted and sorted every room, and then
+// copying it (subscribers hold the old one) cost a message in proportion
+// to the account. The list is now kept (Client.list, under mu; built when
+// first asked for) as a RoomList, and a change makes a new one that shares
+// all but what the change touched (roomset.go).
 
 // roomOrder orders rooms by latest activity, newest first, then by name
 // and ID: the room list's order.
@@ -28,79 +29,61 @@ func roomOrder(a, b Room) int {
 // sortRooms orders rooms as the room list shows them (roomOrder).
 func sortRooms(rs []Room) { slices.SortFunc(rs, roomOrder) }
 
-// Rooms returns every joined and invited room, sorted by latest activity.
-func (c *Client) Rooms() []Room { return slices.Clone(c.sortedRooms()) }
+// Rooms returns every joined and invited room: invites first, then the
+// joined rooms, each sorted by latest activity (ListOrder).
+func (c *Client) Rooms() []Room { return c.RoomList().Slice() }
 
-// sortedRooms returns the sorted room list, built if it is not kept. The
-// slice is shared: nobody may change it (RoomsChanged hands it out).
-func (c *Client) sortedRooms() []Room {
+// RoomList returns the room list (what the last RoomsChanged carried).
+func (c *Client) RoomList() RoomList {
 	c.mu.RLock()
-	s := c.sorted
+	l, ok := c.list, c.listOK
 	c.mu.RUnlock()
-	if s != nil {
-		return s
+	if ok {
+		return l
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.sorted == nil {
-		c.sorted = make([]Room, 0, len(c.rooms))
+	if !c.listOK {
+		ps := make([]*Room, 0, len(c.rooms))
 		for _, r := range c.rooms {
-			c.sorted = append(c.sorted, c.roomLocked(r))
+			room := c.roomLocked(r)
+			ps = append(ps, &room)
 		}
-		sortRooms(c.sorted)
+		c.list, c.listOK = newRoomListOf(ps), true
 	}
-	return c.sorted
+	return c.list
 }
 
 // setRoomsLocked puts changed rooms in c.rooms and takes removed ones out,
-// and moves them in the sorted list: a new slice, as the old one may be in
-// subscribers' hands. c.rooms is changed in place (copying its 1,000
-// entries per message cost as much as the sorting did): the caller holds
-// mu and writeMu, and whoever reads c.rooms without mu holds writeMu. A
-// change of m.direct (every room's IsDM) is the caller's to note
-// (forgetSortedLocked).
+// and makes the new room list from the old one (RoomList.with: the old one
+// may be in subscribers' hands, and shares all it can with the new one).
+// c.rooms is changed in place (copying its 1,000 entries per message cost
+// as much as the sorting did): the caller holds mu and writeMu, and whoever
+// reads c.rooms without mu holds writeMu. A change of m.direct (every
+// room's IsDM) is the caller's to note (forgetSortedLocked).
 func (c *Client) setRoomsLocked(changed map[id.RoomID]*roomRow, removed ...id.RoomID) {
 	if c.rooms == nil {
 		c.rooms = make(map[id.RoomID]*roomRow, len(changed))
 	}
-	// A burst (the initial sync) is sorted once, when asked.
-	keep := c.sorted != nil && len(changed)+len(removed) <= 16
-	var s []Room
-	if keep {
-		s = slices.Clone(c.sorted)
-	}
-	drop := func(roomID id.RoomID) {
-		r, ok := c.rooms[roomID]
-		if !keep || !ok {
-			return
-		}
-		i, found := slices.BinarySearchFunc(s, c.roomLocked(r), roomOrder)
-		if !found {
-			keep = false
-			return
-		}
-		s = slices.Delete(s, i, i+1)
-	}
 	for _, roomID := range removed {
-		drop(roomID)
 		delete(c.rooms, roomID)
 	}
 	for roomID, r := range changed {
-		drop(roomID)
 		c.rooms[roomID] = r
-		if keep {
-			room := c.roomLocked(r)
-			i, _ := slices.BinarySearchFunc(s, room, roomOrder)
-			s = slices.Insert(s, i, room)
-		}
 	}
-	if keep {
-		c.sorted = s
-	} else {
-		c.sorted = nil
+	// A burst (the initial sync) is sorted once, when asked.
+	if !c.listOK || len(changed)+len(removed) > 64 {
+		c.list, c.listOK = RoomList{}, false
+		return
 	}
+	put := make([]*Room, 0, len(changed))
+	for _, r := range changed {
+		room := c.roomLocked(r)
+		put = append(put, &room)
+	}
+	c.list = c.list.with(put, removed)
 }
 
-// forgetSortedLocked drops the sorted list, to be built again when asked
+// forgetSortedLocked drops the room list, to be built again when asked
 // (m.direct changed: any room's IsDM may have). The caller holds mu.
-func (c *Client) forgetSortedLocked() { c.sorted = nil }
+func (c *Client) forgetSortedLocked() { c.list, c.listOK = RoomList{}, false }

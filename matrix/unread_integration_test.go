@@ -49,10 +49,8 @@ func TestOwnUnreadInTheSyncThatBringsTheMessage(t *testing.T) {
 	for _, u := range a.rec.all()[start:] {
 		switch u := u.(type) {
 		case RoomsChanged:
-			for i := range u.Rooms {
-				if u.Rooms[i].ID == roomID {
-					withEvent = &u.Rooms[i]
-				}
+			if r, ok := u.Rooms.Room(roomID); ok {
+				withEvent = &r
 			}
 		case TimelineAppended:
 			if u.RoomID == roomID && hasEvent(u, id.EventID(evID)) {

@@ -67,8 +67,8 @@ func TestApplyCountsOwnUnread(t *testing.T) {
 	own("two messages, no server count", 2)
 	for _, u := range ups {
 		if rc, ok := u.(RoomsChanged); ok {
-			if rc.Rooms[0].OwnUnread != 2 {
-				t.Fatalf("the room update of that sync says %+v", rc.Rooms[0])
+			if r := rc.Rooms.At(0); r.OwnUnread != 2 {
+				t.Fatalf("the room update of that sync says %+v", r)
 			}
 		}
 	}

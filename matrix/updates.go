@@ -82,10 +82,11 @@ type StatusChanged struct {
 	Due time.Time
 }
 
-// RoomsChanged carries the whole room list, sorted by latest activity,
-// invites included. The slice is shared by every subscriber and the
-// client: read it, never change it.
-type RoomsChanged struct{ Rooms []Room }
+// RoomsChanged carries the whole room list: invites first, then joined
+// rooms, each sorted by latest activity. A RoomList never changes, so a
+// subscriber may keep it; Rooms.Changes(previous) says what changed since
+// the list a subscriber had, at a cost in proportion to what changed.
+type RoomsChanged struct{ Rooms RoomList }
 
 // TimelineAppended carries new live events of one room, oldest first.
 // Events are never repeated: each event ID arrives once.

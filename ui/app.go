@@ -100,7 +100,7 @@ type state struct {
 	unsub       []func()
 	sessionCtx  context.Context
 	endSession  context.CancelFunc
-	rooms       []matrix.Room
+	rooms       matrix.RoomList
 	current     id.RoomID
 	timelines   map[id.RoomID]*TimelineView
 	viewOrder   []id.RoomID                     // rooms of the built timelines, last used first (views.go)
@@ -255,7 +255,7 @@ func (u *UI) attach(c *matrix.Client, ctl *calls.Controller) {
 		}
 		u.callTicking.Store(u.callConnected())
 	}
-	u.setRooms(c.Rooms())
+	u.setRooms(c.RoomList())
 	u.pages.SwitchToPage("main")
 	u.app.SetFocus(u.w.composer)
 	u.refreshAll()

@@ -40,10 +40,10 @@ func TestRoomListSectionsMarkersCountsAndClick(t *testing.T) {
 	u, screen := offlineUI(t, &lockedBuffer{})
 	rooms := []matrix.Room{
 		{ID: "!inv:hs", Name: "Invited Here", Membership: event.MembershipInvite, Inviter: "@carol:hs"},
-		{ID: "!dm:hs", Name: "bob", Membership: event.MembershipJoin, IsDM: true, Unread: 3},
-		{ID: "!grp:hs", Name: "Group [red]\u202eChat", Membership: event.MembershipJoin, Highlights: 2, Unread: 5},
+		{ID: "!dm:hs", Name: "bob", Membership: event.MembershipJoin, IsDM: true, Unread: 3, LastActivity: time.UnixMilli(2000)},
+		{ID: "!grp:hs", Name: "Group [red]\u202eChat", Membership: event.MembershipJoin, Highlights: 2, Unread: 5, LastActivity: time.UnixMilli(1000)},
 	}
-	u.queue(func() { u.handleUpdate(matrix.RoomsChanged{Rooms: rooms}) })
+	u.queue(func() { u.handleUpdate(matrix.RoomsChanged{Rooms: matrix.NewRoomList(rooms...)}) })
 	text := uitest.WaitFor(t, screen, "Invites", 5*time.Second)
 	for _, want := range []string{"+ Invited Here", "Rooms", "@ bob", "# Group [red]Chat", " 3", " 2!"} {
 		if !strings.Contains(text, want) {
@@ -80,7 +80,7 @@ func TestTypingLineAndNotification(t *testing.T) {
 			mu.Unlock()
 			return nil
 		}
-		u.handleUpdate(matrix.RoomsChanged{Rooms: []matrix.Room{{ID: "!r:hs", Name: "Room", Membership: event.MembershipJoin}}})
+		u.handleUpdate(matrix.RoomsChanged{Rooms: matrix.NewRoomList(matrix.Room{ID: "!r:hs", Name: "Room", Membership: event.MembershipJoin})})
 		u.handleUpdate(matrix.TypingChanged{RoomID: "!r:hs", UserIDs: []id.UserID{"@bob:hs", "@carol:hs"}})
 	})
 	uitest.WaitFor(t, screen, "@bob:hs, @carol:hs are typing…", 5*time.Second)
@@ -111,7 +111,7 @@ func TestRoomListScrollsToTheOpenRoom(t *testing.T) {
 	for i := 0; i < 80; i++ {
 		rooms = append(rooms, matrix.Room{ID: id.RoomID(fmt.Sprintf("!r%02d:hs", i)), Name: fmt.Sprintf("Room number %02d", i), Membership: event.MembershipJoin})
 	}
-	u.queue(func() { u.handleUpdate(matrix.RoomsChanged{Rooms: rooms}) })
+	u.queue(func() { u.handleUpdate(matrix.RoomsChanged{Rooms: matrix.NewRoomList(rooms...)}) })
 	uitest.WaitFor(t, screen, "Room number 00", 5*time.Second)
 	u.queue(func() { u.openRoom("!r75:hs") })
 	text := uitest.WaitUntil(t, screen, "room 75 is listed", 5*time.Second, func(s string) bool {

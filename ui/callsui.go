@@ -442,7 +442,7 @@ func (u *UI) showWidgets(list []calls.WidgetInfo) {
 
 // showSwitcher opens the fuzzy room switcher.
 func (u *UI) showSwitcher() {
-	s := newSwitcher(u.s.rooms, u.openRoom)
+	s := newSwitcher(u.s.rooms.Slice(), u.openRoom)
 	u.w.dialogs++
 	page := fmt.Sprintf("switcher-%d", u.w.dialogs)
 	s.onClose = func() {

@@ -23,8 +23,8 @@ func secretPlace(t *testing.T) (*UI, tcell.SimulationScreen) {
 	t.Helper()
 	u, screen := offlineUI(t, &lockedBuffer{})
 	u.queue(func() {
-		u.handleUpdate(matrix.RoomsChanged{Rooms: []matrix.Room{{ID: secretRoom, Name: "Secret Place", Topic: "plans",
-			Membership: event.MembershipJoin, Encrypted: true, JoinedMembers: 2}}})
+		u.handleUpdate(matrix.RoomsChanged{Rooms: matrix.NewRoomList(matrix.Room{ID: secretRoom, Name: "Secret Place", Topic: "plans",
+			Membership: event.MembershipJoin, Encrypted: true, JoinedMembers: 2})})
 	})
 	uitest.WaitFor(t, screen, "Secret Place", 5*time.Second)
 	return u, screen

@@ -101,12 +101,8 @@ func (u *UI) onlyRoomListChanges(up matrix.Update) bool {
 		if !ok {
 			return false
 		}
-		for i := range up.Rooms {
-			if up.Rooms[i].ID == cur {
-				return up.Rooms[i] == was
-			}
-		}
-		return false
+		is, ok := up.Rooms.Room(cur)
+		return ok && is == was
 	case matrix.TimelineAppended:
 		return up.RoomID != cur
 	case matrix.StateChanged:

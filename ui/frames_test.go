@@ -49,7 +49,7 @@ func benchRooms(n int) []matrix.Room {
 func TestMessageOutOfSightDrawsOnlyTheRoomList(t *testing.T) {
 	u, screen := offlineUI(t, &lockedBuffer{})
 	rooms := benchRooms(40)
-	drawn(u, func() { u.handleUpdate(matrix.RoomsChanged{Rooms: rooms}) })
+	drawn(u, func() { u.handleUpdate(matrix.RoomsChanged{Rooms: matrix.NewRoomList(rooms...)}) })
 	uitest.WaitFor(t, screen, "Room 0005", 5*time.Second)
 	drawn(u, func() { u.openRoom(rooms[3].ID) })
 	drawn(u, func() {})
@@ -67,7 +67,7 @@ func TestMessageOutOfSightDrawsOnlyTheRoomList(t *testing.T) {
 	before := partial()
 	ev := &event.Event{ID: "$m1", Sender: "@b:hs", Type: event.EventMessage, RoomID: r.ID,
 		Content: event.Content{Raw: map[string]any{"msgtype": "m.text", "body": "out of sight"}}}
-	applyBatch(u, matrix.RoomsChanged{Rooms: moved}, matrix.TimelineAppended{RoomID: r.ID, Events: []*event.Event{ev}})
+	applyBatch(u, matrix.RoomsChanged{Rooms: matrix.NewRoomList(moved...)}, matrix.TimelineAppended{RoomID: r.ID, Events: []*event.Event{ev}})
 	if got := partial() - before; got != 1 {
 		t.Errorf("a message out of sight took %d partial frames, want 1", got)
 	}
@@ -97,7 +97,7 @@ func TestMessageOutOfSightDrawsOnlyTheRoomList(t *testing.T) {
 	renamed := append([]matrix.Room(nil), moved...)
 	renamed[4].Topic = "a new topic"
 	before = partial()
-	applyBatch(u, matrix.RoomsChanged{Rooms: renamed})
+	applyBatch(u, matrix.RoomsChanged{Rooms: matrix.NewRoomList(renamed...)})
 	if got := partial() - before; got != 0 {
 		t.Errorf("a change of the open room took %d partial frames, want 0", got)
 	}
@@ -120,7 +120,7 @@ func benchUI(b *testing.B, rooms []matrix.Room) (*UI, *frameScreen) {
 	}
 	u.pages.SwitchToPage("main")
 	u.app.SetFocus(u.w.composer)
-	u.handleUpdate(matrix.RoomsChanged{Rooms: rooms})
+	u.handleUpdate(matrix.RoomsChanged{Rooms: matrix.NewRoomList(rooms...)})
 	u.f.screen.Clear()
 	u.pages.SetRect(0, 0, 160, 48)
 	u.pages.Draw(u.f.screen)
@@ -140,15 +140,16 @@ func BenchmarkMessageOutOfSight(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			rooms := benchRooms(1000)
 			u, fs := benchUI(b, rooms)
+			list := matrix.NewRoomList(rooms...)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				// The last room moves to the top with a message.
-				last := rooms[len(rooms)-1]
-				last.LastActivity = last.LastActivity.Add(time.Hour * 1000)
+				last := list.At(list.Len() - 1)
+				last.LastActivity = list.At(0).LastActivity.Add(time.Hour)
 				last.OwnUnread++
-				rooms = append([]matrix.Room{last}, rooms[:len(rooms)-1]...)
-				u.applyUpdates(nil, []matrix.Update{matrix.RoomsChanged{Rooms: rooms}})
+				list = list.With([]matrix.Room{last})
+				u.applyUpdates(nil, []matrix.Update{matrix.RoomsChanged{Rooms: list}})
 				if partial {
 					fs.keepFrame()
 				}

@@ -55,7 +55,7 @@ func TestHostileCorpusRendersInert(t *testing.T) {
 	original := textEvent(4, "KEEPME original words")
 	original.ID = "$alice1"
 	onUI(t, u, func() {
-		u.handleUpdate(matrix.RoomsChanged{Rooms: []matrix.Room{{ID: hostileRoom, Name: "Hostile", Membership: event.MembershipJoin}}})
+		u.handleUpdate(matrix.RoomsChanged{Rooms: matrix.NewRoomList(matrix.Room{ID: hostileRoom, Name: "Hostile", Membership: event.MembershipJoin})})
 		for _, ev := range base {
 			u.handleUpdate(matrix.StateChanged{RoomID: hostileRoom, Event: ev})
 		}
@@ -76,7 +76,7 @@ func TestHostileCorpusRendersInert(t *testing.T) {
 		var tv *TimelineView
 		onUI(t, u, func() {
 			if in.room != nil {
-				u.handleUpdate(matrix.RoomsChanged{Rooms: []matrix.Room{{ID: hostileRoom, Name: in.room.name, Topic: in.room.topic, Membership: event.MembershipJoin}}})
+				u.handleUpdate(matrix.RoomsChanged{Rooms: matrix.NewRoomList(matrix.Room{ID: hostileRoom, Name: in.room.name, Topic: in.room.topic, Membership: event.MembershipJoin})})
 			}
 			for _, ev := range evs {
 				if ev.StateKey != nil {

@@ -39,9 +39,8 @@ func (u *UI) globalKey(ev *tcell.EventKey) *tcell.EventKey {
 	}
 	if ev.Key() == tcell.KeyRune && ev.Modifiers()&tcell.ModAlt != 0 && ev.Rune() >= '1' && ev.Rune() <= '9' {
 		if act := u.keys.Action(ev); act == "" {
-			order := u.w.roomList.Order()
-			if n := int(ev.Rune() - '1'); n < len(order) {
-				u.openRoom(order[n])
+			if roomID, ok := u.w.roomList.At(int(ev.Rune() - '1')); ok {
+				u.openRoom(roomID)
 			}
 			return nil
 		}

@@ -201,19 +201,12 @@ func (u *UI) buttonLabel(name string, a Action) string {
 }
 
 // setRooms shows a new room list and keeps the open room.
-func (u *UI) setRooms(rooms []matrix.Room) {
+func (u *UI) setRooms(rooms matrix.RoomList) {
 	u.s.rooms = rooms
 	u.w.roomList.SetRooms(rooms)
-	if u.s.current == "" {
-		for _, r := range rooms {
-			if r.Membership == event.MembershipJoin {
-				u.openRoom(r.ID)
-				break
-			}
-		}
-		if u.s.current == "" && len(rooms) > 0 {
-			u.openRoom(rooms[0].ID)
-		}
+	if u.s.current == "" && rooms.Len() > 0 {
+		// The first joined room (invites come first), else the first invite.
+		u.openRoom(rooms.At(min(rooms.Invites(), rooms.Len()-1)).ID)
 	}
 	u.w.roomList.SetSelected(u.s.current)
 	u.refreshHeader()
@@ -231,8 +224,8 @@ func (u *UI) setRooms(rooms []matrix.Room) {
 		// The room is gone (left): open another.
 		u.s.current = ""
 		u.w.slot.tv = nil
-		if len(u.w.roomList.Order()) > 0 {
-			u.openRoom(u.w.roomList.Order()[0])
+		if first, ok := u.w.roomList.At(0); ok {
+			u.openRoom(first)
 		} else {
 			u.refreshAll()
 		}

@@ -175,7 +175,7 @@ func (u *UI) loggedOut(err error) {
 	u.detach()
 	u.w.slot.tv = nil
 	u.resetState()
-	u.w.roomList.SetRooms(nil)
+	u.w.roomList.SetRooms(matrix.RoomList{})
 	msg := "Logged out."
 	if err != nil {
 		msg = "The session ended: " + sanitize.Line(err.Error())

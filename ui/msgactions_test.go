@@ -26,7 +26,7 @@ func TestSelectedMessageCopyAndOpen(t *testing.T) {
 	room := id.RoomID("!acts:hs")
 	body := "see https://example.org/page?x=1 for more"
 	onUI(t, u, func() {
-		u.handleUpdate(matrix.RoomsChanged{Rooms: []matrix.Room{{ID: room, Name: "Acts", Membership: event.MembershipJoin}}})
+		u.handleUpdate(matrix.RoomsChanged{Rooms: matrix.NewRoomList(matrix.Room{ID: room, Name: "Acts", Membership: event.MembershipJoin})})
 		u.handleUpdate(matrix.TimelineAppended{RoomID: room, Events: []*event.Event{textEvent(1, body)}})
 	})
 	uitest.WaitFor(t, s, "example.org/page", 5*time.Second)

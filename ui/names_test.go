@@ -62,7 +62,7 @@ func TestSameNameIsDisambiguatedEverywhere(t *testing.T) {
 			mu.Unlock()
 			return nil
 		}
-		u.handleUpdate(matrix.RoomsChanged{Rooms: []matrix.Room{{ID: room, Name: "Room", Membership: event.MembershipJoin}}})
+		u.handleUpdate(matrix.RoomsChanged{Rooms: matrix.NewRoomList(matrix.Room{ID: room, Name: "Room", Membership: event.MembershipJoin})})
 		for _, ev := range []*event.Event{aliceJoin, rename, imposter, memberEv(9, "@bob:hs", "join", "bob", nil)} {
 			u.handleUpdate(matrix.StateChanged{RoomID: room, Event: ev})
 		}
@@ -135,7 +135,7 @@ func TestHugeNamesStayOnScreen(t *testing.T) {
 	msg := textEvent(2, "short and visible")
 	msg.Sender = "@mallory:hs"
 	u.queue(func() {
-		u.handleUpdate(matrix.RoomsChanged{Rooms: []matrix.Room{{ID: room, Name: "R" + huge, Membership: event.MembershipJoin}}})
+		u.handleUpdate(matrix.RoomsChanged{Rooms: matrix.NewRoomList(matrix.Room{ID: room, Name: "R" + huge, Membership: event.MembershipJoin})})
 		u.handleUpdate(matrix.StateChanged{RoomID: room, Event: join})
 		u.handleUpdate(matrix.TimelineAppended{RoomID: room, Events: []*event.Event{join, msg}})
 		u.handleUpdate(matrix.TypingChanged{RoomID: room, UserIDs: []id.UserID{"@mallory:hs"}})

@@ -12,21 +12,14 @@ import (
 	"github.com/termatrix/termatrix/sanitize"
 )
 
-// roomRow is one row of the room list: a section header or a room, with
-// its place in Order.
-type roomRow struct {
-	header string
-	room   *matrix.Room
-	pos    int
-}
-
 // RoomList shows Invites and Rooms sections with DM markers and unread and
-// highlight counts, in the order the client sorts them (latest activity).
+// highlight counts, in the order the client sorts them (matrix.RoomList:
+// invites first, then latest activity). It keeps the client's list as is:
+// a new list costs nothing to take, whatever the number of rooms, and the
+// rows are worked out from places in it.
 type RoomList struct {
 	*tview.Box
-	rows     []roomRow
-	index    map[id.RoomID]int // row of each room
-	order    []id.RoomID       // rooms in display order, for Alt+1..9 and next/prev
+	list     matrix.RoomList
 	selected id.RoomID
 	shown    id.RoomID // the selection the last Draw scrolled to
 	offset   int
@@ -35,77 +28,85 @@ type RoomList struct {
 
 // NewRoomList makes an empty room list.
 func NewRoomList() *RoomList {
-	return &RoomList{Box: tview.NewBox(), index: map[id.RoomID]int{}}
+	return &RoomList{Box: tview.NewBox()}
 }
 
-// SetRooms replaces the rooms shown. The list keeps pointers into rooms,
-// which nobody changes (RoomsChanged's list is shared by every subscriber,
-// read only). A message brings a whole new list: the rows and the index
-// are rebuilt in place, without copying a room.
-func (l *RoomList) SetRooms(rooms []matrix.Room) {
-	l.rows, l.order = l.rows[:0], make([]id.RoomID, 0, len(rooms))
-	clear(l.index)
-	invites := 0
-	for i := range rooms {
-		if rooms[i].Membership == event.MembershipInvite {
-			invites++
-		}
-	}
-	add := func(title string, invite bool, n int) {
-		if n == 0 {
-			return
-		}
-		l.rows = append(l.rows, roomRow{header: title})
-		for i := range rooms {
-			if r := &rooms[i]; (r.Membership == event.MembershipInvite) == invite {
-				l.index[r.ID] = len(l.rows)
-				l.rows = append(l.rows, roomRow{room: r, pos: len(l.order)})
-				l.order = append(l.order, r.ID)
-			}
-		}
-	}
-	add("Invites", true, invites)
-	add("Rooms", false, len(rooms)-invites)
+// SetRooms replaces the rooms shown.
+func (l *RoomList) SetRooms(rooms matrix.RoomList) { l.list = rooms }
+
+// rowCount is how many rows the list has: the rooms and a header for each
+// section that has rooms.
+func (l *RoomList) rowCount() int {
+	n, inv := l.list.Len(), l.list.Invites()
+	return n + min(inv, 1) + min(n-inv, 1)
 }
 
-// Order returns the rooms in display order.
-func (l *RoomList) Order() []id.RoomID { return l.order }
-
-// position returns a room's place in Order (Alt+1 opens place 0).
-func (l *RoomList) position(roomID id.RoomID) (int, bool) {
-	if i, ok := l.index[roomID]; ok {
-		return l.rows[i].pos, true
+// rowAt says what row i shows: a section header, or the room at a place in
+// the list.
+func (l *RoomList) rowAt(i int) (header string, place int) {
+	inv := l.list.Invites()
+	if inv > 0 {
+		if i == 0 {
+			return "Invites", 0
+		}
+		if i <= inv {
+			return "", i - 1
+		}
+		i -= inv + 1
 	}
-	return 0, false
+	if i == 0 {
+		return "Rooms", 0
+	}
+	return "", inv + i - 1
 }
+
+// rowOf is the row of the room at a place in the list.
+func (l *RoomList) rowOf(place int) int {
+	inv := l.list.Invites()
+	if place < inv {
+		return place + 1
+	}
+	return place + min(inv, 1) + 1
+}
+
+// Order returns the rooms in display order, in a new slice.
+func (l *RoomList) Order() []id.RoomID {
+	out := make([]id.RoomID, 0, l.list.Len())
+	for _, r := range l.list.All() {
+		out = append(out, r.ID)
+	}
+	return out
+}
+
+// At returns the room at place i of the display order (Alt+1 opens place
+// 0), if there is one.
+func (l *RoomList) At(i int) (id.RoomID, bool) {
+	if i < 0 || i >= l.list.Len() {
+		return "", false
+	}
+	return l.list.At(i).ID, true
+}
+
+// position returns a room's place in the display order.
+func (l *RoomList) position(roomID id.RoomID) (int, bool) { return l.list.Index(roomID) }
 
 // Room returns a listed room.
-func (l *RoomList) Room(roomID id.RoomID) (matrix.Room, bool) {
-	if i, ok := l.index[roomID]; ok {
-		return *l.rows[i].room, true
-	}
-	return matrix.Room{}, false
-}
+func (l *RoomList) Room(roomID id.RoomID) (matrix.Room, bool) { return l.list.Room(roomID) }
 
 // SetSelected marks the open room.
 func (l *RoomList) SetSelected(roomID id.RoomID) { l.selected = roomID }
 
 // Neighbour returns the room delta places from the open one.
 func (l *RoomList) Neighbour(delta int) id.RoomID {
-	if len(l.order) == 0 {
+	n := l.list.Len()
+	if n == 0 {
 		return ""
 	}
-	cur := -1
-	for i, r := range l.order {
-		if r == l.selected {
-			cur = i
-		}
+	cur, ok := l.list.Index(l.selected)
+	if !ok {
+		return l.list.At(0).ID
 	}
-	n := (cur + delta + len(l.order)) % len(l.order)
-	if cur < 0 {
-		n = 0
-	}
-	return l.order[n]
+	return l.list.At(((cur+delta)%n + n) % n).ID
 }
 
 // roomLabel is a room's name as the list shows it.
@@ -131,11 +132,13 @@ func unreadCount(r matrix.Room) int {
 func (l *RoomList) Draw(screen tcell.Screen) {
 	l.Box.DrawForSubclass(screen, l)
 	x, y, w, h := l.GetInnerRect()
-	if l.offset > len(l.rows)-1 {
-		l.offset = max(len(l.rows)-1, 0)
+	rows := l.rowCount()
+	if l.offset > rows-1 {
+		l.offset = max(rows-1, 0)
 	}
 	// Keep the open room in view when it changed (keys, switcher).
-	if i, ok := l.index[l.selected]; ok && l.selected != l.shown {
+	if p, ok := l.list.Index(l.selected); ok && l.selected != l.shown {
+		i := l.rowOf(p)
 		if i < l.offset {
 			l.offset = i
 		} else if i >= l.offset+h {
@@ -143,13 +146,14 @@ func (l *RoomList) Draw(screen tcell.Screen) {
 		}
 	}
 	l.shown = l.selected
-	for i := 0; i < h && l.offset+i < len(l.rows); i++ {
-		rr := l.rows[l.offset+i]
-		if rr.header != "" {
-			drawText(screen, x, y+i, w, rr.header, styleDim.Bold(true))
+	for i := 0; i < h && l.offset+i < rows; i++ {
+		header, pos := l.rowAt(l.offset + i)
+		if header != "" {
+			drawText(screen, x, y+i, w, header, styleDim.Bold(true))
 			continue
 		}
-		r := rr.room
+		room := l.list.At(pos)
+		r := &room
 		style := styleText
 		if r.ID == l.selected {
 			style = style.Reverse(true)
@@ -176,8 +180,8 @@ func (l *RoomList) Draw(screen tcell.Screen) {
 		}
 		// The first nine rooms show the digit that opens them with Alt.
 		digit := "  "
-		if rr.pos < 9 {
-			digit = string(rune('1'+rr.pos)) + " "
+		if pos < 9 {
+			digit = string(rune('1'+pos)) + " "
 		}
 		cw := textWidth(counts)
 		used := drawText(screen, x, y+i, w-cw, digit, style.Foreground(tcell.ColorTeal))
@@ -203,9 +207,10 @@ func (l *RoomList) MouseHandler() func(action tview.MouseAction, event *tcell.Ev
 		_, y, _, _ := l.GetInnerRect()
 		switch action {
 		case tview.MouseLeftClick:
-			i := l.offset + my - y
-			if i >= 0 && i < len(l.rows) && l.rows[i].room != nil && l.onSelect != nil {
-				l.onSelect(l.rows[i].room.ID)
+			if i := l.offset + my - y; i >= 0 && i < l.rowCount() && l.onSelect != nil {
+				if header, pos := l.rowAt(i); header == "" {
+					l.onSelect(l.list.At(pos).ID)
+				}
 			}
 			return true, nil
 		case tview.MouseScrollUp:
@@ -214,7 +219,7 @@ func (l *RoomList) MouseHandler() func(action tview.MouseAction, event *tcell.Ev
 			}
 			return true, nil
 		case tview.MouseScrollDown:
-			if l.offset < len(l.rows)-1 {
+			if l.offset < l.rowCount()-1 {
 				l.offset++
 			}
 			return true, nil

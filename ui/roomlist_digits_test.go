@@ -22,7 +22,7 @@ func TestRoomListShowsAltDigits(t *testing.T) {
 	for i := 0; i < 11; i++ {
 		rooms = append(rooms, matrix.Room{ID: id.RoomID(fmt.Sprintf("!r%02d:hs", i)), Name: fmt.Sprintf("Room %02d", i), Membership: event.MembershipJoin})
 	}
-	u.queue(func() { u.handleUpdate(matrix.RoomsChanged{Rooms: rooms}) })
+	u.queue(func() { u.handleUpdate(matrix.RoomsChanged{Rooms: matrix.NewRoomList(rooms...)}) })
 	text := uitest.WaitFor(t, screen, "Room 10", 5*time.Second)
 	list := map[string]string{} // room name -> its row in the list column
 	for _, row := range strings.Split(text, "\n") {

@@ -54,7 +54,7 @@ func TestTerminalBytesAreInert(t *testing.T) {
 	room := "!r:hs"
 	hostile := "\x1b]0;pwned-title\x07\x1b]52;c;cHduZWQ=\x07\u202eevil\u009b31m [red]tag"
 	u.queue(func() {
-		u.handleUpdate(matrix.RoomsChanged{Rooms: []matrix.Room{{ID: "!r:hs", Name: "Room " + hostile, Topic: hostile, Membership: event.MembershipJoin}}})
+		u.handleUpdate(matrix.RoomsChanged{Rooms: matrix.NewRoomList(matrix.Room{ID: "!r:hs", Name: "Room " + hostile, Topic: hostile, Membership: event.MembershipJoin})})
 		u.handleUpdate(matrix.TimelineAppended{RoomID: "!r:hs", Events: []*event.Event{
 			{ID: "$1", Type: event.EventMessage, Sender: id.UserID("@mallory:hs" + hostile), Timestamp: 1,
 				Content: event.Content{Raw: map[string]any{"msgtype": "m.text", "body": "body " + hostile}}},

@@ -208,13 +208,7 @@ func (m *Manager) update(u matrix.Update, batch []Signal) []Signal {
 	case matrix.RoomsChanged:
 		// Our own leave may come only as the room dropping from the list.
 		if c, ok := m.machine.Active(); ok {
-			joined := false
-			for _, r := range u.Rooms {
-				if r.ID == c.RoomID && r.Membership == event.MembershipJoin {
-					joined = true
-				}
-			}
-			if !joined {
+			if r, ok := u.Rooms.Room(c.RoomID); !ok || r.Membership != event.MembershipJoin {
 				m.apply(m.machine.PeerLeft(time.Now(), c.RoomID, m.o.Client.UserID()))
 			}
 		}
