@@ -66,7 +66,7 @@ func waitRooms(t testing.TB, rec *recorder) RoomsChanged {
 	t.Helper()
 	return rec.waitFor(t, time.Minute, "rooms stored", func(u Update) bool {
 		rc, ok := u.(RoomsChanged)
-		return ok && len(rc.Rooms) > 0
+		return ok && rc.Rooms.Len() > 0
 	}).(RoomsChanged)
 }
 
@@ -95,10 +95,10 @@ func TestInitialSyncStoresRoomsWhileDownloading(t *testing.T) {
 		t.Fatalf("the sync ended (%v) before its body did", err)
 	default:
 	}
-	if len(rc.Rooms) >= len(want.rooms) {
-		t.Fatalf("%d of %d rooms published before the body ended", len(rc.Rooms), len(want.rooms))
+	if rc.Rooms.Len() >= len(want.rooms) {
+		t.Fatalf("%d of %d rooms published before the body ended", rc.Rooms.Len(), len(want.rooms))
 	}
-	for _, r := range rc.Rooms {
+	for _, r := range rc.Rooms.All() {
 		if !bytes.Contains(body[:cut], []byte(`"`+r.ID+`"`)) {
 			t.Fatalf("room %s published before it was read", r.ID)
 		}
