@@ -13,18 +13,7 @@ import (
 // of 50 rooms (200 events each), as a live sync brings it.
 func BenchmarkApplyOneMessage(b *testing.B) {
 	c, rooms := filledClient(b, 50, 200)
-	n := 0
-	for b.Loop() {
-		b.StopTimer()
-		roomID := rooms[n%len(rooms)]
-		resp := &mautrix.RespSync{NextBatch: fmt.Sprintf("one%d", n), Rooms: mautrix.RespSyncRooms{Join: map[id.RoomID]*mautrix.SyncJoinedRoom{
-			roomID: {},
-		}}}
-		jr := resp.Rooms.Join[roomID]
-		jr.Timeline.Events = append(jr.Timeline.Events, msgEvent(b, "@bob:localhost", fmt.Sprintf("$one%d", n), int64(2e6+n), "a new message"))
-		n++
-		applyTimed(b, c, resp)
-	}
+	applyMessages(b, c, func(n int) id.RoomID { return rooms[n%len(rooms)] })
 }
 
 // BenchmarkApplyOneMessage1000Rooms is BenchmarkApplyOneMessage on an
@@ -37,10 +26,16 @@ func BenchmarkApplyOneMessage1000Rooms(b *testing.B) {
 		b.Fatalf("%d rooms", n)
 	}
 	b.ReportAllocs()
+	applyMessages(b, c, func(n int) id.RoomID { return rooms[(n*7)%len(rooms)] })
+}
+
+// applyMessages applies, per benchmark round, a live sync of one new
+// message in room(n) for the n-th round, timing only the apply.
+func applyMessages(b *testing.B, c *Client, room func(n int) id.RoomID) {
 	n := 0
 	for b.Loop() {
 		b.StopTimer()
-		roomID := rooms[(n*7)%len(rooms)]
+		roomID := room(n)
 		resp := &mautrix.RespSync{NextBatch: fmt.Sprintf("one%d", n), Rooms: mautrix.RespSyncRooms{Join: map[id.RoomID]*mautrix.SyncJoinedRoom{
 			roomID: {},
 		}}}

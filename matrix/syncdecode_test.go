@@ -3,8 +3,6 @@ package matrix
 import (
 	"bytes"
 	"encoding/json"
-	"io"
-	"net/http"
 	"os"
 	"reflect"
 	"testing"
@@ -26,18 +24,7 @@ func syntheticSync(t testing.TB, shape synthhs.Shape) []byte {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/_matrix/client/v3/sync", nil)
-	req.Header.Set("Authorization", "Bearer synth-token")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return body
+	return fetchSync(t, srv.URL)
 }
 
 // handMadeSyncs cover what the synthetic account does not: invites,

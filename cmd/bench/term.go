@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -195,42 +196,34 @@ func (t *term) quit() {
 // (the binary's code and data above all, shared with every other process
 // running it and given back under memory pressure without writing).
 func rssParts(pid int) (anon, file int64) {
+	kb, _ := statusKB(pid, "RssAnon:", "RssFile:")
+	return kb["RssAnon:"] << 10, kb["RssFile:"] << 10
+}
+
+// statusKB reads the named fields (in kB) of a process's /proc status.
+func statusKB(pid int, names ...string) (map[string]int64, error) {
 	status, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
-		return 0, 0
+		return nil, err
 	}
+	out := make(map[string]int64, len(names))
 	for _, line := range strings.Split(string(status), "\n") {
 		f := strings.Fields(line)
-		if len(f) >= 2 && (f[0] == "RssAnon:" || f[0] == "RssFile:") {
-			kb, _ := strconv.ParseInt(f[1], 10, 64)
-			if f[0] == "RssAnon:" {
-				anon = kb << 10
-			} else {
-				file = kb << 10
-			}
+		if len(f) >= 2 && slices.Contains(names, f[0]) {
+			out[f[0]], _ = strconv.ParseInt(f[1], 10, 64)
 		}
 	}
-	return anon, file
+	return out, nil
 }
 
 // procStat reads a process's resident and peak memory (bytes) and its CPU
 // time so far.
 func procStat(pid int) (rss, peak int64, cpu time.Duration, err error) {
-	status, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	kb, err := statusKB(pid, "VmRSS:", "VmHWM:")
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	for _, line := range strings.Split(string(status), "\n") {
-		f := strings.Fields(line)
-		if len(f) >= 2 && (f[0] == "VmRSS:" || f[0] == "VmHWM:") {
-			kb, _ := strconv.ParseInt(f[1], 10, 64)
-			if f[0] == "VmRSS:" {
-				rss = kb << 10
-			} else {
-				peak = kb << 10
-			}
-		}
-	}
+	rss, peak = kb["VmRSS:"]<<10, kb["VmHWM:"]<<10
 	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return 0, 0, 0, err
