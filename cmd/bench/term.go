@@ -224,9 +224,20 @@ func procStat(pid int) (rss, peak int64, cpu time.Duration, err error) {
 		return 0, 0, 0, err
 	}
 	rss, peak = kb["VmRSS:"]<<10, kb["VmHWM:"]<<10
-	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	user, sys, err := cpuTimes(pid)
 	if err != nil {
 		return 0, 0, 0, err
+	}
+	cpu = user + sys
+	return rss, peak, cpu, nil
+}
+
+// cpuTimes reads the CPU time a process has spent in its own code (user)
+// and in the kernel on its behalf (sys).
+func cpuTimes(pid int) (user, sys time.Duration, err error) {
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, 0, err
 	}
 	// Fields after the command's closing parenthesis: utime is the 12th,
 	// stime the 13th (clock ticks, 100 a second on Linux).
@@ -235,7 +246,7 @@ func procStat(pid int) (rss, peak int64, cpu time.Duration, err error) {
 	if len(f) > 12 {
 		ut, _ := strconv.ParseInt(f[11], 10, 64)
 		st, _ := strconv.ParseInt(f[12], 10, 64)
-		cpu = time.Duration(ut+st) * 10 * time.Millisecond
+		user, sys = time.Duration(ut)*10*time.Millisecond, time.Duration(st)*10*time.Millisecond
 	}
-	return rss, peak, cpu, nil
+	return user, sys, nil
 }
