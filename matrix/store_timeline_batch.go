@@ -43,7 +43,7 @@ var timelineInsertSQL = func() []string {
 	var out []string
 	for n := 1; n <= timelineMaxRows; n *= 2 {
 		var b strings.Builder
-		b.WriteString(`INSERT INTO tm_timeline (room_id, seq, event_id, ts, token, event, e2ee, utd_session) VALUES `)
+		b.WriteString(`INSERT OR IGNORE INTO tm_timeline (room_id, seq, event_id, ts, token, event, e2ee, utd_session) VALUES `)
 		for i := range n {
 			if i > 0 {
 				b.WriteByte(',')
@@ -103,8 +103,12 @@ func (a *timelineAppender) flush(ctx context.Context) error {
 			size /= 2
 			k--
 		}
-		if _, err := a.q.ExecContext(ctx, timelineInsertSQL[k], args[:size*timelineCols]...); err != nil {
+		res, err := a.q.ExecContext(ctx, timelineInsertSQL[k], args[:size*timelineCols]...)
+		if err != nil {
 			return fmt.Errorf("storing %d events of %s: %w", size, a.roomID, err)
+		}
+		if got, _ := res.RowsAffected(); got != int64(size) {
+			return fmt.Errorf("storing %d events of %s: %d refused", size, a.roomID, int64(size)-got)
 		}
 		args = args[size*timelineCols:]
 		n -= size
