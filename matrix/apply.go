@@ -105,7 +105,7 @@ func (c *Client) applyJoined(ctx context.Context, tx queryer, roomID id.RoomID, 
 	}
 	var ownName string
 	var lastFromOthers *Notify
-	timeline := newTimelineAppender(tx, roomID, !has)
+	timeline := newTimelineAppender(tx, roomID, !has, len(tl.Events))
 	for i, ev := range tl.Events {
 		if ev == nil || ev.ID == "" {
 			continue

@@ -56,9 +56,15 @@ var timelineInsertSQL = func() []string {
 }()
 
 // newTimelineAppender returns an appender for a room; fresh says no event
-// of the room is stored (seqBounds found none).
-func newTimelineAppender(q queryer, roomID id.RoomID, fresh bool) *timelineAppender {
-	return &timelineAppender{q: q, roomID: roomID, fresh: fresh}
+// of the room is stored (seqBounds found none), n how many events the
+// batch brings at most.
+func newTimelineAppender(q queryer, roomID id.RoomID, fresh bool, n int) *timelineAppender {
+	a := &timelineAppender{q: q, roomID: roomID, fresh: fresh}
+	if fresh && n > 0 {
+		a.seen = make(map[id.EventID]bool, n)
+		a.rows = make([]any, 0, n*timelineCols)
+	}
+	return a
 }
 
 // add stores ev at seq (or, for a fresh room, queues it) unless the room
