@@ -105,6 +105,7 @@ func (c *Client) applyJoined(ctx context.Context, tx queryer, roomID id.RoomID, 
 	}
 	var ownName string
 	var lastFromOthers *Notify
+	timeline := newTimelineAppender(tx, roomID, !has, len(tl.Events))
 	for i, ev := range tl.Events {
 		if ev == nil || ev.ID == "" {
 			continue
@@ -131,7 +132,7 @@ func (c *Client) applyJoined(ctx context.Context, tx queryer, roomID id.RoomID, 
 		if ev == tl.Events[i] { // not replaced by its decryption
 			data = encodedAt(pre.timeline, i)
 		}
-		inserted, err := insertTimeline(ctx, tx, ev, hi+1, token, data)
+		inserted, err := timeline.add(ctx, ev, hi+1, token, data)
 		if err != nil {
 			return nil, err
 		}
@@ -173,6 +174,9 @@ func (c *Client) applyJoined(ctx context.Context, tx queryer, roomID id.RoomID, 
 			ru.notify = append(ru.notify, n)
 			lastFromOthers = &ru.notify[len(ru.notify)-1]
 		}
+	}
+	if err := timeline.flush(ctx); err != nil {
+		return nil, err
 	}
 	if highlightUp && lastFromOthers != nil {
 		lastFromOthers.Highlight = true

@@ -16,6 +16,14 @@ import (
 // batch's first event, the /messages end token for a history chunk's
 // oldest. Trimming only cuts at an event with a token, so the room's
 // prev_batch always continues exactly where the stored timeline begins.
+//
+// tm_timeline stays a rowid table, though WITHOUT ROWID would keep two
+// B-trees per event instead of three: such a table keeps at most about a
+// quarter of a page of a row in its B-tree and gives each longer row an
+// overflow page of its own. BenchmarkLoadTimelineBySize measured the store
+// of 4,000 events with 1,500-byte bodies at 4,658 pages that way against
+// 2,125 (3% smaller with 100-byte bodies), and neither storing the
+// initial sync nor reading a room's newest events measurably faster.
 
 // seqBounds returns the lowest and highest seq stored for a room; has is
 // false (and both 0) when none is stored. MIN and MAX are asked in
