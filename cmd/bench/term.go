@@ -232,6 +232,51 @@ func procStat(pid int) (rss, peak int64, cpu time.Duration, err error) {
 	return rss, peak, cpu, nil
 }
 
+// ctxSwitches sums the voluntary and involuntary context switches of all
+// of a process's threads (/proc/PID/task/*/status; the process's own
+// status counts its first thread only). Threads that ended are not counted.
+func ctxSwitches(pid int) (voluntary, involuntary int64, err error) {
+	tasks, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/task")
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, t := range tasks {
+		tid, err := strconv.Atoi(t.Name())
+		if err != nil {
+			continue
+		}
+		n, err := taskStatus(pid, tid)
+		if err != nil {
+			continue // the thread ended meanwhile
+		}
+		voluntary += n[0]
+		involuntary += n[1]
+	}
+	return voluntary, involuntary, nil
+}
+
+// taskStatus reads one thread's voluntary and involuntary context switches.
+func taskStatus(pid, tid int) ([2]int64, error) {
+	var n [2]int64
+	status, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/task/" + strconv.Itoa(tid) + "/status")
+	if err != nil {
+		return n, err
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 2 {
+			continue
+		}
+		switch f[0] {
+		case "voluntary_ctxt_switches:":
+			n[0], _ = strconv.ParseInt(f[1], 10, 64)
+		case "nonvoluntary_ctxt_switches:":
+			n[1], _ = strconv.ParseInt(f[1], 10, 64)
+		}
+	}
+	return n, nil
+}
+
 // cpuTimes reads the CPU time a process has spent in its own code (user)
 // and in the kernel on its behalf (sys).
 func cpuTimes(pid int) (user, sys time.Duration, err error) {
@@ -249,4 +294,13 @@ func cpuTimes(pid int) (user, sys time.Duration, err error) {
 		user, sys = time.Duration(ut)*10*time.Millisecond, time.Duration(st)*10*time.Millisecond
 	}
 	return user, sys, nil
+}
+
+// threads counts a process's threads now.
+func threads(pid int) int {
+	tasks, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/task")
+	if err != nil {
+		return 0
+	}
+	return len(tasks)
 }
