@@ -21,9 +21,9 @@ type turnClient struct {
 	calls int
 }
 
-func (c *turnClient) UserID() id.UserID                         { return "@me:test" }
-func (c *turnClient) DeviceID() id.DeviceID                     { return "DEV" }
-func (c *turnClient) DisplayName(id.RoomID, id.UserID) string   { return "" }
+func (c *turnClient) UserID() id.UserID                       { return "@me:test" }
+func (c *turnClient) DeviceID() id.DeviceID                   { return "DEV" }
+func (c *turnClient) DisplayName(id.RoomID, id.UserID) string { return "" }
 func (c *turnClient) SubscribeOnly(func(matrix.Update) bool) (<-chan matrix.Update, func()) {
 	return nil, func() {}
 }
