@@ -100,7 +100,7 @@ func runScale(args []string) error {
 		"TERM=xterm-256color", "PATH=" + os.Getenv("PATH"), "LANG=C.UTF-8",
 	}
 	// The Go runtime's knobs pass through, to compare settings.
-	for _, k := range []string{"GOGC", "GOMEMLIMIT", "GODEBUG"} {
+	for _, k := range []string{"GOGC", "GOMEMLIMIT", "GODEBUG", "GOMAXPROCS"} {
 		if v, ok := os.LookupEnv(k); ok {
 			env = append(env, k+"="+v)
 		}
@@ -178,15 +178,13 @@ func runScale(args []string) error {
 	time.Sleep(3 * time.Second)
 	_, _, c0, _ = procStat(pid)
 	u0, k0, _ := cpuTimes(pid)
-	v0, n0, _ := ctxSwitches(pid)
-	thr0 := threads(pid)
+	sw0 := ctxSwitches(pid)
 	w0, ts0 := cold.written(), srv.Syncs()
 	nextProfile(cold, *profile) // the trickle window gets its own profile: PATH.1
 	time.Sleep(*window)
 	_, _, c1, _ = procStat(pid)
 	u1, k1, _ := cpuTimes(pid)
-	v1, n1, _ := ctxSwitches(pid)
-	thr1 := threads(pid)
+	sw1 := ctxSwitches(pid)
 	w1, ts1 := cold.written(), srv.Syncs()
 	nextProfile(cold, *profile)
 	stop()
@@ -203,8 +201,9 @@ func runScale(args []string) error {
 	// Each switch between threads costs kernel time (more on a virtual
 	// machine): how many a message brings shows where that time goes.
 	msgs := *rate * window.Seconds()
-	run.add("context switches per message arriving", fmt.Sprintf("%.1f", float64(v1-v0+n1-n0)/msgs),
-		fmt.Sprintf("(voluntary %d, involuntary %d in the window; threads %d → %d)", v1-v0, n1-n0, thr0, thr1))
+	vol, invol, top := switchesBetween(pid, sw0, sw1)
+	run.add("context switches per message arriving", fmt.Sprintf("%.1f", float64(vol+invol)/msgs),
+		fmt.Sprintf("(voluntary %d, involuntary %d; %d threads, most: %s)", vol, invol, len(sw1), top))
 	if *trickleOnly {
 		stop()
 		cold.quit()

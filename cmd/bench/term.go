@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -232,27 +233,52 @@ func procStat(pid int) (rss, peak int64, cpu time.Duration, err error) {
 	return rss, peak, cpu, nil
 }
 
-// ctxSwitches sums the voluntary and involuntary context switches of all
-// of a process's threads (/proc/PID/task/*/status; the process's own
-// status counts its first thread only). Threads that ended are not counted.
-func ctxSwitches(pid int) (voluntary, involuntary int64, err error) {
+// ctxSwitches reads the voluntary and involuntary context switches of
+// each of a process's threads (/proc/PID/task/*/status; the process's own
+// status counts its first thread only), by thread ID. Threads that ended
+// are not counted.
+func ctxSwitches(pid int) map[int][2]int64 {
+	out := map[int][2]int64{}
 	tasks, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/task")
 	if err != nil {
-		return 0, 0, err
+		return out
 	}
 	for _, t := range tasks {
 		tid, err := strconv.Atoi(t.Name())
 		if err != nil {
 			continue
 		}
-		n, err := taskStatus(pid, tid)
-		if err != nil {
-			continue // the thread ended meanwhile
+		if n, err := taskStatus(pid, tid); err == nil {
+			out[tid] = n
 		}
-		voluntary += n[0]
-		involuntary += n[1]
 	}
-	return voluntary, involuntary, nil
+	return out
+}
+
+// switchesBetween sums the switches from before to after and lists the
+// threads that switched most (thread ID less the process ID: 0 is the
+// first thread, the Go runtime's sysmon is usually 1).
+func switchesBetween(pid int, before, after map[int][2]int64) (voluntary, involuntary int64, top string) {
+	type th struct {
+		off int
+		n   int64
+	}
+	var ths []th
+	for tid, a := range after {
+		b := before[tid]
+		voluntary += a[0] - b[0]
+		involuntary += a[1] - b[1]
+		ths = append(ths, th{tid - pid, a[0] - b[0] + a[1] - b[1]})
+	}
+	sort.Slice(ths, func(i, j int) bool { return ths[i].n > ths[j].n })
+	var parts []string
+	for i, t := range ths {
+		if i == 4 {
+			break
+		}
+		parts = append(parts, fmt.Sprintf("+%d: %d", t.off, t.n))
+	}
+	return voluntary, involuntary, strings.Join(parts, ", ")
 }
 
 // taskStatus reads one thread's voluntary and involuntary context switches.
@@ -294,13 +320,4 @@ func cpuTimes(pid int) (user, sys time.Duration, err error) {
 		user, sys = time.Duration(ut)*10*time.Millisecond, time.Duration(st)*10*time.Millisecond
 	}
 	return user, sys, nil
-}
-
-// threads counts a process's threads now.
-func threads(pid int) int {
-	tasks, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/task")
-	if err != nil {
-		return 0
-	}
-	return len(tasks)
 }
