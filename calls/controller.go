@@ -165,7 +165,7 @@ func (c *Controller) Run(ctx context.Context) error {
 	if c.mx == nil {
 		return errors.New("calls: no matrix client")
 	}
-	updates, unsub := c.mx.Subscribe()
+	updates, unsub := c.mx.SubscribeOnly(wantsUpdate)
 	defer unsub()
 	defer c.stopSessions()
 
@@ -207,6 +207,27 @@ func (c *Controller) Run(ctx context.Context) error {
 			c.handleUpdate(u)
 		}
 	}
+}
+
+// wantsUpdate is the filter of Run's subscription: the types
+// handleUpdate's switch handles (filter_test.go checks they agree), and of
+// the timeline only batches with an event onRTCTimeline acts on, so a
+// plain message does not wake the Controller. It runs in the client's
+// Publish and reads the update only.
+func wantsUpdate(u matrix.Update) bool {
+	switch u := u.(type) {
+	case matrix.StateChanged:
+		return u.Event != nil && (u.Event.Type.Type == WidgetEventType.Type || u.Event.Type.Type == rtc.MemberStateType.Type)
+	case matrix.StatusChanged:
+		return true
+	case matrix.TimelineAppended:
+		return hasRTCTimelineEvent(u.Events)
+	case matrix.EventsDecrypted:
+		return hasRTCTimelineEvent(u.Events)
+	case matrix.RoomsChanged:
+		return true
+	}
+	return false
 }
 
 func (c *Controller) handleUpdate(u matrix.Update) {

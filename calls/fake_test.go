@@ -117,7 +117,7 @@ func (f *fakeMatrix) ClientWellKnown(context.Context) (map[string]json.RawMessag
 	defer f.mu.Unlock()
 	return f.wellKnown, nil
 }
-func (f *fakeMatrix) Subscribe() (<-chan matrix.Update, func()) {
+func (f *fakeMatrix) SubscribeOnly(func(matrix.Update) bool) (<-chan matrix.Update, func()) {
 	return make(chan matrix.Update), func() {}
 }
 

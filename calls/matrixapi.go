@@ -27,7 +27,8 @@ type Matrix interface {
 	CanSendState(roomID id.RoomID, t event.Type) bool
 	SendState(ctx context.Context, roomID id.RoomID, t event.Type, stateKey string, content any) (id.EventID, error)
 	ClientWellKnown(ctx context.Context) (map[string]json.RawMessage, error)
-	Subscribe() (<-chan matrix.Update, func())
+	// SubscribeOnly is matrix.Client.SubscribeOnly.
+	SubscribeOnly(want func(matrix.Update) bool) (<-chan matrix.Update, func())
 }
 
 var _ Matrix = (*matrix.Client)(nil)

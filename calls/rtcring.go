@@ -31,7 +31,7 @@ type ringState struct {
 // first sync was done, and then nothing rings.
 func (c *Controller) onRTCTimeline(roomID id.RoomID, evs []*event.Event, catchUp bool) {
 	for _, ev := range evs {
-		if ev == nil || ev.StateKey != nil {
+		if !rtcTimelineEvent(ev) {
 			continue
 		}
 		switch ev.Type.Type {
@@ -47,6 +47,29 @@ func (c *Controller) onRTCTimeline(roomID id.RoomID, evs []*event.Event, catchUp
 			c.noteSticky(roomID, ev)
 		}
 	}
+}
+
+// rtcTimelineEvent tells whether onRTCTimeline acts on ev: a ring
+// notification, a decline or a sticky membership (not a state event).
+func rtcTimelineEvent(ev *event.Event) bool {
+	if ev == nil || ev.StateKey != nil {
+		return false
+	}
+	switch ev.Type.Type {
+	case rtc.NotificationType.Type, rtc.CallNotifyType.Type, rtc.DeclineType.Type, rtc.StickyMemberType.Type:
+		return true
+	}
+	return false
+}
+
+// hasRTCTimelineEvent tells whether any of evs is an rtcTimelineEvent.
+func hasRTCTimelineEvent(evs []*event.Event) bool {
+	for _, ev := range evs {
+		if rtcTimelineEvent(ev) {
+			return true
+		}
+	}
+	return false
 }
 
 // referenced is the event an m.reference relation points at, "-" (no

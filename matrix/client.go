@@ -191,7 +191,7 @@ func Open(ctx context.Context, s *Session, dbPath string, opts Options) (*Client
 		_ = db.Close()
 		return nil, err
 	}
-	ups, unsubscribe := c.hub.Subscribe()
+	ups, unsubscribe := c.hub.SubscribeOnly(c.outboxWants)
 	c.goBackground(c.watchOutbox(ups, unsubscribe))
 	return c, nil
 }
@@ -222,6 +222,14 @@ func (c *Client) load(ctx context.Context) error {
 // dropped (its queue grows instead). The channel is closed after the
 // cancel function is called or the Client is closed.
 func (c *Client) Subscribe() (<-chan Update, func()) { return c.hub.Subscribe() }
+
+// SubscribeOnly is Subscribe for a subscriber that handles only some
+// updates: want is asked at publish time, on the publishing goroutine,
+// so it must be quick and look at the update only; an update it refuses
+// is not queued and does not wake the subscriber.
+func (c *Client) SubscribeOnly(want func(Update) bool) (<-chan Update, func()) {
+	return c.hub.SubscribeOnly(want)
+}
 
 // SubscribeBatches is Subscribe for a reader that takes updates in bulk:
 // each receive holds everything published since the last.

@@ -279,6 +279,26 @@ func (c *Client) watchOutbox(ups <-chan Update, cancel func()) func(context.Cont
 	}
 }
 
+// outboxWants is the filter of followOutbox's subscription: the types of
+// its switch (outbox_filter_test.go checks they agree), and of the
+// timeline only batches with an event of ours, so a message from someone
+// else does not wake the loop. It runs in Publish: it reads the update
+// and the session's user ID only.
+func (c *Client) outboxWants(u Update) bool {
+	switch u := u.(type) {
+	case TimelineAppended:
+		for _, ev := range u.Events {
+			if ev != nil && ev.Sender == c.sess.UserID {
+				return true
+			}
+		}
+		return false
+	case StatusChanged:
+		return u.State == StateSynced
+	}
+	return false
+}
+
 // followOutbox is watchOutbox's loop.
 func (c *Client) followOutbox(ctx context.Context, ups <-chan Update) {
 	for {

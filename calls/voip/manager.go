@@ -28,7 +28,8 @@ type Client interface {
 	DisplayName(roomID id.RoomID, userID id.UserID) string
 	SendEvent(ctx context.Context, roomID id.RoomID, t event.Type, content any) (id.EventID, error)
 	TurnServer(ctx context.Context) (*mautrix.RespTurnServer, error)
-	Subscribe() (<-chan matrix.Update, func())
+	// SubscribeOnly is matrix.Client.SubscribeOnly.
+	SubscribeOnly(want func(matrix.Update) bool) (<-chan matrix.Update, func())
 }
 
 // Options builds a Manager.
@@ -131,7 +132,7 @@ const tickInterval = 100 * time.Millisecond
 // Run follows the client's updates and runs calls until ctx ends.
 func (m *Manager) Run(ctx context.Context) error {
 	m.ctx = ctx
-	updates, unsub := m.o.Client.Subscribe()
+	updates, unsub := m.o.Client.SubscribeOnly(wantsUpdate)
 	defer unsub()
 	defer close(m.done)
 	sendCtx, stopSend := context.WithCancel(ctx)
@@ -191,6 +192,21 @@ func (m *Manager) Run(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// wantsUpdate is the filter of Run's subscription: the types update's
+// switch handles (filter_test.go checks they agree), of the state only
+// memberships. It runs in the client's Publish and reads the update only.
+func wantsUpdate(u matrix.Update) bool {
+	switch u := u.(type) {
+	case matrix.CallSignal:
+		return true
+	case matrix.RoomsChanged:
+		return true
+	case matrix.StateChanged:
+		return u.Event != nil && u.Event.Type.Type == event.StateMember.Type
+	}
+	return false
 }
 
 func (m *Manager) update(u matrix.Update, batch []Signal) []Signal {

@@ -21,10 +21,12 @@ type turnClient struct {
 	calls int
 }
 
-func (c *turnClient) UserID() id.UserID                         { return "@me:test" }
-func (c *turnClient) DeviceID() id.DeviceID                     { return "DEV" }
-func (c *turnClient) DisplayName(id.RoomID, id.UserID) string   { return "" }
-func (c *turnClient) Subscribe() (<-chan matrix.Update, func()) { return nil, func() {} }
+func (c *turnClient) UserID() id.UserID                       { return "@me:test" }
+func (c *turnClient) DeviceID() id.DeviceID                   { return "DEV" }
+func (c *turnClient) DisplayName(id.RoomID, id.UserID) string { return "" }
+func (c *turnClient) SubscribeOnly(func(matrix.Update) bool) (<-chan matrix.Update, func()) {
+	return nil, func() {}
+}
 func (c *turnClient) SendEvent(context.Context, id.RoomID, event.Type, any) (id.EventID, error) {
 	return "", nil
 }

@@ -54,6 +54,7 @@ func runScale(args []string) error {
 	profile := flags.String("cpuprofile", "", "write a CPU profile of the run to this file (the trickle window to FILE.1, what follows to FILE.2; the warm start to FILE.warm)")
 	memProfile := flags.String("memprofile", "", "write a heap profile of the cold run, taken at its largest live heap, to this file")
 	coldOnly := flags.Bool("cold", false, "stop after the cold start")
+	trickleOnly := flags.Bool("trickle-only", false, "stop after the trickle window (no rooms opened, no flood, no warm start)")
 	warmOnly := flags.Int("warm", 0, "measure only the cold start and then this many warm starts (FILE.warm, FILE.warm2, … with -cpuprofile)")
 	against := flags.String("against", "", "with -warm: after each warm start of -bin, one of this binary from the same store (an A/B comparison in the same minute)")
 	if err := flags.Parse(args); err != nil {
@@ -99,7 +100,7 @@ func runScale(args []string) error {
 		"TERM=xterm-256color", "PATH=" + os.Getenv("PATH"), "LANG=C.UTF-8",
 	}
 	// The Go runtime's knobs pass through, to compare settings.
-	for _, k := range []string{"GOGC", "GOMEMLIMIT", "GODEBUG"} {
+	for _, k := range []string{"GOGC", "GOMEMLIMIT", "GODEBUG", "GOMAXPROCS"} {
 		if v, ok := os.LookupEnv(k); ok {
 			env = append(env, k+"="+v)
 		}
@@ -177,11 +178,13 @@ func runScale(args []string) error {
 	time.Sleep(3 * time.Second)
 	_, _, c0, _ = procStat(pid)
 	u0, k0, _ := cpuTimes(pid)
+	sw0 := ctxSwitches(pid)
 	w0, ts0 := cold.written(), srv.Syncs()
 	nextProfile(cold, *profile) // the trickle window gets its own profile: PATH.1
 	time.Sleep(*window)
 	_, _, c1, _ = procStat(pid)
 	u1, k1, _ := cpuTimes(pid)
+	sw1 := ctxSwitches(pid)
 	w1, ts1 := cold.written(), srv.Syncs()
 	nextProfile(cold, *profile)
 	stop()
@@ -195,6 +198,18 @@ func runScale(args []string) error {
 	pct := func(d time.Duration) float64 { return 100 * d.Seconds() / window.Seconds() }
 	run.add(fmt.Sprintf("CPU while %.0f messages/s arrive", *rate), fmt.Sprintf("%.1f %%", pct(c1-c0)),
 		fmt.Sprintf("of one core (%d syncs; user %.1f %%, kernel %.1f %%)", ts1-ts0, pct(u1-u0), pct(k1-k0)))
+	// Each switch between threads costs kernel time (more on a virtual
+	// machine): how many a message brings shows where that time goes.
+	msgs := *rate * window.Seconds()
+	vol, invol, top := switchesBetween(pid, sw0, sw1)
+	run.add("context switches per message arriving", fmt.Sprintf("%.1f", float64(vol+invol)/msgs),
+		fmt.Sprintf("(voluntary %d, involuntary %d; %d threads, most: %s)", vol, invol, len(sw1), top))
+	if *trickleOnly {
+		stop()
+		cold.quit()
+		run.print(shape)
+		return nil
+	}
 
 	// Open rooms one after another (Alt+Down).
 	rss0, _, _, _ := procStat(pid)

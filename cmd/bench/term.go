@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -230,6 +231,76 @@ func procStat(pid int) (rss, peak int64, cpu time.Duration, err error) {
 	}
 	cpu = user + sys
 	return rss, peak, cpu, nil
+}
+
+// ctxSwitches reads the voluntary and involuntary context switches of
+// each of a process's threads (/proc/PID/task/*/status; the process's own
+// status counts its first thread only), by thread ID. Threads that ended
+// are not counted.
+func ctxSwitches(pid int) map[int][2]int64 {
+	out := map[int][2]int64{}
+	tasks, err := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/task")
+	if err != nil {
+		return out
+	}
+	for _, t := range tasks {
+		tid, err := strconv.Atoi(t.Name())
+		if err != nil {
+			continue
+		}
+		if n, err := taskStatus(pid, tid); err == nil {
+			out[tid] = n
+		}
+	}
+	return out
+}
+
+// switchesBetween sums the switches from before to after and lists the
+// threads that switched most (thread ID less the process ID: 0 is the
+// first thread, the Go runtime's sysmon is usually 1).
+func switchesBetween(pid int, before, after map[int][2]int64) (voluntary, involuntary int64, top string) {
+	type th struct {
+		off int
+		n   int64
+	}
+	var ths []th
+	for tid, a := range after {
+		b := before[tid]
+		voluntary += a[0] - b[0]
+		involuntary += a[1] - b[1]
+		ths = append(ths, th{tid - pid, a[0] - b[0] + a[1] - b[1]})
+	}
+	sort.Slice(ths, func(i, j int) bool { return ths[i].n > ths[j].n })
+	var parts []string
+	for i, t := range ths {
+		if i == 4 {
+			break
+		}
+		parts = append(parts, fmt.Sprintf("+%d: %d", t.off, t.n))
+	}
+	return voluntary, involuntary, strings.Join(parts, ", ")
+}
+
+// taskStatus reads one thread's voluntary and involuntary context switches.
+func taskStatus(pid, tid int) ([2]int64, error) {
+	var n [2]int64
+	status, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/task/" + strconv.Itoa(tid) + "/status")
+	if err != nil {
+		return n, err
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 2 {
+			continue
+		}
+		switch f[0] {
+		case "voluntary_ctxt_switches:":
+			n[0], _ = strconv.ParseInt(f[1], 10, 64)
+		case "nonvoluntary_ctxt_switches:":
+			n[1], _ = strconv.ParseInt(f[1], 10, 64)
+		}
+	}
+	return n, nil
 }
 
 // cpuTimes reads the CPU time a process has spent in its own code (user)

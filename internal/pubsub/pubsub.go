@@ -1,7 +1,9 @@
 // Package pubsub fans values out to subscribers without ever blocking the
-// publisher or dropping a value: each subscriber has its own unbounded
-// queue, drained into its channel by its own goroutine, so every
-// subscriber sees every value in publish order however slow it is.
+// publisher or dropping a value: each subscriber has a buffered channel
+// that Publish fills directly and, when that is full, an unbounded queue
+// drained into the channel by the subscriber's own goroutine, so every
+// subscriber sees every value it wants in publish order however slow it
+// is.
 //
 // The matrix core, the calls Controller and the 1:1 call Manager all
 // publish their typed events through a Hub.
@@ -10,6 +12,18 @@ package pubsub
 import (
 	"sort"
 	"sync"
+)
+
+// directValues and directBatches are how many values (Subscribe) or
+// batches (SubscribeBatches) a subscriber's channel holds. Publish puts a
+// value straight into the channel while it has room, so a reader that
+// keeps up is woken once per value with no goroutine in between; only a
+// reader that falls behind has its values queued and handed over by its
+// pump goroutine. A batch reader's channel holds one batch: what comes
+// while it is full piles up in the queue and arrives as one slice.
+const (
+	directValues  = 64
+	directBatches = 1
 )
 
 // Hub is a fan-out of values of type T. The zero value is ready to use.
@@ -41,32 +55,34 @@ func (h *Hub[T]) SetSticky(keyOf func(T) (key string, ok bool)) {
 	h.mu.Unlock()
 }
 
-type subscriber[T any] struct {
-	mu       sync.Mutex
-	cond     *sync.Cond
-	queue    []T
-	closed   bool
-	done     chan struct{} // closed by cancel
-	out      chan T        // Subscribe's channel
-	outBatch chan []T      // SubscribeBatches' channel
-}
+// Subscribe adds a subscriber. Its channel is closed after cancel (values
+// not yet received are discarded; cancel returns once the channel is
+// closed) or after Close (once the queued values are delivered). cancel
+// may be called more than once.
+func (h *Hub[T]) Subscribe() (<-chan T, func()) { return h.SubscribeOnly(nil) }
 
-// Subscribe adds a subscriber. Its channel is closed after cancel (queued
-// values not yet delivered are discarded) or after Close (once the queued
-// values are delivered). cancel may be called more than once.
-func (h *Hub[T]) Subscribe() (<-chan T, func()) {
-	s := &subscriber[T]{out: make(chan T)}
+// SubscribeOnly is Subscribe for a subscriber that handles only some
+// values: want (nil: all) is asked at Publish, on the publisher's
+// goroutine, under the hub's lock, so it must be quick and look at the
+// value only. A value it refuses is never queued, and the subscriber is
+// not woken for it.
+func (h *Hub[T]) SubscribeOnly(want func(T) bool) (<-chan T, func()) {
+	s := &subscriber[T]{want: want, out: make(chan T, directValues)}
 	cancel := h.subscribe(s)
 	go s.pump()
 	return s.out, cancel
 }
 
 // SubscribeBatches is Subscribe for a reader that takes values in bulk:
-// each receive hands over everything published since the last one, in
-// order, so a burst (an initial sync publishes thousands) reaches the
-// reader in a few slices instead of one value per wake-up.
-func (h *Hub[T]) SubscribeBatches() (<-chan []T, func()) {
-	s := &subscriber[T]{outBatch: make(chan []T)}
+// each receive hands over values in publish order, those of one Publish
+// together, and whatever piled up while the reader was busy in one slice,
+// so a burst (an initial sync publishes thousands) reaches the reader in a
+// few slices instead of one value per wake-up.
+func (h *Hub[T]) SubscribeBatches() (<-chan []T, func()) { return h.SubscribeBatchesOnly(nil) }
+
+// SubscribeBatchesOnly is SubscribeBatches with a filter, as SubscribeOnly.
+func (h *Hub[T]) SubscribeBatchesOnly(want func(T) bool) (<-chan []T, func()) {
+	s := &subscriber[T]{want: want, outBatch: make(chan []T, directBatches)}
 	cancel := h.subscribe(s)
 	go s.pumpBatches()
 	return s.outBatch, cancel
@@ -76,6 +92,7 @@ func (h *Hub[T]) SubscribeBatches() (<-chan []T, func()) {
 func (h *Hub[T]) subscribe(s *subscriber[T]) func() {
 	s.cond = sync.NewCond(&s.mu)
 	s.done = make(chan struct{})
+	s.exited = make(chan struct{})
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
@@ -87,7 +104,7 @@ func (h *Hub[T]) subscribe(s *subscriber[T]) func() {
 		h.subs = make(map[*subscriber[T]]struct{})
 	}
 	h.subs[s] = struct{}{}
-	s.queue = h.stickyValues()
+	s.queue = s.wanted(h.stickyValues())
 	h.mu.Unlock()
 	var once sync.Once
 	return func() {
@@ -101,67 +118,15 @@ func (h *Hub[T]) subscribe(s *subscriber[T]) func() {
 			s.queue = nil
 			s.cond.Broadcast()
 			s.mu.Unlock()
+			<-s.exited
 		})
 	}
 }
 
-// take waits for queued values and takes the first one, or all of them
-// (all); ok is false once the subscription has ended with nothing left.
-func (s *subscriber[T]) take(all bool) (_ []T, ok bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for len(s.queue) == 0 && !s.closed {
-		s.cond.Wait()
-	}
-	if len(s.queue) == 0 {
-		return nil, false
-	}
-	if all {
-		vs := s.queue
-		s.queue = nil
-		return vs, true
-	}
-	var zero T
-	v := s.queue[0]
-	s.queue[0] = zero
-	s.queue = s.queue[1:]
-	return []T{v}, true
-}
-
-// pump moves queued values to the channel until the subscription ends.
-func (s *subscriber[T]) pump() {
-	defer close(s.out)
-	for {
-		vs, ok := s.take(false)
-		if !ok {
-			return
-		}
-		select {
-		case s.out <- vs[0]:
-		case <-s.done:
-			return
-		}
-	}
-}
-
-// pumpBatches hands everything queued to the channel at once until the
-// subscription ends.
-func (s *subscriber[T]) pumpBatches() {
-	defer close(s.outBatch)
-	for {
-		vs, ok := s.take(true)
-		if !ok {
-			return
-		}
-		select {
-		case s.outBatch <- vs:
-		case <-s.done:
-			return
-		}
-	}
-}
-
-// Publish queues values, in order, for every current subscriber.
+// Publish hands values, in order, to every current subscriber that wants
+// them. It never blocks on a subscriber: a value goes straight into the
+// subscriber's channel while that has room and nothing is queued before
+// it, else into the subscriber's queue, which its pump goroutine drains.
 func (h *Hub[T]) Publish(vs ...T) {
 	if len(vs) == 0 {
 		return
@@ -180,12 +145,7 @@ func (h *Hub[T]) Publish(vs ...T) {
 		}
 	}
 	for s := range h.subs {
-		s.mu.Lock()
-		if !s.closed {
-			s.queue = append(s.queue, vs...)
-			s.cond.Signal()
-		}
-		s.mu.Unlock()
+		s.offer(vs)
 	}
 }
 

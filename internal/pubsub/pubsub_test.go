@@ -114,7 +114,10 @@ func TestSubscribeBatches(t *testing.T) {
 			t.Fatalf("value %d is %d", i, v)
 		}
 	}
-	if batches > 2 {
+	// The first value goes straight into the channel, what follows piles
+	// up behind it: the pump may hand over part before Close and the rest
+	// after.
+	if batches > 3 {
 		t.Errorf("10,000 values published at once came in %d batches", batches)
 	}
 }
