@@ -170,9 +170,12 @@ func (w *wireRoomEvents) convert() (state mautrix.SyncEventsList, after *mautrix
 // decodeJoinedRoom decodes a joined room's JSON as json.Unmarshal into a
 // *mautrix.SyncJoinedRoom would (null gives nil), content kept raw.
 func decodeJoinedRoom(raw []byte) (*mautrix.SyncJoinedRoom, error) {
-	var w *wireJoinedRoom
-	if err := json.Unmarshal(raw, &w); err != nil || w == nil {
-		return nil, err
+	w, ok := wireRoom(raw, false)
+	if !ok {
+		w = nil
+		if err := json.Unmarshal(raw, &w); err != nil || w == nil {
+			return nil, err
+		}
 	}
 	out := &mautrix.SyncJoinedRoom{
 		Summary:             w.Summary,
@@ -200,13 +203,19 @@ type wireLeftRoom struct {
 
 // decodeLeftRoom is decodeJoinedRoom for a left room.
 func decodeLeftRoom(raw []byte) (*mautrix.SyncLeftRoom, error) {
-	var w *wireLeftRoom
-	if err := json.Unmarshal(raw, &w); err != nil || w == nil {
-		return nil, err
+	var rooms *wireRoomEvents
+	var out *mautrix.SyncLeftRoom
+	if fast, ok := wireRoom(raw, true); ok {
+		rooms, out = &fast.wireRoomEvents, &mautrix.SyncLeftRoom{Summary: fast.Summary}
+	} else {
+		var w *wireLeftRoom
+		if err := json.Unmarshal(raw, &w); err != nil || w == nil {
+			return nil, err
+		}
+		rooms, out = &w.wireRoomEvents, &mautrix.SyncLeftRoom{Summary: w.Summary}
 	}
-	out := &mautrix.SyncLeftRoom{Summary: w.Summary}
 	var err error
-	if out.State, out.StateAfter, out.Timeline, err = w.convert(); err != nil {
+	if out.State, out.StateAfter, out.Timeline, err = rooms.convert(); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -216,8 +225,11 @@ func decodeLeftRoom(raw []byte) (*mautrix.SyncLeftRoom, error) {
 // event.Event.UnmarshalJSON would, content kept raw.
 func decodeWireEvent(data []byte, ev *event.Event) error {
 	var w wireEvent
-	if err := json.Unmarshal(data, &w); err != nil {
-		return err
+	if !wireEventOf(data, &w) {
+		w = wireEvent{}
+		if err := json.Unmarshal(data, &w); err != nil {
+			return err
+		}
 	}
 	return w.fill(ev)
 }
