@@ -68,7 +68,8 @@ func (w *wireEvent) fill(ev *event.Event) error {
 		}
 		ev.Content.VeryRaw = w.Content
 	}
-	if len(w.Unsigned) > 0 && !bytes.Equal(w.Unsigned, []byte("null")) {
+	if len(w.Unsigned) > 0 && !bytes.Equal(w.Unsigned, []byte("null")) && !wireUnsigned(w.Unsigned, &ev.Unsigned) {
+		ev.Unsigned = event.Unsigned{}
 		if err := json.Unmarshal(w.Unsigned, &ev.Unsigned); err != nil {
 			return fmt.Errorf("decoding event %s: unsigned: %w", w.ID, err)
 		}

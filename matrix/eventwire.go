@@ -3,6 +3,7 @@ package matrix
 import (
 	"encoding/json"
 
+	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 )
 
@@ -222,4 +223,35 @@ func wireRoom(raw []byte, left bool) (*wireJoinedRoom, bool) {
 func wireEventOf(data []byte, w *wireEvent) bool {
 	s := wireScan{data: data}
 	return s.peek() == '{' && s.event(w, 0) && s.end()
+}
+
+// unsignedFields are the fields of event.Unsigned that wireUnsigned
+// decodes itself: an event's unsigned seldom holds others.
+var unsignedFields = wireFields{"age", "transaction_id", "prev_sender", "replaces_state", "membership"}
+
+// wireUnsigned decodes an event's unsigned JSON, checked already, into
+// u, a zero event.Unsigned, when it holds only unsignedFields; false
+// (u then half filled) otherwise.
+func wireUnsigned(raw []byte, u *event.Unsigned) bool {
+	s := wireScan{data: raw}
+	if s.peek() != '{' {
+		return false
+	}
+	var seen uint32
+	return s.object(0, func(key string) bool {
+		f, ok := unsignedFields.field(key, &seen)
+		switch {
+		case !ok || f < 0:
+			return false
+		case f == 0:
+			return s.intField(&u.Age)
+		case f == 1:
+			return s.stringField(&u.TransactionID)
+		case f == 2:
+			return s.stringField((*string)(&u.PrevSender))
+		case f == 3:
+			return s.stringField((*string)(&u.ReplacesState))
+		}
+		return s.stringField((*string)(&u.Membership))
+	}) && s.end()
 }

@@ -148,3 +148,27 @@ func mustFill(t *testing.T, w *wireEvent) *event.Event {
 	}
 	return &ev
 }
+
+// FuzzWireUnsigned: the fast path decodes an event's unsigned as
+// json.Unmarshal does, and never accepts what it refuses.
+func FuzzWireUnsigned(f *testing.F) {
+	for _, s := range []string{`{"age":1000}`, `{"age":5,"transaction_id":"t\u00e9","prev_sender":"@a:x","replaces_state":"$o","membership":"join"}`,
+		`{"age":1.5}`, `{"age":"1"}`, `{"age":null,"membership":null}`, `{"Age":1}`, `{"age":1,"age":2}`, `{"prev_content":{"a":1}}`,
+		`{"m.relations":{}}`, `{}`, ` { "age" : -3 } `, `{"age":1}x`, "{\"transaction_id\":\"\xff\"}", `{"age":99999999999999999999}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var want event.Unsigned
+		wantErr := json.Unmarshal(data, &want)
+		var got event.Unsigned
+		if !wireUnsigned(data, &got) {
+			return
+		}
+		if wantErr != nil {
+			t.Fatalf("fast path accepted what encoding/json refuses (%v):\n%q", wantErr, data)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("fast path differs for\n%q\ngot  %+v\nwant %+v", data, got, want)
+		}
+	})
+}
