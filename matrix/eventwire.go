@@ -34,6 +34,7 @@ var eventFields = wireFields{"state_key", "sender", "type", "origin_server_ts", 
 func (s *wireScan) event(w *wireEvent, depth int) bool {
 	var seen uint32
 	d := depth + 1
+	w.decoded = true
 	return s.object(depth, func(key string) bool {
 		f, ok := eventFields.field(key, &seen)
 		if !ok {
@@ -55,11 +56,16 @@ func (s *wireScan) event(w *wireEvent, depth int) bool {
 		case 6:
 			raw, ok := s.raw(d)
 			w.Content = append(json.RawMessage(nil), raw...)
-			return ok
+			// Content that is no object is mautrix's error: given up
+			// for encoding/json's path to report.
+			return ok && (raw[0] == '{' || raw[0] == 'n')
 		case 7:
 			return s.stringField((*string)(&w.Redacts))
 		case 8:
 			w.Unsigned, ok = s.raw(d)
+			if string(w.Unsigned) == "null" {
+				w.Unsigned = nil
+			}
 			return ok
 		case 9:
 			return s.jsonField(d, &w.Sticky)
