@@ -234,6 +234,9 @@ func (t *wireTimeline) timeline() (mautrix.SyncTimeline, error) {
 // events, few and parsed by mautrix's helpers, keep mautrix's decoding.
 type wireJoinedRoom struct {
 	wireRoomEvents
+	// slab holds the events of the hand-written decoder (eventwire.go),
+	// until release.
+	slab                *[]wireEvent
 	Summary             mautrix.LazyLoadSummary           `json:"summary"`
 	Ephemeral           mautrix.SyncEventsList            `json:"ephemeral"`
 	AccountData         mautrix.SyncEventsList            `json:"account_data"`
@@ -266,7 +269,9 @@ func (w *wireRoomEvents) convert() (state mautrix.SyncEventsList, after *mautrix
 // *mautrix.SyncJoinedRoom would (null gives nil), content kept raw.
 func decodeJoinedRoom(raw []byte) (*mautrix.SyncJoinedRoom, error) {
 	w, ok := wireRoom(raw, false)
-	if !ok {
+	if ok {
+		defer w.release()
+	} else {
 		w = nil
 		if err := json.Unmarshal(raw, &w); err != nil || w == nil {
 			return nil, err
@@ -301,6 +306,7 @@ func decodeLeftRoom(raw []byte) (*mautrix.SyncLeftRoom, error) {
 	var rooms *wireRoomEvents
 	var out *mautrix.SyncLeftRoom
 	if fast, ok := wireRoom(raw, true); ok {
+		defer fast.release()
 		rooms, out = &fast.wireRoomEvents, &mautrix.SyncLeftRoom{Summary: fast.Summary}
 	} else {
 		var w *wireLeftRoom

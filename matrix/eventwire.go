@@ -2,6 +2,7 @@ package matrix
 
 import (
 	"encoding/json"
+	"sync"
 
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
@@ -86,7 +87,8 @@ func (s *wireScan) event(w *wireEvent, depth int) bool {
 }
 
 // events consumes the value of "events" (depth: the arrays and objects
-// holding it) into l.
+// holding it) into l. The events go to s.slab; l.Events points at them
+// once the room is read (s.link), since the slab may grow until then.
 func (s *wireScan) events(l *wireEvents, depth int) bool {
 	switch s.peek() {
 	case 'n':
@@ -96,29 +98,54 @@ func (s *wireScan) events(l *wireEvents, depth int) bool {
 	default:
 		return false
 	}
-	var evs []wireEvent
-	var nulls []int
+	start := len(s.slab)
 	ok := s.array(depth, func() bool {
+		// A null stays a zero wireEvent, not decoded: nil in the list.
+		s.slab = append(s.slab, wireEvent{})
 		switch s.peek() {
 		case 'n':
-			nulls = append(nulls, len(evs))
-			evs = append(evs, wireEvent{})
 			return s.literal("null")
 		case '{':
-			evs = append(evs, wireEvent{})
-			return s.event(&evs[len(evs)-1], depth+1)
+			return s.event(&s.slab[len(s.slab)-1], depth+1)
 		}
 		return false
 	})
-	// An empty array gives an empty list, not nil, as encoding/json's.
-	l.Events = make([]*wireEvent, len(evs))
-	for i := range evs {
-		l.Events[i] = &evs[i]
-	}
-	for _, i := range nulls {
-		l.Events[i] = nil
-	}
+	s.lists = append(s.lists, wireList{l, start, len(s.slab)})
 	return ok
+}
+
+// wireList is a list of events in a wireScan's slab, slab[start:end].
+type wireList struct {
+	l          *wireEvents
+	start, end int
+}
+
+// link points the lists read at their events in the slab. An empty
+// array gives an empty list, not nil, as encoding/json's.
+func (s *wireScan) link() {
+	for _, wl := range s.lists {
+		evs := make([]*wireEvent, wl.end-wl.start)
+		for i := range evs {
+			if ev := &s.slab[wl.start+i]; ev.decoded {
+				evs[i] = ev
+			}
+		}
+		wl.l.Events = evs
+	}
+}
+
+// wireSlabs keeps the slabs of the rooms decoded, for the next ones: the
+// events are copied out of them (wireEvents.events) before the next room.
+var wireSlabs = sync.Pool{New: func() any { return new([]wireEvent) }}
+
+// release hands the room's slab back; its events must not be used after.
+func (w *wireJoinedRoom) release() {
+	if w.slab != nil {
+		clear(*w.slab)
+		*w.slab = (*w.slab)[:0]
+		wireSlabs.Put(w.slab)
+		w.slab = nil
+	}
 }
 
 var (
@@ -183,6 +210,8 @@ func wireRoom(raw []byte, left bool) (*wireJoinedRoom, bool) {
 		fields = leftRoomFields
 	}
 	w := new(wireJoinedRoom)
+	slab := wireSlabs.Get().(*[]wireEvent)
+	s.slab = *slab
 	var seen uint32
 	ok := s.object(0, func(key string) bool {
 		f, ok := fields.field(key, &seen)
@@ -221,7 +250,14 @@ func wireRoom(raw []byte, left bool) (*wireJoinedRoom, bool) {
 		}
 		return s.skip(1)
 	})
-	return w, ok && s.end()
+	s.link()
+	*slab = s.slab
+	w.slab = slab
+	if !ok || !s.end() {
+		w.release()
+		return nil, false
+	}
+	return w, true
 }
 
 // wireEventOf decodes one event's JSON with the fast path into w, a zero

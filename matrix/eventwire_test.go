@@ -86,6 +86,7 @@ func FuzzWireRoom(f *testing.F) {
 			if joinedErr != nil {
 				t.Fatalf("fast path accepted a joined room encoding/json refuses (%v):\n%q", joinedErr, data)
 			}
+			got.slab = nil // the fast path's own
 			if !reflect.DeepEqual(got, joined) {
 				t.Fatalf("fast path differs for the joined room\n%q\ngot  %+v\nwant %+v", data, got, joined)
 			}
@@ -96,6 +97,7 @@ func FuzzWireRoom(f *testing.F) {
 			if leftErr != nil {
 				t.Fatalf("fast path accepted a left room encoding/json refuses (%v):\n%q", leftErr, data)
 			}
+			got.slab = nil
 			want := &wireJoinedRoom{wireRoomEvents: left.wireRoomEvents, Summary: left.Summary}
 			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("fast path differs for the left room\n%q\ngot  %+v\nwant %+v", data, got, want)

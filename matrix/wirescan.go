@@ -20,6 +20,10 @@ const wireMaxDepth = 10000
 type wireScan struct {
 	data []byte
 	pos  int
+	// slab holds the events of the room being read, lists where each
+	// list's are (eventwire.go).
+	slab  []wireEvent
+	lists []wireList
 }
 
 // wirePlain marks the bytes a string holds as they are: not a quote, a
