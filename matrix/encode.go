@@ -45,7 +45,9 @@ func encodeEvent(ev *event.Event) ([]byte, error) {
 		b = append(b, `,"redacts":`...)
 		b = appendJSONString(b, string(ev.Redacts))
 	}
-	if !ev.Unsigned.IsEmpty() {
+	if b2, ok := appendAgeOnlyUnsigned(b, &ev.Unsigned); ok {
+		b = b2
+	} else if !ev.Unsigned.IsEmpty() {
 		u, err := json.Marshal(&ev.Unsigned)
 		if err != nil {
 			return nil, fmt.Errorf("encoding event %s: %w", ev.ID, err)
@@ -56,6 +58,34 @@ func encodeEvent(ev *event.Event) ([]byte, error) {
 	b = append(b, `,"content":`...)
 	b = append(b, ev.Content.VeryRaw...)
 	return append(b, '}'), nil
+}
+
+// appendAgeOnlyUnsigned appends ,"unsigned":{...} as json.Marshal
+// writes it when u holds an age or a transaction ID and nothing else (a
+// sync's events nearly all do); false if it holds anything else, or
+// nothing.
+func appendAgeOnlyUnsigned(b []byte, u *event.Unsigned) ([]byte, bool) {
+	if u.Age == 0 && u.TransactionID == "" {
+		return b, false
+	}
+	rest := *u
+	rest.Age, rest.TransactionID = 0, ""
+	if !rest.IsEmpty() || rest.BeeperFromBackup || rest.ElementPolicyServerSpammy {
+		return b, false
+	}
+	b = append(b, `,"unsigned":{`...)
+	if u.Age != 0 {
+		b = append(b, `"age":`...)
+		b = strconv.AppendInt(b, u.Age, 10)
+	}
+	if u.TransactionID != "" {
+		if u.Age != 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `"transaction_id":`...)
+		b = appendJSONString(b, u.TransactionID)
+	}
+	return append(b, '}'), true
 }
 
 // encodeEventGeneric is encodeEvent through json.Marshal.

@@ -12,6 +12,8 @@ var encodeSeeds = []string{
 	`{"type":"m.room.message","sender":"@a:hs","event_id":"$e","origin_server_ts":17,"room_id":"!r:hs","content":{"msgtype":"m.text","body":"hi \"there\" \u0001 \u2028 ✓"},"unsigned":{"age":5,"transaction_id":"t1"}}`,
 	`{"type":"m.room.member","state_key":"@b:hs","sender":"@b:hs","event_id":"$m","origin_server_ts":1,"content":{"membership":"join"},"unsigned":{"prev_content":{"membership":"invite"},"replaces_state":"$x"}}`,
 	`{"type":"m.room.redaction","sender":"@a:hs","event_id":"$r","redacts":"$e","content":{}}`,
+	`{"type":"m.room.message","sender":"@a:hs","event_id":"$g","content":{},"unsigned":{"age":1000}}`,
+	`{"type":"m.room.message","content":{},"unsigned":{"transaction_id":"<\u2028>","com.beeper.from_backup":true}}`,
 	`{"type":"x.weird\n\"type","sender":"@a:hs\\","event_id":"$\u0000","content":{"nested":{"a":[1,2,{"b":null}]}}}`,
 	`{"type":"m.room.message","content":{"body":"no ids"},"unsigned":{"redacted_because":{"type":"m.room.redaction","sender":"@a:hs","content":{}}}}`,
 }

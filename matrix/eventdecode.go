@@ -40,6 +40,78 @@ type wireEvent struct {
 	ReplacesState *id.EventID     `json:"replaces_state"`
 	ToUserID      id.UserID       `json:"to_user_id"`
 	ToDeviceID    id.DeviceID     `json:"to_device_id"`
+
+	// What encoding/json's struct decoding would lose against mautrix's,
+	// which decodes each event afresh (UnmarshalJSON below): the unsigned
+	// objects named before the last one (mautrix merges them), and the
+	// event this one replaced when a section named "events" twice
+	// (mautrix keeps its unsigned when this one has none).
+	unsignedEarlier [][]byte
+	replaced        *wireEvent
+	decoded         bool
+}
+
+// wireEventJSON is wireEvent without its methods, for encoding/json.
+type wireEventJSON wireEvent
+
+// UnmarshalJSON decodes an event as event.Event.UnmarshalJSON does, on
+// encoding/json's path (the hand-written one, eventwire.go, gives these
+// cases up): afresh, member by member so that every unsigned object and
+// content counts, and keeping the event decoded before into w, if any,
+// for its unsigned.
+func (w *wireEvent) UnmarshalJSON(data []byte) error {
+	prev := *w
+	*w = wireEvent{}
+	if prev.decoded {
+		// mautrix refused it as it came.
+		if err := prev.fill(new(event.Event)); err != nil {
+			return err
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return json.Unmarshal(data, (*wireEventJSON)(w))
+	}
+	var unsigned, content json.RawMessage
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		key, _ := tok.(string)
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return err
+		}
+		member := append(appendJSONString([]byte{'{'}, key), ':')
+		member = append(append(member, v...), '}')
+		w.Unsigned, w.Content = nil, nil
+		if err := json.Unmarshal(member, (*wireEventJSON)(w)); err != nil {
+			return err
+		}
+		switch {
+		case w.Content != nil:
+			if c := w.Content[0]; c != '{' && c != 'n' {
+				return fmt.Errorf("decoding event %s: %w", w.ID, errContentNotObject)
+			}
+			content = w.Content
+		case w.Unsigned == nil:
+		case bytes.Equal(w.Unsigned, []byte("null")):
+			unsigned, w.unsignedEarlier = nil, nil
+		default:
+			if unsigned != nil {
+				w.unsignedEarlier = append(w.unsignedEarlier, unsigned)
+			}
+			unsigned = w.Unsigned
+		}
+		w.Content = content
+	}
+	w.Unsigned = unsigned
+	if unsigned == nil && prev.decoded {
+		w.replaced = &prev
+	}
+	w.decoded = true
+	return nil
 }
 
 // errContentNotObject is mautrix's refusal of content that is neither an
@@ -68,16 +140,39 @@ func (w *wireEvent) fill(ev *event.Event) error {
 		}
 		ev.Content.VeryRaw = w.Content
 	}
-	if len(w.Unsigned) > 0 && !bytes.Equal(w.Unsigned, []byte("null")) {
-		if err := json.Unmarshal(w.Unsigned, &ev.Unsigned); err != nil {
-			return fmt.Errorf("decoding event %s: unsigned: %w", w.ID, err)
-		}
+	if err := w.fillUnsigned(ev); err != nil {
+		return fmt.Errorf("decoding event %s: unsigned: %w", w.ID, err)
 	}
 	if w.PrevContent != nil && ev.Unsigned.PrevContent == nil {
 		ev.Unsigned.PrevContent = w.PrevContent
 	}
 	if w.ReplacesState != nil && *w.ReplacesState != "" && ev.Unsigned.ReplacesState == "" {
 		ev.Unsigned.ReplacesState = *w.ReplacesState
+	}
+	return nil
+}
+
+// fillUnsigned decodes w's unsigned into ev's, or keeps the unsigned of
+// the event w replaced when it has none.
+func (w *wireEvent) fillUnsigned(ev *event.Event) error {
+	if len(w.Unsigned) == 0 || bytes.Equal(w.Unsigned, []byte("null")) {
+		if w.replaced != nil {
+			var was event.Event
+			if err := w.replaced.fill(&was); err != nil {
+				return err
+			}
+			ev.Unsigned = was.Unsigned
+		}
+		return nil
+	}
+	if w.unsignedEarlier == nil && wireUnsigned(w.Unsigned, &ev.Unsigned) {
+		return nil
+	}
+	ev.Unsigned = event.Unsigned{}
+	for _, raw := range append(w.unsignedEarlier, w.Unsigned) {
+		if err := json.Unmarshal(raw, &ev.Unsigned); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -139,6 +234,9 @@ func (t *wireTimeline) timeline() (mautrix.SyncTimeline, error) {
 // events, few and parsed by mautrix's helpers, keep mautrix's decoding.
 type wireJoinedRoom struct {
 	wireRoomEvents
+	// slab holds the events of the hand-written decoder (eventwire.go),
+	// until release.
+	slab                *[]wireEvent
 	Summary             mautrix.LazyLoadSummary           `json:"summary"`
 	Ephemeral           mautrix.SyncEventsList            `json:"ephemeral"`
 	AccountData         mautrix.SyncEventsList            `json:"account_data"`
@@ -170,9 +268,14 @@ func (w *wireRoomEvents) convert() (state mautrix.SyncEventsList, after *mautrix
 // decodeJoinedRoom decodes a joined room's JSON as json.Unmarshal into a
 // *mautrix.SyncJoinedRoom would (null gives nil), content kept raw.
 func decodeJoinedRoom(raw []byte) (*mautrix.SyncJoinedRoom, error) {
-	var w *wireJoinedRoom
-	if err := json.Unmarshal(raw, &w); err != nil || w == nil {
-		return nil, err
+	w, ok := wireRoom(raw, false)
+	if ok {
+		defer w.release()
+	} else {
+		w = nil
+		if err := json.Unmarshal(raw, &w); err != nil || w == nil {
+			return nil, err
+		}
 	}
 	out := &mautrix.SyncJoinedRoom{
 		Summary:             w.Summary,
@@ -200,13 +303,20 @@ type wireLeftRoom struct {
 
 // decodeLeftRoom is decodeJoinedRoom for a left room.
 func decodeLeftRoom(raw []byte) (*mautrix.SyncLeftRoom, error) {
-	var w *wireLeftRoom
-	if err := json.Unmarshal(raw, &w); err != nil || w == nil {
-		return nil, err
+	var rooms *wireRoomEvents
+	var out *mautrix.SyncLeftRoom
+	if fast, ok := wireRoom(raw, true); ok {
+		defer fast.release()
+		rooms, out = &fast.wireRoomEvents, &mautrix.SyncLeftRoom{Summary: fast.Summary}
+	} else {
+		var w *wireLeftRoom
+		if err := json.Unmarshal(raw, &w); err != nil || w == nil {
+			return nil, err
+		}
+		rooms, out = &w.wireRoomEvents, &mautrix.SyncLeftRoom{Summary: w.Summary}
 	}
-	out := &mautrix.SyncLeftRoom{Summary: w.Summary}
 	var err error
-	if out.State, out.StateAfter, out.Timeline, err = w.convert(); err != nil {
+	if out.State, out.StateAfter, out.Timeline, err = rooms.convert(); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -216,8 +326,11 @@ func decodeLeftRoom(raw []byte) (*mautrix.SyncLeftRoom, error) {
 // event.Event.UnmarshalJSON would, content kept raw.
 func decodeWireEvent(data []byte, ev *event.Event) error {
 	var w wireEvent
-	if err := json.Unmarshal(data, &w); err != nil {
-		return err
+	if !wireEventOf(data, &w) {
+		w = wireEvent{}
+		if err := json.Unmarshal(data, &w); err != nil {
+			return err
+		}
 	}
 	return w.fill(ev)
 }

@@ -1,6 +1,7 @@
 package matrix
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -196,6 +197,14 @@ func (s *jsonSplitter) value() ([]byte, error) {
 			start, i = s.pos, s.pos
 			continue
 		}
+		if inString && !escaped {
+			// Most of a sync is strings: jump to the next quote or
+			// backslash.
+			i += stringRun(s.buf[i:s.end])
+			if i == s.end {
+				continue
+			}
+		}
 		b := s.buf[i]
 		i++
 		switch {
@@ -233,4 +242,17 @@ func (s *jsonSplitter) value() ([]byte, error) {
 			}
 		}
 	}
+}
+
+// stringRun is how many bytes of b, inside a string, come before its
+// next quote or backslash (len(b): none).
+func stringRun(b []byte) int {
+	q := bytes.IndexByte(b, '"')
+	if q < 0 {
+		q = len(b)
+	}
+	if e := bytes.IndexByte(b[:q], '\\'); e >= 0 {
+		return e
+	}
+	return q
 }
