@@ -110,6 +110,8 @@ type Client struct {
 	fetching map[string]bool // in-flight background fetches by key
 
 	media mediaRoutes // which media endpoints the server has (download.go)
+
+	ckpt *checkpointer // checkpoints the store's log (checkpoint.go)
 }
 
 // Open opens the account's store at dbPath and prepares (but does not start)
@@ -167,6 +169,8 @@ func Open(ctx context.Context, s *Session, dbPath string, opts Options) (*Client
 	c.wd = newWatchdog(c.status.setStalled)
 	cli.Client = watchHTTP(hc, cli.HomeserverURL.Host, c.wd)
 	c.life, c.stopLife = context.WithCancel(context.Background())
+	c.ckpt = newCheckpointer(db, dbPath)
+	c.goBackground(c.ckpt.run)
 	// A subscriber that comes late (the UI after a start that verified
 	// the session first) still learns the connection state and whether
 	// this session is verified.

@@ -109,13 +109,17 @@ func (cc *cryptoCore) roomLock(roomID id.RoomID) *sync.Mutex { return cc.roomLoc
 // store joins: crypto calls made with f's ctx write in the same
 // transaction, so they commit or roll back with it.
 func (c *Client) writeTxn(ctx context.Context, f func(ctx context.Context, tx *sql.Tx) error) error {
-	return c.crypto.xdb.DoTxn(ctx, nil, func(ctx context.Context) error {
+	err := c.crypto.xdb.DoTxn(ctx, nil, func(ctx context.Context) error {
 		lt, ok := c.crypto.xdb.Execable(ctx).(*dbutil.LoggingTxn)
 		if !ok {
 			return errors.New("no transaction in context")
 		}
 		return f(ctx, lt.UnderlyingTx)
 	})
+	if err == nil {
+		c.ckpt.wrote()
+	}
+	return err
 }
 
 // Undecryptable is the Content.Parsed of an m.room.encrypted event that

@@ -190,6 +190,7 @@ func (c *Client) storeHistory(ctx context.Context, roomID id.RoomID, token strin
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("storing history of %s: %w", roomID, err)
 	}
+	c.ckpt.wrote()
 	c.mu.Lock()
 	c.setRoomsLocked(map[id.RoomID]*roomRow{roomID: row})
 	if has || len(evs) > 0 {

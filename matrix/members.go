@@ -226,6 +226,7 @@ func (c *Client) loadAllMembers(ctx context.Context, roomID id.RoomID) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("storing members of %s: %w", roomID, err)
 	}
+	c.ckpt.wrote()
 	c.mu.Lock()
 	c.setRoomsLocked(map[id.RoomID]*roomRow{roomID: row})
 	c.mu.Unlock()

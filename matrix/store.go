@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 
-	_ "github.com/mattn/go-sqlite3" // the SQLite driver (cgo)
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 )
@@ -46,10 +45,7 @@ func openStore(ctx context.Context, path string) (*sql.DB, error) {
 	q.Set("_txlock", "immediate")
 	q.Set("_cache_size", strconv.Itoa(-storeCacheKiB))
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
-	db, err := sql.Open("sqlite3", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("opening store %s: %w", path, err)
-	}
+	db := sql.OpenDB(newStoreConnector(dsn))
 	if err := db.PingContext(ctx); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("opening store %s: %w", path, err)

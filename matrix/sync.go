@@ -215,6 +215,12 @@ func (c *Client) syncOnce(ctx context.Context, filterID *string, longPoll bool) 
 	// their turn comes in the apply (syncdecode.go); those of an initial
 	// sync that need nothing from later in the body are stored as they
 	// arrive (sync_early.go).
+	if since == "" {
+		// An initial sync is stored before the log is checkpointed
+		// (checkpoint.go): the store is what "synced" waits for.
+		c.ckpt.hold()
+		defer c.ckpt.release()
+	}
 	early := c.startEarlyStore(ctx, since)
 	var batch *syncBatch
 	req := mautrix.ReqSync{Timeout: int(timeout / time.Millisecond), Since: since, FilterID: *filterID}
