@@ -213,6 +213,17 @@ func release(chunk []syncRoom) {
 	}
 }
 
+// decodeChunk decodes a chunk's rooms and parses their events' content.
+func decodeChunk(chunk []syncRoom) error {
+	for i := range chunk {
+		if err := chunk[i].decode(); err != nil {
+			return err
+		}
+		chunk[i].prepare()
+	}
+	return nil
+}
+
 // applyChunk stores one decoded chunk of a sync in one transaction (the account
 // data with the first, next_batch with the last), updates the in-memory
 // room list and returns the chunk's updates.
