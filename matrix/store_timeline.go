@@ -52,17 +52,10 @@ func setToken(ctx context.Context, q queryer, roomID id.RoomID, seq int64, token
 // (dedupe by event ID). It reports whether the event was new. data is
 // the event's encodeEvent if it was encoded already (nil: encoded here).
 func insertTimeline(ctx context.Context, q queryer, ev *event.Event, seq int64, token string, data []byte) (bool, error) {
-	if data == nil {
-		var err error
-		if data, err = encodeEvent(ev); err != nil {
-			return false, err
-		}
+	data, tok, meta, utd, err := timelineValues(ev, token, data)
+	if err != nil {
+		return false, err
 	}
-	var tok any
-	if token != "" {
-		tok = token
-	}
-	meta, utd := metaOf(ev)
 	res, err := q.ExecContext(ctx, `INSERT OR IGNORE INTO tm_timeline (room_id, seq, event_id, ts, token, event, e2ee, utd_session)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, ev.RoomID, seq, ev.ID, ev.Timestamp, tok, data, meta, utd)
 	if err != nil {
@@ -70,6 +63,22 @@ func insertTimeline(ctx context.Context, q queryer, ev *event.Event, seq int64, 
 	}
 	n, _ := res.RowsAffected()
 	return n > 0, nil
+}
+
+// timelineValues is what a tm_timeline row holds of ev beside its room,
+// seq and ID: the event as stored (data, encoded here if nil), the token
+// (nil for none), what decrypting it found and the session it waits for.
+func timelineValues(ev *event.Event, token string, data []byte) (_ []byte, tok, meta, utd any, err error) {
+	if data == nil {
+		if data, err = encodeEvent(ev); err != nil {
+			return nil, nil, nil, nil, err
+		}
+	}
+	if token != "" {
+		tok = token
+	}
+	meta, utd = metaOf(ev)
+	return data, tok, meta, utd, nil
 }
 
 // updateTimelineEvent replaces a stored event by a new form of it (the

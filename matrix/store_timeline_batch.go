@@ -78,17 +78,10 @@ func (a *timelineAppender) add(ctx context.Context, ev *event.Event, seq int64, 
 	if a.seen[ev.ID] {
 		return false, nil // twice in the batch: INSERT OR IGNORE kept the first
 	}
-	if data == nil {
-		var err error
-		if data, err = encodeEvent(ev); err != nil {
-			return false, err
-		}
+	data, tok, meta, utd, err := timelineValues(ev, token, data)
+	if err != nil {
+		return false, err
 	}
-	var tok any
-	if token != "" {
-		tok = token
-	}
-	meta, utd := metaOf(ev)
 	if a.seen == nil {
 		a.seen = make(map[id.EventID]bool)
 	}
