@@ -13,17 +13,7 @@ import (
 // The Controller's subscription asks for the update types handleUpdate's
 // switch handles, no more, no fewer.
 func TestControllerFilterMatchesItsSwitch(t *testing.T) {
-	handled, err := switchcases.Of("controller.go", "handleUpdate")
-	if err != nil {
-		t.Fatal(err)
-	}
-	wanted, err := switchcases.Of("controller.go", "wantsUpdate")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := switchcases.Same(handled, wanted); d != "" {
-		t.Error(d)
-	}
+	switchcases.Match(t, "controller.go", "handleUpdate", "wantsUpdate")
 }
 
 // A plain message does not wake the Controller; ring notifications,

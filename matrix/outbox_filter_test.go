@@ -12,17 +12,7 @@ import (
 // The outbox loop's subscription asks for the update types its switch
 // handles, no more, no fewer.
 func TestOutboxFilterMatchesItsSwitch(t *testing.T) {
-	handled, err := switchcases.Of("outbox_send.go", "followOutbox")
-	if err != nil {
-		t.Fatal(err)
-	}
-	wanted, err := switchcases.Of("outbox_send.go", "outboxWants")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := switchcases.Same(handled, wanted); d != "" {
-		t.Error(d)
-	}
+	switchcases.Match(t, "outbox_send.go", "followOutbox", "outboxWants")
 }
 
 // Of the timeline the outbox wants only batches holding an event of ours,

@@ -13,17 +13,7 @@ import (
 // no more, no fewer; of the state only memberships, so a message does not
 // wake the loop for its timeline.
 func TestManagerFilterMatchesItsSwitch(t *testing.T) {
-	handled, err := switchcases.Of("manager.go", "update")
-	if err != nil {
-		t.Fatal(err)
-	}
-	wanted, err := switchcases.Of("manager.go", "wantsUpdate")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := switchcases.Same(handled, wanted); d != "" {
-		t.Error(d)
-	}
+	switchcases.Match(t, "manager.go", "update", "wantsUpdate")
 	key := "@a:x"
 	for _, tc := range []struct {
 		u    matrix.Update

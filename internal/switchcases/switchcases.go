@@ -12,6 +12,7 @@ import (
 	"go/token"
 	"sort"
 	"strings"
+	"testing"
 )
 
 // Of returns the sorted case types (as written, e.g. "matrix.StatusChanged")
@@ -87,4 +88,23 @@ func Same(handled, wanted []string) string {
 		}
 	}
 	return strings.Join(diff, "; ")
+}
+
+// Match fails t unless the type switch of the function filter (a
+// subscriber's filter) names the same types as that of handler (the
+// switch that handles what the filter lets through), both in the Go file
+// at path.
+func Match(t testing.TB, path, handler, filter string) {
+	t.Helper()
+	handled, err := Of(path, handler)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wanted, err := Of(path, filter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := Same(handled, wanted); d != "" {
+		t.Errorf("%s: %s", path, d)
+	}
 }
