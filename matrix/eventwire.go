@@ -138,8 +138,16 @@ func (s *wireScan) link() {
 // events are copied out of them (wireEvents.events) before the next room.
 var wireSlabs = sync.Pool{New: func() any { return new([]wireEvent) }}
 
+// wireSlabMax is the most events a slab handed back may hold: a room
+// that brought more (a hostile one can bring any number) leaves its slab
+// to the collector rather than to the next room.
+const wireSlabMax = 4096
+
 // release hands the room's slab back; its events must not be used after.
 func (w *wireJoinedRoom) release() {
+	if w.slab != nil && cap(*w.slab) > wireSlabMax {
+		w.slab = nil
+	}
 	if w.slab != nil {
 		clear(*w.slab)
 		*w.slab = (*w.slab)[:0]
