@@ -285,6 +285,9 @@ func (c *Client) applyChunk(ctx context.Context, b *syncBatch, st *applyState, c
 	}
 	if last {
 		c.since = b.resp.NextBatch
+		// The sync loop makes one request at a time: the latest is the
+		// one applied here.
+		c.appliedReq = c.syncReqs.Load()
 		close(c.applied)
 		c.applied = make(chan struct{})
 	}

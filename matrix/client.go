@@ -83,8 +83,13 @@ type Client struct {
 	direct map[id.RoomID]bool
 	since  string
 	// applied is closed (and replaced) each time a sync is applied, to
-	// wake those waiting for a room to arrive.
-	applied chan struct{}
+	// wake those waiting for a room to arrive; appliedReq is the number
+	// of that sync's request (syncReqs when it was made).
+	applied    chan struct{}
+	appliedReq uint64
+	// syncReqs counts the /sync requests made, so that a waiter can tell
+	// a sync requested after some moment from one already in flight.
+	syncReqs atomic.Uint64
 	// shownFrom is, per room, the seq of the oldest stored event handed
 	// to the UI (by Timeline or LoadHistory); LoadHistory serves older
 	// stored events before asking the server.

@@ -18,10 +18,10 @@ import (
 const (
 	sendRetryMin = 500 * time.Millisecond
 	sendRetryMax = 30 * time.Second
-	// sendSettle is how long after a sync an unsure retry waits for the
-	// event to show up in sync before it is sent again (see waitRetry): a
-	// restarted Dendrite may take seconds to pass on an event it stored
-	// before it died (1 s let one in 220 through twice under load).
+	// sendSettle is how long after a sync requested after the failure an
+	// unsure retry waits for the event to show up in sync before it is
+	// sent again (see waitRetry): a restarted Dendrite may take seconds to
+	// pass on an event it stored before it died.
 	sendSettle = 3 * time.Second
 	// sendAttemptTimeout bounds one attempt (encrypting and the PUT).
 	sendAttemptTimeout = 20 * time.Second

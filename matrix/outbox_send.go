@@ -185,18 +185,22 @@ func (c *Client) deliver(ctx context.Context, m *outMsg) bool {
 // dropped or the server died while answering), resending at once could
 // store it twice: Dendrite remembers transaction IDs only for requests it
 // finished answering, and only in memory. So m then waits until a sync
-// has been applied after the failure and sendSettle more has passed
-// without its event coming through sync (the event resolves m when it
-// does), or sendRetryMax in all. Otherwise it waits the back-off, or less
-// when the sync loop reports the connection back.
+// requested after the failure has been applied and the settle time more
+// has passed without its event coming through sync (the event resolves m
+// when it does), or sendRetryMax in all. A sync already on its way when
+// the attempt failed does not count: it may have been answered before a
+// restarted server got to the event. Otherwise m waits the back-off, or
+// less when the sync loop reports the connection back.
 func (c *Client) waitRetry(ctx context.Context, m *outMsg, err error, failures int, unsure bool, back <-chan struct{}) bool {
 	wait := sendRetryWait(err, failures)
 	var applied <-chan struct{}
+	var failedAt uint64 // the last sync request made before the failure
 	if unsure {
 		wait = max(sendRetryMax, wait)
 		c.mu.RLock()
 		applied = c.applied
 		c.mu.RUnlock()
+		failedAt = c.syncReqs.Load()
 		back = nil
 	}
 	c.log.Debug().Err(err).Str("txn_id", m.txnID).Dur("retry_in", wait).Bool("unsure", unsure).Msg("message not sent yet")
@@ -215,8 +219,14 @@ func (c *Client) waitRetry(ctx context.Context, m *outMsg, err error, failures i
 		case <-m.seen:
 			return true
 		case <-applied:
-			applied = nil
-			settle = time.After(sendSettle)
+			c.mu.RLock()
+			applied = c.applied
+			req := c.appliedReq
+			c.mu.RUnlock()
+			if req > failedAt {
+				applied = nil
+				settle = time.After(c.timing.settle)
+			}
 		case <-settle:
 			return true
 		}

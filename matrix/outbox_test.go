@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"testing"
@@ -194,5 +195,54 @@ func TestSawContentWithoutTransactionID(t *testing.T) {
 	o.sawContent(room, ev("$z", "second"))
 	if b.sentAs != "$z" {
 		t.Fatalf("the failed message with the same content: sentAs %q", b.sentAs)
+	}
+}
+
+// TestUnsureRetrySettlesAfterALaterSync: a message whose PUT may have
+// been stored is not sent again on the strength of a sync that was
+// already on its way when the PUT failed (it may have been answered before
+// a restarted homeserver got to the event: the fault suite doubled a
+// message so); the settle time counts from a sync requested after the
+// failure.
+func TestUnsureRetrySettlesAfterALaterSync(t *testing.T) {
+	c, _ := openTemp(t, offlineSession(), Options{})
+	c.timing.settle = 200 * time.Millisecond
+	ctx := context.Background()
+	room := id.RoomID("!r:localhost")
+	m := &outMsg{txnID: "t1", roomID: room, seen: make(chan struct{})}
+	ups, cancel := c.SubscribeOnly(func(u Update) bool { _, ok := u.(EchoRetrying); return ok })
+	defer cancel()
+
+	c.syncReqs.Add(1) // a long-poll in flight when the PUT fails
+	done := make(chan time.Time, 1)
+	go func() {
+		c.waitRetry(ctx, m, io.EOF, 1, true, nil)
+		done <- time.Now()
+	}()
+	<-ups // waitRetry has noted the failure
+
+	// The long-poll is answered and applied after the failure.
+	if _, err := c.applySync(ctx, joinedSync("s1", room, nil, nil, "", false), ""); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+		t.Fatal("resent after the settle time of a sync requested before the failure")
+	case <-time.After(3 * c.timing.settle):
+	}
+
+	// A sync requested after the failure: the settle time runs from it.
+	c.syncReqs.Add(1)
+	applied := time.Now()
+	if _, err := c.applySync(ctx, joinedSync("s2", room, nil, nil, "", false), "s1"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case at := <-done:
+		if waited := at.Sub(applied); waited < c.timing.settle {
+			t.Fatalf("resent %v after the later sync, before the settle time %v", waited, c.timing.settle)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("not resent after a later sync and the settle time")
 	}
 }

@@ -39,13 +39,16 @@ type syncTiming struct {
 	grace    time.Duration // a long-poll is abandoned this long after it
 	retry    time.Duration // deadline of a request that does not long-poll
 	initial  time.Duration // deadline of the initial /sync
+	// settle is how long an unsure resend waits after a sync for its
+	// event to come through (sendSettle; see waitRetry).
+	settle time.Duration
 }
 
 func defaultSyncTiming(longPoll time.Duration) syncTiming {
 	if longPoll <= 0 {
 		longPoll = defaultSyncTimeout
 	}
-	return syncTiming{longPoll: longPoll, grace: syncGrace, retry: retryDeadline, initial: initialSyncDeadline}
+	return syncTiming{longPoll: longPoll, grace: syncGrace, retry: retryDeadline, initial: initialSyncDeadline, settle: sendSettle}
 }
 
 // syncFilter lazy-loads members and turns presence off, but keeps every
@@ -224,6 +227,7 @@ func (c *Client) syncOnce(ctx context.Context, filterID *string, longPoll bool) 
 	early := c.startEarlyStore(ctx, since)
 	var batch *syncBatch
 	req := mautrix.ReqSync{Timeout: int(timeout / time.Millisecond), Since: since, FilterID: *filterID}
+	c.syncReqs.Add(1)
 	_, err := c.cli.MakeFullRequest(rctx, mautrix.FullRequest{
 		Method:       http.MethodGet,
 		URL:          c.cli.BuildURLWithQuery(mautrix.ClientURLPath{"v3", "sync"}, req.BuildQuery()),
