@@ -405,6 +405,9 @@ func (c *Client) applyRooms(ctx context.Context, tx queryer, b *syncBatch, chunk
 			if err := deleteRoom(ctx, tx, roomID); err != nil {
 				return nil, nil, fmt.Errorf("applying sync: %w", err)
 			}
+			if err := c.forgetRoomSession(ctx, roomID); err != nil {
+				return nil, nil, fmt.Errorf("applying sync: %w", err)
+			}
 			delete(changed, roomID)
 			delete(perRoom, roomID)
 			removed = append(removed, roomID)

@@ -22,8 +22,7 @@ func (s cryptoStateStore) IsEncrypted(ctx context.Context, roomID id.RoomID) (bo
 	if row != nil && row.Encrypted {
 		return true, nil
 	}
-	ev, err := getState(ctx, s.c.db, roomID, event.StateEncryption.Type, "")
-	return ev != nil, err
+	return hasState(ctx, s.c.reads, roomID, event.StateEncryption.Type, "")
 }
 
 // GetEncryptionEvent returns a room's m.room.encryption content, or nil.
@@ -147,23 +146,33 @@ type roomEncrypted struct {
 	known, encrypted bool
 }
 
+// get says whether the crypto machine takes the room for encrypted,
+// asking once; a failed lookup counts as encrypted (the machine then
+// decides).
+func (enc *roomEncrypted) get(ctx context.Context, c *Client, roomID id.RoomID) bool {
+	if !enc.known {
+		e, err := cryptoStateStore{c}.IsEncrypted(ctx, roomID)
+		if err != nil {
+			return true
+		}
+		enc.known, enc.encrypted = true, e
+	}
+	return enc.encrypted
+}
+
 // rotateOnStateChange lets the crypto machine react to a state event
 // before it is stored: a membership that really changed (compared with
 // the stored one) or a new history visibility discards the room's
 // outbound Megolm session, so the next message gets a new key that only
-// the current members receive. A membership in a room the crypto machine
-// takes for unencrypted is skipped at once (the machine would ignore it),
-// the answer kept in enc.
+// the current members receive. An event in a room the crypto machine
+// takes for unencrypted is skipped at once: such a room has no outbound
+// session (one is made only to send into an encrypted room, and leaving a
+// room discards it: see forgetRoomSession), and the machine would ignore
+// the membership. The answer is kept in enc.
 func (c *Client) rotateOnStateChange(ctx context.Context, tx queryer, ev *event.Event, enc *roomEncrypted) error {
 	switch ev.Type.Type {
 	case event.StateMember.Type:
-		if !enc.known {
-			e, err := cryptoStateStore{c}.IsEncrypted(ctx, ev.RoomID)
-			if err == nil {
-				enc.known, enc.encrypted = true, e
-			}
-		}
-		if enc.known && !enc.encrypted {
+		if !enc.get(ctx, c, ev.RoomID) {
 			return nil
 		}
 		prev, err := getState(ctx, tx, ev.RoomID, ev.Type.Type, *ev.StateKey)
@@ -182,7 +191,20 @@ func (c *Client) rotateOnStateChange(ctx context.Context, tx queryer, ev *event.
 		}
 		c.crypto.mach.HandleMemberEvent(ctx, &cp)
 	case event.StateHistoryVisibility.Type:
+		if !enc.get(ctx, c, ev.RoomID) {
+			return nil
+		}
 		c.crypto.mach.HandleHistoryVisibility(ctx, ev)
+	}
+	return nil
+}
+
+// forgetRoomSession discards the outbound Megolm session of a room the
+// user left: should they join again, their first message gets a new key,
+// never one the room's members of before hold.
+func (c *Client) forgetRoomSession(ctx context.Context, roomID id.RoomID) error {
+	if err := c.crypto.store.RemoveOutboundGroupSession(ctx, roomID); err != nil {
+		return fmt.Errorf("discarding the outbound session of %s: %w", roomID, err)
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/crypto"
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
@@ -30,26 +31,8 @@ func TestSessionRotatesOnMembershipChange(t *testing.T) {
 	if _, err := c.applySync(ctx, joinedSync("s1", roomID, state, nil, "p", false), ""); err != nil {
 		t.Fatal(err)
 	}
-	share := func() {
-		t.Helper()
-		s, err := crypto.NewOutboundGroupSession(roomID, nil, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.Shared = true
-		if err := c.crypto.store.AddOutboundGroupSession(ctx, s); err != nil {
-			t.Fatal(err)
-		}
-	}
-	has := func() bool {
-		t.Helper()
-		s, err := c.crypto.store.GetOutboundGroupSession(ctx, roomID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s != nil
-	}
-	share()
+	share, has := outboundSession(t, c, roomID)
+	share(false)
 	rename := memberEvent(t, "@bob:localhost", "join", "Bobby", 2)
 	if _, err := c.applySync(ctx, joinedSync("s2", roomID, nil, []*event.Event{rename}, "", false), "s1"); err != nil {
 		t.Fatal(err)
@@ -64,13 +47,103 @@ func TestSessionRotatesOnMembershipChange(t *testing.T) {
 	if has() {
 		t.Fatal("carol joined and the old session was kept")
 	}
-	share()
+	share(false)
 	leave := memberEvent(t, "@carol:localhost", "leave", "", 4)
 	if _, err := c.applySync(ctx, joinedSync("s4", roomID, []*event.Event{leave}, nil, "", false), "s3"); err != nil {
 		t.Fatal(err)
 	}
 	if has() {
 		t.Fatal("carol left (state section) and the old session was kept")
+	}
+}
+
+// outboundSession gives share, which stores a new outbound Megolm session
+// for the room as if a message had been sent, and has, which says whether
+// the room still has one.
+func outboundSession(t *testing.T, c *Client, roomID id.RoomID) (share func(sharedHistory bool), has func() bool) {
+	ctx := context.Background()
+	share = func(sharedHistory bool) {
+		t.Helper()
+		s, err := crypto.NewOutboundGroupSession(roomID, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Shared = true
+		s.SharedHistory = &sharedHistory
+		if err := c.crypto.store.AddOutboundGroupSession(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	has = func() bool {
+		t.Helper()
+		s, err := c.crypto.store.GetOutboundGroupSession(ctx, roomID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s != nil
+	}
+	return share, has
+}
+
+// TestSessionRotatesOnHistoryVisibility: in an encrypted room a new
+// history visibility discards the outbound session (the next message's
+// key follows the new setting); an unencrypted room's is not looked at.
+func TestSessionRotatesOnHistoryVisibility(t *testing.T) {
+	c, _ := openTemp(t, offlineSession(), Options{})
+	ctx := context.Background()
+	roomID, plain := id.RoomID("!enc:localhost"), id.RoomID("!plain:localhost")
+	enc := mkEvent(t, "m.room.encryption", sk(""), "@bob:localhost", "$enc", 1, map[string]any{"algorithm": "m.megolm.v1.aes-sha2"})
+	vis := func(evID, v string, ts int64) *event.Event {
+		return mkEvent(t, "m.room.history_visibility", sk(""), "@bob:localhost", evID, ts, map[string]any{"history_visibility": v})
+	}
+	state := []*event.Event{enc, memberEvent(t, "@me:localhost", "join", "Me", 1), vis("$v1", "shared", 1)}
+	if _, err := c.applySync(ctx, joinedSync("s1", roomID, state, nil, "p", false), ""); err != nil {
+		t.Fatal(err)
+	}
+	share, has := outboundSession(t, c, roomID)
+	share(true)
+	if _, err := c.applySync(ctx, joinedSync("s2", roomID, nil, []*event.Event{vis("$v2", "joined", 2)}, "", false), "s1"); err != nil {
+		t.Fatal(err)
+	}
+	if has() {
+		t.Fatal("history visibility went from shared to joined and the old session was kept")
+	}
+	// An unencrypted room: the lookup stops at the room (a session left
+	// there by hand, as no client makes one, stays).
+	if _, err := c.applySync(ctx, joinedSync("s3", plain, []*event.Event{memberEvent(t, "@me:localhost", "join", "Me", 3)}, nil, "p", false), "s2"); err != nil {
+		t.Fatal(err)
+	}
+	sharePlain, hasPlain := outboundSession(t, c, plain)
+	sharePlain(true)
+	if _, err := c.applySync(ctx, joinedSync("s4", plain, nil, []*event.Event{vis("$v3", "joined", 4)}, "", false), "s3"); err != nil {
+		t.Fatal(err)
+	}
+	if !hasPlain() {
+		t.Fatal("an unencrypted room's history visibility reached the crypto machine")
+	}
+}
+
+// TestLeavingDiscardsTheRoomSession: leaving an encrypted room discards
+// its outbound session, so that after joining again (the room then new to
+// the store, and taken for unencrypted until its state is committed) the
+// first message does not go out under a key the members of before hold.
+func TestLeavingDiscardsTheRoomSession(t *testing.T) {
+	c, _ := openTemp(t, offlineSession(), Options{})
+	ctx := context.Background()
+	roomID := id.RoomID("!enc:localhost")
+	enc := mkEvent(t, "m.room.encryption", sk(""), "@bob:localhost", "$enc", 1, map[string]any{"algorithm": "m.megolm.v1.aes-sha2"})
+	state := []*event.Event{enc, memberEvent(t, "@bob:localhost", "join", "Bob", 1), memberEvent(t, "@me:localhost", "join", "Me", 1)}
+	if _, err := c.applySync(ctx, joinedSync("s1", roomID, state, nil, "p", false), ""); err != nil {
+		t.Fatal(err)
+	}
+	share, has := outboundSession(t, c, roomID)
+	share(false)
+	left := &mautrix.RespSync{NextBatch: "s2", Rooms: mautrix.RespSyncRooms{Leave: map[id.RoomID]*mautrix.SyncLeftRoom{roomID: {}}}}
+	if _, err := c.applySync(ctx, left, "s1"); err != nil {
+		t.Fatal(err)
+	}
+	if has() {
+		t.Fatal("the room was left and its outbound session kept")
 	}
 }
 

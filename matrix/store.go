@@ -245,6 +245,19 @@ func getState(ctx context.Context, q queryer, roomID id.RoomID, t string, stateK
 	return decodeEvent(data, roomID)
 }
 
+// hasState says whether a state event is stored, without reading it.
+func hasState(ctx context.Context, q queryer, roomID id.RoomID, t string, stateKey string) (bool, error) {
+	var one int
+	err := q.QueryRowContext(ctx, `SELECT 1 FROM tm_state WHERE room_id = ? AND type = ? AND state_key = ?`,
+		roomID, t, stateKey).Scan(&one)
+	if err == sql.ErrNoRows {
+		return false, nil
+	} else if err != nil {
+		return false, fmt.Errorf("looking up state %s of %s: %w", t, roomID, err)
+	}
+	return true, nil
+}
+
 // getStates returns every stored state event of a type, by state key.
 func getStates(ctx context.Context, q queryer, roomID id.RoomID, t string) (map[string]*event.Event, error) {
 	rows, err := q.QueryContext(ctx, `SELECT state_key, event FROM tm_state WHERE room_id = ? AND type = ?`, roomID, t)
