@@ -110,16 +110,24 @@ func (m *member) hears(t testing.TB, tones ...float64) {
 	}
 }
 
-// peerHears checks that the Element peer hears identity's tone of hz as
-// the strongest frequency of that participant's audio.
+// peerHears waits until the Element peer hears identity's tone of hz as
+// the strongest frequency of that participant's audio (the peer may
+// still be subscribing, or switching to a new key, when asked first).
 func peerHears(t testing.TB, el *elementpeer.Peer, identity string, hz float64) {
 	t.Helper()
-	pk, err := el.RTCPeakFrequency(ctxT(t), identity, 800*time.Millisecond)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if math.Abs(pk.Hz-hz) > 15 || pk.Share < 0.5 {
-		t.Fatalf("Element hears %s at %.0f Hz (share %.2f), want %.0f Hz", identity, pk.Hz, pk.Share, hz)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		pk, err := el.RTCPeakFrequency(ctxT(t), identity, 800*time.Millisecond)
+		if err == nil && math.Abs(pk.Hz-hz) <= 15 && pk.Share >= 0.5 {
+			return
+		}
+		if time.Now().After(deadline) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Fatalf("Element hears %s at %.0f Hz (share %.2f), want %.0f Hz", identity, pk.Hz, pk.Share, hz)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
 

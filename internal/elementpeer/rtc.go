@@ -152,10 +152,11 @@ func (p *Peer) RTCState(ctx context.Context, roomID string) (RTCState, error) {
 }
 
 // DecryptionSteady checks that the peer's count of frames from identity it
-// could not decrypt does not grow over d. livekit-client counts the frames
-// that arrive before their key (the first of a call, the first after a
-// rotation), so a few are expected; a count that still grows once audio
-// flows means frames the peer cannot decrypt.
+// could not decrypt stops growing: within steadyWindows windows of d, one
+// passes with no growth. livekit-client counts the frames that arrive
+// before their key (the first of a call, the first after a rotation, more
+// of them on a loaded machine), so a few are expected; a count that grows
+// in every window means frames the peer cannot decrypt.
 func (p *Peer) DecryptionSteady(ctx context.Context, roomID, identity string, d time.Duration) error {
 	count := func() (int, error) {
 		s, err := p.RTCState(ctx, roomID)
@@ -168,24 +169,32 @@ func (p *Peer) DecryptionSteady(ctx context.Context, roomID, identity string, d 
 		}
 		return part.DecryptionErrors, nil
 	}
-	before, err := count()
+	first, err := count()
 	if err != nil {
 		return err
 	}
-	select {
-	case <-time.After(d):
-	case <-ctx.Done():
-		return ctx.Err()
+	before := first
+	for range steadyWindows {
+		select {
+		case <-time.After(d):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		after, err := count()
+		if err != nil {
+			return err
+		}
+		if after == before {
+			return nil
+		}
+		before = after
 	}
-	after, err := count()
-	if err != nil {
-		return err
-	}
-	if after > before {
-		return fmt.Errorf("frames from %s it cannot decrypt grew from %d to %d in %v", identity, before, after, d)
-	}
-	return nil
+	return fmt.Errorf("frames from %s it cannot decrypt grew from %d to %d, in each of %d windows of %v", identity, first, before, steadyWindows, d)
 }
+
+// steadyWindows is how many windows DecryptionSteady gives the count to
+// stop growing.
+const steadyWindows = 5
 
 // RTCPeakFrequency listens to one remote participant's audio in the
 // current call for d and returns its strongest frequency.
