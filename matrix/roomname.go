@@ -117,22 +117,48 @@ func stateString(ctx context.Context, q queryer, roomID id.RoomID, t, stateKey, 
 	return v.String, true, nil
 }
 
+// summaryState reads, in one query, the room state a summary is made of:
+// the name, canonical alias and topic (each field as json_extract reads
+// it, "" when absent) and whether m.room.encryption is set.
+func summaryState(ctx context.Context, q queryer, roomID id.RoomID) (name, alias, topic string, encrypted bool, err error) {
+	rows, err := q.QueryContext(ctx, `SELECT type, json_extract(event, CASE type
+			WHEN 'm.room.name' THEN '$.content.name'
+			WHEN 'm.room.canonical_alias' THEN '$.content.alias'
+			WHEN 'm.room.topic' THEN '$.content.topic'
+			ELSE '$.content.algorithm' END)
+		FROM tm_state WHERE room_id = ? AND state_key = ''
+			AND type IN ('m.room.name', 'm.room.canonical_alias', 'm.room.topic', 'm.room.encryption')`, roomID)
+	if err != nil {
+		return "", "", "", false, fmt.Errorf("reading the summary state of %s: %w", roomID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var t string
+		var v sql.NullString
+		if err := rows.Scan(&t, &v); err != nil {
+			return "", "", "", false, fmt.Errorf("reading the summary state of %s: %w", roomID, err)
+		}
+		switch t {
+		case event.StateRoomName.Type:
+			name = v.String
+		case event.StateCanonicalAlias.Type:
+			alias = v.String
+		case event.StateTopic.Type:
+			topic = v.String
+		case event.StateEncryption.Type:
+			encrypted = true
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return "", "", "", false, fmt.Errorf("reading the summary state of %s: %w", roomID, err)
+	}
+	return name, alias, topic, encrypted, nil
+}
+
 // refreshSummary recomputes a room's name, topic, encryption flag and
 // joined count from its stored state and sync summary.
 func refreshSummary(ctx context.Context, q queryer, r *roomRow, me id.UserID) error {
-	name, _, err := stateString(ctx, q, r.ID, event.StateRoomName.Type, "", "name")
-	if err != nil {
-		return err
-	}
-	alias, _, err := stateString(ctx, q, r.ID, event.StateCanonicalAlias.Type, "", "alias")
-	if err != nil {
-		return err
-	}
-	topic, _, err := stateString(ctx, q, r.ID, event.StateTopic.Type, "", "topic")
-	if err != nil {
-		return err
-	}
-	_, encrypted, err := stateString(ctx, q, r.ID, event.StateEncryption.Type, "", "algorithm")
+	name, alias, topic, encrypted, err := summaryState(ctx, q, r.ID)
 	if err != nil {
 		return err
 	}
