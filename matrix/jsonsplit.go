@@ -173,28 +173,35 @@ func jsonKey(raw []byte) (string, error) {
 	return string(raw[1 : len(raw)-1]), nil
 }
 
-// value returns the next value's bytes (a copy), consuming it.
+// value returns the next value's bytes (a copy), consuming it. A value
+// that goes on past what was read stays in the buffer, which grows to hold
+// it, and is copied out once at its end: a room of an initial sync spans
+// many reads, and gathering it by appends copied it several times over.
 func (s *jsonSplitter) value() ([]byte, error) {
 	c, err := s.peek()
 	if err != nil {
 		return nil, err
 	}
-	var out []byte
 	start := s.pos
 	depth, inString, escaped := 0, false, false
 	scalar := c != '"' && c != '{' && c != '['
 	i := s.pos
 	for {
 		if i == s.end {
-			out = append(out, s.buf[start:i]...)
-			s.pos = i
+			// fill moves buf[start:end] to the front.
+			s.pos = start
 			if !s.fill() {
-				if scalar && len(out) > 0 {
-					return out, nil
+				// The input ended: only a number, true, false or null
+				// may end with it.
+				if scalar && s.end > s.pos {
+					v := bytes.Clone(s.buf[s.pos:s.end])
+					s.pos = s.end
+					return v, nil
 				}
 				return nil, s.readErr()
 			}
-			start, i = s.pos, s.pos
+			i -= start - s.pos
+			start = s.pos
 			continue
 		}
 		if inString && !escaped {
@@ -218,7 +225,7 @@ func (s *jsonSplitter) value() ([]byte, error) {
 				inString = false
 				if depth == 0 {
 					s.pos = i
-					return append(out, s.buf[start:i]...), nil
+					return bytes.Clone(s.buf[start:i]), nil
 				}
 			}
 		case scalar:
@@ -226,10 +233,10 @@ func (s *jsonSplitter) value() ([]byte, error) {
 			case ',', '}', ']', ':', ' ', '\t', '\n', '\r', '"', '{', '[':
 				i--
 				s.pos = i
-				if out = append(out, s.buf[start:i]...); len(out) == 0 {
+				if i == start {
 					return nil, fmt.Errorf("%q where a value belongs", b)
 				}
-				return out, nil
+				return bytes.Clone(s.buf[start:i]), nil
 			}
 		case b == '"':
 			inString = true
@@ -238,7 +245,7 @@ func (s *jsonSplitter) value() ([]byte, error) {
 		case b == '}' || b == ']':
 			if depth--; depth == 0 {
 				s.pos = i
-				return append(out, s.buf[start:i]...), nil
+				return bytes.Clone(s.buf[start:i]), nil
 			}
 		}
 	}
