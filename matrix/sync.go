@@ -224,7 +224,9 @@ func (c *Client) syncOnce(ctx context.Context, filterID *string, longPoll bool) 
 		c.ckpt.hold()
 		defer c.ckpt.release()
 	}
-	early := c.startEarlyStore(ctx, since)
+	// The reader waits for the early store when it runs ahead (push):
+	// each chunk stored shows the response is still coming.
+	early := c.startEarlyStore(ctx, since, func() { c.wd.move(watch, time.Now().Add(stallAfter)) })
 	var batch *syncBatch
 	req := mautrix.ReqSync{Timeout: int(timeout / time.Millisecond), Since: since, FilterID: *filterID}
 	c.syncReqs.Add(1)

@@ -10,8 +10,11 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"maunium.net/go/mautrix/id"
@@ -23,7 +26,7 @@ import (
 // early rooms while r is read, the rest after (to-device aside).
 func applyStreamed(ctx context.Context, t testing.TB, c *Client, r io.Reader) error {
 	t.Helper()
-	early := c.startEarlyStore(ctx, "")
+	early := c.startEarlyStore(ctx, "", nil)
 	b, err := decodeSyncEarly(r, t.TempDir(), 8<<10, early)
 	if err != nil {
 		return err
@@ -235,7 +238,7 @@ func TestInitialSyncAccountDataAfterRooms(t *testing.T) {
 		body := syncOf(accountData, after, rooms, "")
 		c, _ := openTemp(t, offlineSession(), Options{})
 		c.chunkBytes = len(body) / 6
-		early := c.startEarlyStore(context.Background(), "")
+		early := c.startEarlyStore(context.Background(), "", nil)
 		b, err := decodeSyncEarly(bytes.NewReader(body), "", 0, early)
 		if err != nil {
 			t.Fatal(err)
@@ -394,4 +397,86 @@ func TestCloseDuringInitialSyncDownload(t *testing.T) {
 	if got.next != "" || len(got.rooms) == 0 || len(got.rooms) >= 40 {
 		t.Fatalf("after Close: next_batch %q, %d of 40 rooms", got.next, len(got.rooms))
 	}
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// While the store is held up, the reader of an initial sync stops once
+// about earlyQueueBytes of early rooms wait for it (the rest stays in the
+// network's buffers) instead of running ahead into memory or a spill
+// file; once the store goes on, everything is stored as a body stored at
+// once, and no early room went to the spill file.
+func TestInitialSyncReaderWaitsForTheStore(t *testing.T) {
+	body := syntheticSync(t, synthhs.Shape{Rooms: 300, EventsPerRoom: 100, MembersPerRoom: 4, DMEvery: 4, Seed: 11})
+	c, _ := openTemp(t, offlineSession(), Options{})
+	c.chunkBytes = 256 << 10
+	bound := int64(earlyQueueBytes + 4*c.chunkBytes + 64<<10)
+	if int64(len(body)) < 2*bound {
+		t.Fatalf("a body of %d bytes shows no bound of %d", len(body), bound)
+	}
+	c.writeMu.Lock() // the store cannot begin a chunk
+	held := true
+	defer func() {
+		if held {
+			c.writeMu.Unlock()
+		}
+	}()
+	r := &countingReader{r: iotest.HalfReader(bytes.NewReader(body))}
+	pr, pw := io.Pipe()
+	go func() { _, _ = io.Copy(pw, r); _ = pw.Close() }()
+	early := c.startEarlyStore(context.Background(), "", nil)
+	type result struct {
+		b   *syncBatch
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		b, err := decodeSyncEarly(pr, t.TempDir(), 8<<10, early)
+		done <- result{b, err}
+	}()
+	// Reading stops: the count stays put for half a second.
+	last := int64(-1)
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(500 * time.Millisecond) {
+		n := r.n.Load()
+		if n == last {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the reader never stopped (%d of %d bytes read)", n, len(body))
+		}
+		last = n
+	}
+	if last > bound {
+		t.Fatalf("the reader ran %d bytes ahead of a store that stored nothing (bound %d)", last, bound)
+	}
+	c.writeMu.Unlock()
+	held = false
+	res := <-done
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	defer res.b.close()
+	if res.b.spill != nil {
+		t.Error("early rooms went to the spill file")
+	}
+	if err := early.finish(res.b); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.applyAndPublish(context.Background(), res.b, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := snapshot(t, c), wholeSnapshot(t, body); !reflect.DeepEqual(got, want) {
+		t.Error("the store differs from one stored at once")
+	}
+	t.Logf("the reader stopped after %d of %d bytes while the store was held", last, len(body))
 }

@@ -29,17 +29,18 @@ func (s *roomSink) put(sec roomSection, roomID id.RoomID, raw []byte) {
 	if s.sections[sec] == nil {
 		s.sections[sec] = make(map[id.RoomID]syncRoom)
 	}
-	r := s.hold(raw)
-	if s.takesEarly(sec, roomID, r.encrypted) {
-		s.addEarly(roomID, r)
+	enc := mayHoldEncrypted(raw)
+	if s.takesEarly(sec, roomID, enc) {
+		// Never spilled: the early store takes it soon, and the reader
+		// waits while too much is queued for it (earlyStore.push).
+		s.addEarly(roomID, syncRoom{raw: raw})
 		return
 	}
-	s.sections[sec][roomID] = r
+	s.sections[sec][roomID] = s.hold(raw, enc)
 }
 
 // hold keeps a room's raw JSON in memory or in the spill file.
-func (s *roomSink) hold(raw []byte) syncRoom {
-	enc := mayHoldEncrypted(raw)
+func (s *roomSink) hold(raw []byte, enc bool) syncRoom {
 	if s.dir != "" && !s.noSpill && s.kept+len(raw) > s.keep {
 		if s.spill == nil {
 			f, err := newSpillFile(s.dir)
