@@ -23,16 +23,8 @@ import (
 // session (the next message gets a key only current members have), and
 // that a display-name change does not.
 func TestSessionRotatesOnMembershipChange(t *testing.T) {
-	c, _ := openTemp(t, offlineSession(), Options{})
+	c, roomID, share, has := encryptedRoomWithSession(t)
 	ctx := context.Background()
-	roomID := id.RoomID("!enc:localhost")
-	enc := mkEvent(t, "m.room.encryption", sk(""), "@bob:localhost", "$enc", 1, map[string]any{"algorithm": "m.megolm.v1.aes-sha2"})
-	state := []*event.Event{enc, memberEvent(t, "@bob:localhost", "join", "Bob", 1), memberEvent(t, "@me:localhost", "join", "Me", 1)}
-	if _, err := c.applySync(ctx, joinedSync("s1", roomID, state, nil, "p", false), ""); err != nil {
-		t.Fatal(err)
-	}
-	share, has := outboundSession(t, c, roomID)
-	share(false)
 	rename := memberEvent(t, "@bob:localhost", "join", "Bobby", 2)
 	if _, err := c.applySync(ctx, joinedSync("s2", roomID, nil, []*event.Event{rename}, "", false), "s1"); err != nil {
 		t.Fatal(err)
@@ -55,6 +47,23 @@ func TestSessionRotatesOnMembershipChange(t *testing.T) {
 	if has() {
 		t.Fatal("carol left (state section) and the old session was kept")
 	}
+}
+
+// encryptedRoomWithSession stores (as sync s1) an encrypted room of Bob
+// and the user, and an outbound session shared there, as outboundSession
+// gives (share makes a new one).
+func encryptedRoomWithSession(t *testing.T) (c *Client, roomID id.RoomID, share func(sharedHistory bool), has func() bool) {
+	t.Helper()
+	c, _ = openTemp(t, offlineSession(), Options{})
+	roomID = id.RoomID("!enc:localhost")
+	enc := mkEvent(t, "m.room.encryption", sk(""), "@bob:localhost", "$enc", 1, map[string]any{"algorithm": "m.megolm.v1.aes-sha2"})
+	state := []*event.Event{enc, memberEvent(t, "@bob:localhost", "join", "Bob", 1), memberEvent(t, "@me:localhost", "join", "Me", 1)}
+	if _, err := c.applySync(context.Background(), joinedSync("s1", roomID, state, nil, "p", false), ""); err != nil {
+		t.Fatal(err)
+	}
+	share, has = outboundSession(t, c, roomID)
+	share(false)
+	return c, roomID, share, has
 }
 
 // outboundSession gives share, which stores a new outbound Megolm session
@@ -128,16 +137,8 @@ func TestSessionRotatesOnHistoryVisibility(t *testing.T) {
 // the store, and taken for unencrypted until its state is committed) the
 // first message does not go out under a key the members of before hold.
 func TestLeavingDiscardsTheRoomSession(t *testing.T) {
-	c, _ := openTemp(t, offlineSession(), Options{})
+	c, roomID, _, has := encryptedRoomWithSession(t)
 	ctx := context.Background()
-	roomID := id.RoomID("!enc:localhost")
-	enc := mkEvent(t, "m.room.encryption", sk(""), "@bob:localhost", "$enc", 1, map[string]any{"algorithm": "m.megolm.v1.aes-sha2"})
-	state := []*event.Event{enc, memberEvent(t, "@bob:localhost", "join", "Bob", 1), memberEvent(t, "@me:localhost", "join", "Me", 1)}
-	if _, err := c.applySync(ctx, joinedSync("s1", roomID, state, nil, "p", false), ""); err != nil {
-		t.Fatal(err)
-	}
-	share, has := outboundSession(t, c, roomID)
-	share(false)
 	left := &mautrix.RespSync{NextBatch: "s2", Rooms: mautrix.RespSyncRooms{Leave: map[id.RoomID]*mautrix.SyncLeftRoom{roomID: {}}}}
 	if _, err := c.applySync(ctx, left, "s1"); err != nil {
 		t.Fatal(err)
