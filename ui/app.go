@@ -143,7 +143,7 @@ func New(o Options) (*UI, error) {
 	u.ctx, u.cancel = context.WithCancel(context.Background())
 	if o.Screen != nil {
 		u.screen = o.Screen
-		u.setFrameScreen(o.Screen, false)
+		u.setFrameScreen(o.Screen, nil, false)
 	}
 	u.app.EnableMouse(true)
 	u.app.EnablePaste(true)
@@ -164,19 +164,19 @@ func New(o Options) (*UI, error) {
 // Run runs the UI until Stop, /quit or the quit key.
 func (u *UI) Run() error {
 	if u.screen == nil && u.opts.Terminal != nil {
-		s, err := u.opts.Terminal.take()
+		s, tty, err := u.opts.Terminal.take()
 		if err != nil {
 			return err
 		}
 		u.screen = s
-		u.setFrameScreen(s, true)
+		u.setFrameScreen(s, tty, true)
 	} else if u.screen == nil {
-		s, err := tcell.NewScreen()
+		s, tty, err := newTerminalScreen()
 		if err != nil {
-			return fmt.Errorf("opening the terminal: %w", err)
+			return err
 		}
 		u.screen = s
-		u.setFrameScreen(s, false)
+		u.setFrameScreen(s, tty, false)
 	}
 	u.app.SetBeforeDrawFunc(func(screen tcell.Screen) bool {
 		if u.screen == nil {

@@ -30,9 +30,10 @@ type frames struct {
 // setFrameScreen wraps a terminal screen in the frame buffer tview draws
 // on; opened says the screen was initialised already (OpenTerminal), so
 // tview's Init of it is skipped once.
-func (u *UI) setFrameScreen(s tcell.Screen, opened bool) {
+func (u *UI) setFrameScreen(s tcell.Screen, tty *frameTty, opened bool) {
 	u.f.screen = newFrameScreen(s)
 	u.f.screen.opened = opened
+	u.f.screen.tty = tty
 	u.f.screen.firstShown = u.opts.FirstFrame
 	u.app.SetScreen(u.f.screen)
 }

@@ -41,6 +41,9 @@ type frameScreen struct {
 	// opened: the screen was initialised before it was wrapped, and the
 	// next Init (tview's, when it takes the screen) has nothing to do.
 	opened bool
+	// tty, if not nil, is the terminal device under the screen: each
+	// frame goes to it in one write.
+	tty *frameTty
 }
 
 // span is the columns lo..hi-1 of a row (none when hi is 0).
@@ -254,7 +257,9 @@ func (f *frameScreen) Show() {
 	f.styles.compact(f.cur, f.shown)
 	f.fresh, f.partial, f.keep = false, false, false
 	if !partial || put > 0 {
+		f.tty.hold()
 		f.Screen.Show()
+		f.tty.flush()
 		if first := f.firstShown; first != nil {
 			f.firstShown = nil
 			first()

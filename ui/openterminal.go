@@ -16,6 +16,7 @@ import (
 type Terminal struct {
 	done   chan struct{}
 	screen tcell.Screen
+	tty    *frameTty // nil: tcell fell back to another kind of screen
 	err    error
 
 	mu    sync.Mutex
@@ -27,29 +28,31 @@ func OpenTerminal() *Terminal {
 	t := &Terminal{done: make(chan struct{})}
 	go func() {
 		defer close(t.done)
-		s, err := tcell.NewScreen()
-		if err == nil {
-			err = s.Init()
-		}
+		s, tty, err := newTerminalScreen()
 		if err != nil {
+			t.err = err
+			return
+		}
+		if err := s.Init(); err != nil {
 			t.err = fmt.Errorf("opening the terminal: %w", err)
 			return
 		}
-		t.screen = s
+		t.screen, t.tty = s, tty
 	}()
 	return t
 }
 
-// take waits for the terminal to be open and hands it to the UI.
-func (t *Terminal) take() (tcell.Screen, error) {
+// take waits for the terminal to be open and hands it to the UI, with
+// its device (nil if not a frameTty).
+func (t *Terminal) take() (tcell.Screen, *frameTty, error) {
 	<-t.done
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.err != nil {
-		return nil, t.err
+		return nil, nil, t.err
 	}
 	t.taken = true
-	return t.screen, nil
+	return t.screen, t.tty, nil
 }
 
 // Close waits for the terminal to be open and restores it, unless a UI
