@@ -17,7 +17,12 @@ const keyRequestTimeout = 30 * time.Second
 
 // uploadDeviceKeys publishes this device's identity and one-time keys the
 // first time it syncs (the account is new), so others can encrypt for it.
+// Setting up or recovering cross-signing calls it too, since that may come
+// before the first sync; mautrix serialises the uploads.
 func (c *Client) uploadDeviceKeys(ctx context.Context) error {
+	if c.keysShared.Load() {
+		return nil
+	}
 	mach := c.crypto.mach
 	if !mach.GetAccount().Shared {
 		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)

@@ -39,6 +39,11 @@ func (c *Client) SetupCrossSigning(ctx context.Context, password string, reset b
 			return "", fmt.Errorf("this account already has cross-signing: verify this session with the recovery key instead (or reset it)")
 		}
 	}
+	// The device's own keys must be on the server to be signed; right
+	// after login the first sync may not have uploaded them yet.
+	if err := c.uploadDeviceKeys(ctx); err != nil {
+		return "", err
+	}
 	recoveryKey, _, err := mach.GenerateAndUploadCrossSigningKeysWithPassword(ctx, password, "")
 	if err != nil {
 		if respErrCode(err) == "M_FORBIDDEN" {

@@ -90,3 +90,25 @@ func TestCrossSigningSetupSurvivesRestart(t *testing.T) {
 		t.Fatalf("after the restart: %+v, %v", v, err)
 	}
 }
+
+// TestCrossSigningSetupBeforeTheFirstSync sets up cross-signing on a
+// session that has not synced yet, as a user typing the command right
+// after login may: the device's keys are not on the server then, and
+// signing them failed with "could not find device".
+func TestCrossSigningSetupBeforeTheFirstSync(t *testing.T) {
+	st := stack.Get(t)
+	u := st.MustRegister(t, "xsignearly")
+	ctx := ctxT(t)
+	sess, err := Login(ctx, LoginParams{Homeserver: st.BaseURL, User: u.UserID, Password: u.Password})
+	if err != nil {
+		t.Fatalf("Login: %v", err)
+	}
+	c, _ := openTemp(t, sess, Options{})
+	if _, err := c.SetupCrossSigning(ctx, u.Password, false); err != nil {
+		t.Fatalf("SetupCrossSigning before any sync: %v", err)
+	}
+	v, err := c.VerificationStatus(ctx)
+	if err != nil || !v.Verified || !v.CrossSigning {
+		t.Fatalf("after the setup: %+v, %v", v, err)
+	}
+}
