@@ -57,11 +57,17 @@
 //
 // # Encryption
 //
-// termatrix cannot encrypt yet. In a room with m.room.encryption state,
-// SendText resolves with ErrEncryptedRoom and SendEvent returns it: no
-// message, and no m.call.* signalling (SDP, candidates), ever goes out in
-// cleartext there. State events (SendState) are never encrypted in Matrix
-// and stay allowed. Room.Encrypted tells the UI beforehand.
+// Rooms with m.room.encryption state are end-to-end encrypted with
+// mautrix's OlmMachine (crypto*.go): message events are Megolm-encrypted
+// before they leave, with the room key shared first to every device of
+// the room's members, and incoming ones are decrypted as
+// they are stored; an event whose key has not come yet is stored as
+// Undecryptable and replaced once the key arrives. When an event cannot
+// be encrypted, SendText resolves with ErrEncryptedRoom and SendEvent
+// returns it: no message, and no m.call.* signalling (SDP, candidates),
+// ever goes out in cleartext there. State events (SendState) and
+// redactions are never encrypted in Matrix and stay allowed.
+// Room.Encrypted tells the UI beforehand.
 //
 // # Sending
 //
@@ -79,9 +85,10 @@
 // and device it belongs to, and Open deletes and recreates a store left by
 // any other session (so a new login always starts with an initial sync,
 // never with another device's next_batch or another account's rooms).
-// RemoveStore deletes it with its WAL files, for /logout. Tables start with tm_ and the
-// schema version lives in tm_version, so mautrix's crypto store (crypto_*
-// tables) can share the database later. Each /sync response is applied in
+// RemoveStore deletes it with its WAL files, for /logout. Tables start
+// with tm_ and the schema version lives in tm_version; mautrix's crypto
+// store keeps its crypto_* tables in the same database, its pickles
+// encrypted with the session's pickle key. Each /sync response is applied in
 // one transaction together with its next_batch: a crash either keeps the
 // whole response or none of it, and the next start resumes from the last
 // committed token, so no event is skipped or stored twice (timeline rows
