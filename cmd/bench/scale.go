@@ -54,6 +54,7 @@ func runScale(args []string) error {
 	profile := flags.String("cpuprofile", "", "write a CPU profile of the run to this file (the trickle window to FILE.1, what follows to FILE.2; the warm start to FILE.warm)")
 	memProfile := flags.String("memprofile", "", "write a heap profile of the cold run, taken at its largest live heap, to this file")
 	coldOnly := flags.Bool("cold", false, "stop after the cold start")
+	pin := flags.String("pin", "", "from the trickle on, pin the client's threads to these CPUs (taskset list, e.g. 1): runs compare better")
 	trickleOnly := flags.Bool("trickle-only", false, "stop after the trickle window (no rooms opened, no flood, no warm start)")
 	warmOnly := flags.Int("warm", 0, "measure only the cold start and then this many warm starts (FILE.warm, FILE.warm2, … with -cpuprofile)")
 	against := flags.String("against", "", "with -warm: after each warm start of -bin, one of this binary from the same store (an A/B comparison in the same minute)")
@@ -173,18 +174,29 @@ func runScale(args []string) error {
 	run.add("CPU idle", fmt.Sprintf("%.1f %%", 100*(c1-c0).Seconds()/5), "of one core")
 
 	// A trickle of messages across the account.
+	if *pin != "" {
+		// Which CPU the client's threads land on moves the trickle's
+		// kernel time from run to run on a virtual machine: pinning
+		// makes builds comparable.
+		if out, err := exec.Command("taskset", "-a", "-cp", *pin, strconv.Itoa(pid)).CombinedOutput(); err != nil {
+			return fmt.Errorf("pinning the client to CPUs %s: %v: %s", *pin, err, out)
+		}
+		run.add("client pinned to CPUs", *pin, "(taskset, from the trickle on)")
+	}
 	ctx, stop := context.WithCancel(context.Background())
 	go srv.Trickle(ctx, *rate)
 	time.Sleep(3 * time.Second)
 	_, _, c0, _ = procStat(pid)
 	u0, k0, _ := cpuTimes(pid)
 	sw0 := ctxSwitches(pid)
+	pf0, _ := pageFaults(pid)
 	w0, ts0 := cold.written(), srv.Syncs()
 	nextProfile(cold, *profile) // the trickle window gets its own profile: PATH.1
 	time.Sleep(*window)
 	_, _, c1, _ = procStat(pid)
 	u1, k1, _ := cpuTimes(pid)
 	sw1 := ctxSwitches(pid)
+	pf1, _ := pageFaults(pid)
 	w1, ts1 := cold.written(), srv.Syncs()
 	nextProfile(cold, *profile)
 	stop()
@@ -204,6 +216,7 @@ func runScale(args []string) error {
 	vol, invol, top := switchesBetween(pid, sw0, sw1)
 	run.add("context switches per message arriving", fmt.Sprintf("%.1f", float64(vol+invol)/msgs),
 		fmt.Sprintf("(voluntary %d, involuntary %d; %d threads, most: %s)", vol, invol, len(sw1), top))
+	run.add("page faults per message arriving", fmt.Sprintf("%.1f", float64(pf1-pf0)/msgs), "(memory the runtime gave back and touches again)")
 	if *trickleOnly {
 		stop()
 		cold.quit()
