@@ -179,6 +179,12 @@ func prepareEvent(ev *event.Event, roomID id.RoomID) {
 		ev.Type.Class = event.MessageEventType
 	}
 	if ev.Content.Parsed == nil && len(ev.Content.VeryRaw) > 0 {
+		if ev.Type.Class == event.MessageEventType && ev.Type.Type == event.EventMessage.Type {
+			if m, ok := parseMessageContent(ev.Content.VeryRaw); ok {
+				ev.Content.Parsed = m
+				return
+			}
+		}
 		if err := ev.Content.ParseRaw(ev.Type); err != nil && !errors.Is(err, event.ErrUnsupportedContentType) {
 			// Malformed content: keep the raw JSON only, so the UI shows
 			// it as unsupported instead of half-parsed.
