@@ -26,6 +26,8 @@ func main() {
 	switch os.Args[1] {
 	case "scale":
 		err = runScale(os.Args[2:])
+	case floorSyncCmd:
+		err = runFloorSync(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown bench %q (want: scale)", os.Args[1])
 	}

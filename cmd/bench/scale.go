@@ -183,11 +183,17 @@ func runScale(args []string) error {
 		}
 		run.add("client pinned to CPUs", *pin, "(taskset, from the trickle on)")
 	}
+	fl, err := startFloorSync(srv.URL, *pin)
+	if err != nil {
+		return err
+	}
+	defer fl.stop()
 	ctx, stop := context.WithCancel(context.Background())
 	go srv.Trickle(ctx, *rate)
 	time.Sleep(3 * time.Second)
 	_, _, c0, _ = procStat(pid)
 	u0, k0, _ := cpuTimes(pid)
+	fu0, fk0, _ := cpuTimes(fl.pid())
 	sw0 := ctxSwitches(pid)
 	pf0, _ := pageFaults(pid)
 	w0, ts0 := cold.written(), srv.Syncs()
@@ -195,11 +201,13 @@ func runScale(args []string) error {
 	time.Sleep(*window)
 	_, _, c1, _ = procStat(pid)
 	u1, k1, _ := cpuTimes(pid)
+	fu1, fk1, _ := cpuTimes(fl.pid())
 	sw1 := ctxSwitches(pid)
 	pf1, _ := pageFaults(pid)
 	w1, ts1 := cold.written(), srv.Syncs()
 	nextProfile(cold, *profile)
 	stop()
+	fl.stop()
 	run.add("bytes to the terminal per message arriving", fmt.Sprintf("%.0f B", float64(w1-w0)/(*rate*window.Seconds())), "(most in rooms out of sight)")
 	// The server answers a long-poll as soon as a message is there, so how
 	// many messages one sync brings varies from run to run: the syncs in
@@ -208,8 +216,15 @@ func runScale(args []string) error {
 	// binary (thread switches cost more when threads land on different
 	// CPUs).
 	pct := func(d time.Duration) float64 { return 100 * d.Seconds() / window.Seconds() }
+	loopCPU := (fu1 - fu0) + (fk1 - fk0)
+	run.add(fmt.Sprintf("floor: a bare sync loop, %.0f messages/s", *rate), fmt.Sprintf("%.1f %%", pct(loopCPU)),
+		fmt.Sprintf("of one core (fetch + decode each sync beside the client; user %.1f %%, kernel %.1f %%)", pct(fu1-fu0), pct(fk1-fk0)))
+	ratio := ""
+	if loopCPU > 0 {
+		ratio = fmt.Sprintf("%.1f× floor, ", (c1-c0).Seconds()/loopCPU.Seconds())
+	}
 	run.add(fmt.Sprintf("CPU while %.0f messages/s arrive", *rate), fmt.Sprintf("%.1f %%", pct(c1-c0)),
-		fmt.Sprintf("of one core (%d syncs; user %.1f %%, kernel %.1f %%)", ts1-ts0, pct(u1-u0), pct(k1-k0)))
+		fmt.Sprintf("of one core (%s%d syncs; user %.1f %%, kernel %.1f %%)", ratio, ts1-ts0, pct(u1-u0), pct(k1-k0)))
 	// Each switch between threads costs kernel time (more on a virtual
 	// machine): how many a message brings shows where that time goes.
 	msgs := *rate * window.Seconds()
