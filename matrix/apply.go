@@ -57,6 +57,10 @@ func (c *Client) applyJoined(ctx context.Context, tx queryer, roomID id.RoomID, 
 		stateChanged = true
 	}
 	var enc roomEncrypted
+	// A room new to the store in the initial sync has as its state just
+	// the events put here: its summary is read from them (summaryOfBatch).
+	fresh := old == nil && initial
+	var put []*event.Event
 	for i, ev := range jr.State.Events {
 		if ev == nil || ev.StateKey == nil {
 			continue
@@ -69,6 +73,7 @@ func (c *Client) applyJoined(ctx context.Context, tx queryer, roomID id.RoomID, 
 			return nil, err
 		}
 		ru.state = append(ru.state, ev)
+		put = append(put, ev)
 		stateChanged = true
 	}
 
@@ -147,6 +152,7 @@ func (c *Client) applyJoined(ctx context.Context, tx queryer, roomID id.RoomID, 
 					return nil, err
 				}
 				ru.state = append(ru.state, ev)
+				put = append(put, ev)
 				stateChanged = true
 			}
 			continue
@@ -160,6 +166,7 @@ func (c *Client) applyJoined(ctx context.Context, tx queryer, roomID id.RoomID, 
 				return nil, err
 			}
 			ru.state = append(ru.state, ev)
+			put = append(put, ev)
 			stateChanged = true
 		}
 		if strings.HasPrefix(ev.Type.Type, "m.call.") {
@@ -214,7 +221,13 @@ func (c *Client) applyJoined(ctx context.Context, tx queryer, roomID id.RoomID, 
 	}
 
 	if stateChanged {
-		if err := refreshSummary(ctx, tx, row, me); err != nil {
+		var in *summaryInput
+		if fresh {
+			if b, ok := summaryOfBatch(put); ok {
+				in = &b
+			}
+		}
+		if err := refreshSummaryFrom(ctx, tx, row, me, in); err != nil {
 			return nil, err
 		}
 	}

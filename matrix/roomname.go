@@ -158,14 +158,23 @@ func summaryState(ctx context.Context, q queryer, roomID id.RoomID) (name, alias
 // refreshSummary recomputes a room's name, topic, encryption flag and
 // joined count from its stored state and sync summary.
 func refreshSummary(ctx context.Context, q queryer, r *roomRow, me id.UserID) error {
-	name, alias, topic, encrypted, err := summaryState(ctx, q, r.ID)
-	if err != nil {
-		return err
+	return refreshSummaryFrom(ctx, q, r, me, nil)
+}
+
+// refreshSummaryFrom is refreshSummary from in when set (summaryOfBatch),
+// else from the store.
+func refreshSummaryFrom(ctx context.Context, q queryer, r *roomRow, me id.UserID, in *summaryInput) error {
+	if in == nil {
+		var err error
+		in = &summaryInput{}
+		if in.name, in.alias, in.topic, in.encrypted, err = summaryState(ctx, q, r.ID); err != nil {
+			return err
+		}
+		if in.members, err = loadMemberInfo(ctx, q, r.ID); err != nil {
+			return err
+		}
 	}
-	members, err := loadMemberInfo(ctx, q, r.ID)
-	if err != nil {
-		return err
-	}
+	name, alias, topic, encrypted, members := in.name, in.alias, in.topic, in.encrypted, in.members
 	byID := make(map[id.UserID]memberInfo, len(members))
 	joined, invited := 0, 0
 	for _, m := range members {
