@@ -99,10 +99,7 @@ func TestCrossSigningSetupBeforeTheFirstSync(t *testing.T) {
 	st := stack.Get(t)
 	u := st.MustRegister(t, "xsignearly")
 	ctx := ctxT(t)
-	sess, err := Login(ctx, LoginParams{Homeserver: st.BaseURL, User: u.UserID, Password: u.Password})
-	if err != nil {
-		t.Fatalf("Login: %v", err)
-	}
+	sess := loginSession(t, st, u)
 	c, _ := openTemp(t, sess, Options{})
 	if _, err := c.SetupCrossSigning(ctx, u.Password, false); err != nil {
 		t.Fatalf("SetupCrossSigning before any sync: %v", err)

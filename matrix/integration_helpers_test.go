@@ -35,12 +35,17 @@ type live struct {
 // Run and waits for the first sync.
 func loginLive(t *testing.T, st *teststack.Stack, u teststack.User) *live {
 	t.Helper()
-	ctx := context.Background()
-	sess, err := Login(ctx, LoginParams{Homeserver: st.BaseURL, User: u.UserID, Password: u.Password})
+	return startLive(t, loginSession(t, st, u), filepath.Join(t.TempDir(), "store.db"), Options{})
+}
+
+// loginSession logs u in with termatrix: a new session (device) each time.
+func loginSession(t testing.TB, st *teststack.Stack, u teststack.User) *Session {
+	t.Helper()
+	sess, err := Login(context.Background(), LoginParams{Homeserver: st.BaseURL, User: u.UserID, Password: u.Password})
 	if err != nil {
 		t.Fatalf("Login: %v", err)
 	}
-	return startLive(t, sess, filepath.Join(t.TempDir(), "store.db"), Options{})
+	return sess
 }
 
 // startLive opens a client on dbPath and runs it until the test ends.

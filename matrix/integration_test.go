@@ -80,10 +80,7 @@ func TestSessionResumeAndRevokedToken(t *testing.T) {
 	st := stack.Get(t)
 	u := st.MustRegister(t, "resume")
 	ctx := ctxT(t)
-	sess, err := Login(ctx, LoginParams{Homeserver: st.BaseURL, User: u.UserID, Password: u.Password})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sess := loginSession(t, st, u)
 	t.Setenv("XDG_DATA_HOME", t.TempDir())
 	_, sessPath, dbPath, err := Paths("resume")
 	if err != nil {
@@ -122,10 +119,7 @@ func TestSessionResumeAndRevokedToken(t *testing.T) {
 
 	// Logging the device out elsewhere: the next sync reports LoggedOut,
 	// with no token in any error text.
-	other, err := Login(ctx, LoginParams{Homeserver: st.BaseURL, User: u.UserID, Password: u.Password})
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := loginSession(t, st, u)
 	c2, err := Open(ctx, other, filepath.Join(t.TempDir(), "other.db"), Options{})
 	if err != nil {
 		t.Fatal(err)

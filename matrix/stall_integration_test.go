@@ -1,7 +1,6 @@
 package matrix
 
 import (
-	"context"
 	"path/filepath"
 	"testing"
 	"time"
@@ -15,10 +14,7 @@ func stalledLive(t *testing.T, st *teststack.Stack, name string, longPoll time.D
 	t.Helper()
 	u := st.MustRegister(t, name)
 	proxy := st.FaultProxyForTest(t)
-	sess, err := Login(context.Background(), LoginParams{Homeserver: st.BaseURL, User: u.UserID, Password: u.Password})
-	if err != nil {
-		t.Fatalf("Login: %v", err)
-	}
+	sess := loginSession(t, st, u)
 	sess.Homeserver = proxy.URL()
 	l := startLiveTuned(t, sess, filepath.Join(t.TempDir(), "store.db"), Options{SyncTimeout: longPoll}, tune)
 	return l, proxy

@@ -277,10 +277,7 @@ func loginVerify(t *testing.T, st *teststack.Stack, u teststack.User) *live {
 	if !verifyDebugLog {
 		l = loginLive(t, st, u)
 	} else {
-		sess, err := Login(context.Background(), LoginParams{Homeserver: st.BaseURL, User: u.UserID, Password: u.Password})
-		if err != nil {
-			t.Fatal(err)
-		}
+		sess := loginSession(t, st, u)
 		log := zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr}).With().Timestamp().Str("dev", string(sess.DeviceID)).Logger().Level(zerolog.DebugLevel)
 		l = startLive(t, sess, filepath.Join(t.TempDir(), "store.db"), Options{Log: log})
 	}
