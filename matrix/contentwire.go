@@ -54,13 +54,9 @@ func parseMessageContent(raw []byte) (*event.MessageEventContent, bool) {
 // mentionsField consumes m.mentions: an object of mentionsFields, or
 // null (nil).
 func (s *wireScan) mentionsField(to **event.Mentions) bool {
-	switch s.peek() {
-	case 'n':
+	if null, ok := s.nullOr('{'); null || !ok {
 		*to = nil
-		return s.literal("null")
-	case '{':
-	default:
-		return false
+		return ok
 	}
 	m := &event.Mentions{}
 	*to = m
@@ -80,13 +76,9 @@ func (s *wireScan) mentionsField(to **event.Mentions) bool {
 // userIDsField consumes an array of strings (an empty one is kept as
 // empty, not nil) or null (nil).
 func (s *wireScan) userIDsField(to *[]id.UserID) bool {
-	switch s.peek() {
-	case 'n':
+	if null, ok := s.nullOr('['); null || !ok {
 		*to = nil
-		return s.literal("null")
-	case '[':
-	default:
-		return false
+		return ok
 	}
 	ids := []id.UserID{}
 	ok := s.array(2, func() bool {
@@ -99,4 +91,16 @@ func (s *wireScan) userIDsField(to *[]id.UserID) bool {
 	})
 	*to = ids
 	return ok
+}
+
+// nullOr consumes null (null) or says whether open (a brace or bracket)
+// comes next (ok); neither is not ok.
+func (s *wireScan) nullOr(open byte) (null, ok bool) {
+	switch s.peek() {
+	case 'n':
+		return true, s.literal("null")
+	case open:
+		return false, true
+	}
+	return false, false
 }
