@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -105,7 +106,6 @@ func (s *wireScan) str() (body []byte, plain, ok bool) {
 
 // string consumes a string and returns it as encoding/json decodes it.
 func (s *wireScan) string() (string, bool) {
-	start := s.pos
 	body, plain, ok := s.str()
 	if !ok {
 		return "", false
@@ -114,11 +114,75 @@ func (s *wireScan) string() (string, bool) {
 		return string(body), true
 	}
 	// Escapes, or invalid UTF-8 (which becomes U+FFFD).
-	var out string
-	if json.Unmarshal(s.data[start:s.pos], &out) != nil {
-		return "", false
+	return unescapeJSON(body), true
+}
+
+// unescapeJSON decodes the bytes between a JSON string's quotes, checked
+// by str already, as encoding/json decodes them: escapes resolved, a
+// UTF-16 surrogate pair joined, a lone surrogate and each byte of invalid
+// UTF-8 turned into U+FFFD.
+func unescapeJSON(body []byte) string {
+	out := make([]byte, 0, len(body))
+	for i := 0; i < len(body); {
+		c := body[i]
+		switch {
+		case c == '\\':
+			e := body[i+1]
+			i += 2
+			switch e {
+			case 'b':
+				out = append(out, '\b')
+			case 'f':
+				out = append(out, '\f')
+			case 'n':
+				out = append(out, '\n')
+			case 'r':
+				out = append(out, '\r')
+			case 't':
+				out = append(out, '\t')
+			case 'u':
+				r := hex4(body[i:])
+				i += 4
+				if utf16.IsSurrogate(r) {
+					if i+6 <= len(body) && body[i] == '\\' && body[i+1] == 'u' {
+						if pair := utf16.DecodeRune(r, hex4(body[i+2:])); pair != utf8.RuneError {
+							out = utf8.AppendRune(out, pair)
+							i += 6
+							break
+						}
+					}
+					r = utf8.RuneError
+				}
+				out = utf8.AppendRune(out, r)
+			default: // '"', '\\', '/'
+				out = append(out, e)
+			}
+		case c < utf8.RuneSelf:
+			out = append(out, c)
+			i++
+		default:
+			r, n := utf8.DecodeRune(body[i:])
+			out = utf8.AppendRune(out, r)
+			i += n
+		}
 	}
-	return out, true
+	return unsafeString(out) // out is this string's alone
+}
+
+// hex4 reads four hex digits (checked by str already) as a rune.
+func hex4(b []byte) rune {
+	var r rune
+	for _, h := range b[:4] {
+		switch {
+		case h <= '9':
+			r = r<<4 | rune(h-'0')
+		case h <= 'F':
+			r = r<<4 | rune(h-'A'+10)
+		default:
+			r = r<<4 | rune(h-'a'+10)
+		}
+	}
+	return r
 }
 
 func containsByte(b []byte, c byte) bool {
