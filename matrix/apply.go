@@ -58,9 +58,9 @@ func (c *Client) applyJoined(ctx context.Context, tx queryer, roomID id.RoomID, 
 	}
 	var enc roomEncrypted
 	// A room new to the store in the initial sync has as its state just
-	// the events put here: its summary is read from them (summaryOfBatch).
+	// the events put here (ru.state, fresh for this call): its summary is
+	// read from them (summaryOfBatch).
 	fresh := old == nil && initial
-	var put []*event.Event
 	for i, ev := range jr.State.Events {
 		if ev == nil || ev.StateKey == nil {
 			continue
@@ -73,7 +73,6 @@ func (c *Client) applyJoined(ctx context.Context, tx queryer, roomID id.RoomID, 
 			return nil, err
 		}
 		ru.state = append(ru.state, ev)
-		put = append(put, ev)
 		stateChanged = true
 	}
 
@@ -152,7 +151,6 @@ func (c *Client) applyJoined(ctx context.Context, tx queryer, roomID id.RoomID, 
 					return nil, err
 				}
 				ru.state = append(ru.state, ev)
-				put = append(put, ev)
 				stateChanged = true
 			}
 			continue
@@ -166,7 +164,6 @@ func (c *Client) applyJoined(ctx context.Context, tx queryer, roomID id.RoomID, 
 				return nil, err
 			}
 			ru.state = append(ru.state, ev)
-			put = append(put, ev)
 			stateChanged = true
 		}
 		if strings.HasPrefix(ev.Type.Type, "m.call.") {
@@ -223,7 +220,7 @@ func (c *Client) applyJoined(ctx context.Context, tx queryer, roomID id.RoomID, 
 	if stateChanged {
 		var in *summaryInput
 		if fresh {
-			if b, ok := summaryOfBatch(put); ok {
+			if b, ok := summaryOfBatch(ru.state); ok {
 				in = &b
 			}
 		}
