@@ -81,9 +81,9 @@ func startFloorSync(base, pin string) (*floorSyncer, error) {
 	}
 	f := &floorSyncer{cmd: cmd}
 	if pin != "" {
-		if out, err := exec.Command("taskset", "-a", "-cp", pin, strconv.Itoa(cmd.Process.Pid)).CombinedOutput(); err != nil {
+		if err := pinProcess(cmd.Process.Pid, pin); err != nil {
 			f.stop()
-			return nil, fmt.Errorf("pinning the floor sync loop to CPUs %s: %v: %s", pin, err, out)
+			return nil, fmt.Errorf("pinning the floor sync loop: %w", err)
 		}
 	}
 	time.Sleep(200 * time.Millisecond) // its first long-poll is waiting
@@ -97,4 +97,12 @@ func (f *floorSyncer) pid() int { return f.cmd.Process.Pid }
 func (f *floorSyncer) stop() {
 	_ = f.cmd.Process.Kill()
 	_ = f.cmd.Wait()
+}
+
+// pinProcess pins every thread of process pid to cpus (a taskset list).
+func pinProcess(pid int, cpus string) error {
+	if out, err := exec.Command("taskset", "-a", "-cp", cpus, strconv.Itoa(pid)).CombinedOutput(); err != nil {
+		return fmt.Errorf("pinning process %d to CPUs %s: %v: %s", pid, cpus, err, out)
+	}
+	return nil
 }

@@ -178,8 +178,8 @@ func runScale(args []string) error {
 		// Which CPU the client's threads land on moves the trickle's
 		// kernel time from run to run on a virtual machine: pinning
 		// makes builds comparable.
-		if out, err := exec.Command("taskset", "-a", "-cp", *pin, strconv.Itoa(pid)).CombinedOutput(); err != nil {
-			return fmt.Errorf("pinning the client to CPUs %s: %v: %s", *pin, err, out)
+		if err := pinProcess(pid, *pin); err != nil {
+			return fmt.Errorf("pinning the client: %w", err)
 		}
 		run.add("client pinned to CPUs", *pin, "(taskset, from the trickle on)")
 	}
