@@ -24,7 +24,7 @@ func wrapFolded(lines []Line, width, indent, maxRows int) (rows []row, more int)
 	for _, l := range lines {
 		left := maxRows - len(rows)
 		if left <= 0 {
-			more += estimateRows(l, inner)
+			more += estimateRows(l, width, inner)
 			continue
 		}
 		// Enough text for the rows left (a cluster is at least one
@@ -68,13 +68,18 @@ func cutLine(l Line, maxRunes int) (Line, int) {
 	return out, rest
 }
 
-// estimateRows is about how many rows a line takes at width columns.
-func estimateRows(l Line, width int) int {
+// estimateRows is about how many rows a line takes at width columns,
+// its continuation rows inner columns wide (the line's own text holds its
+// first row's indent).
+func estimateRows(l Line, width, inner int) int {
 	n := 0
 	for _, seg := range l {
 		n += utf8.RuneCountInString(seg.Text)
 	}
-	return max((n+width-1)/width, 1)
+	if n <= width {
+		return 1
+	}
+	return 1 + (n-width+inner-1)/inner
 }
 
 // rowWidth is the columns a row's cells take.
