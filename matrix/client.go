@@ -348,5 +348,19 @@ func (c *Client) Timeline(roomID id.RoomID, limit int) ([]*event.Event, error) {
 	return evs, nil
 }
 
+// ErrNotStored says an event asked of the store is not in it.
+var ErrNotStored = errors.New("event not in the store")
+
+// StoredEvent reads one event of a room's stored timeline again, as
+// Timeline returns it (decrypted if it was). A view that keeps only a
+// compact copy of a long event reads the whole of it here when it is
+// needed. ErrNotStored says the store does not hold it.
+func (c *Client) StoredEvent(ctx context.Context, roomID id.RoomID, eventID id.EventID) (*event.Event, error) {
+	if c.closed.Load() {
+		return nil, ErrClosed
+	}
+	return storedEvent(ctx, c.db, roomID, eventID)
+}
+
 // errNotJoined is returned for commands on rooms the user is not in.
 var errNotJoined = errors.New("not in that room")

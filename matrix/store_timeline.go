@@ -3,6 +3,7 @@ package matrix
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 
 	"maunium.net/go/mautrix/event"
@@ -213,6 +214,24 @@ func loadTimeline(ctx context.Context, q queryer, roomID id.RoomID, before int64
 		return nil, before, fmt.Errorf("loading timeline of %s: %w", roomID, err)
 	}
 	return out, lowest, nil
+}
+
+// storedEvent reads one stored timeline event by ID.
+func storedEvent(ctx context.Context, q queryer, roomID id.RoomID, eventID id.EventID) (*event.Event, error) {
+	var data, meta []byte
+	err := q.QueryRowContext(ctx, `SELECT event, e2ee FROM tm_timeline WHERE room_id = ? AND event_id = ?`, roomID, eventID).Scan(&data, &meta)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("reading event %s of %s: %w", eventID, roomID, ErrNotStored)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading event %s of %s: %w", eventID, roomID, err)
+	}
+	ev, err := decodeEvent(data, roomID)
+	if err != nil {
+		return nil, fmt.Errorf("reading event %s of %s: %w", eventID, roomID, err)
+	}
+	applyMeta(ev, meta)
+	return ev, nil
 }
 
 // countTimelineEvent counts how often an event ID is stored in a room (for tests).
