@@ -41,6 +41,9 @@ func (u *UI) startReply(ev *event.Event) {
 
 // startEdit fills the composer with a message's text to edit it.
 func (u *UI) startEdit(ev *event.Event, st ItemState) {
+	if tv := u.focusTV(); tv != nil {
+		ev, st = tv.Whole(ev, st) // the whole text, not a compact copy's
+	}
 	src, ok := editSource(ev, st)
 	if !ok {
 		u.say(true, "%s", cannotDo(ActEdit, ev))

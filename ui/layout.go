@@ -293,6 +293,7 @@ func (u *UI) timeline(roomID id.RoomID) *TimelineView {
 	}
 	tv.SetOnReachTop(func() { u.loadHistory(roomID, tv) })
 	tv.SetOnMissingQuote(func(e id.EventID) { u.fetchQuoted(roomID, tv, e) })
+	tv.SetReload(u.storedEvent(roomID))
 	tv.SetOnSelectClick(u.refreshFooter)
 	u.s.timelines[roomID] = tv
 	return tv

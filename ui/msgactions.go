@@ -173,6 +173,8 @@ func (u *UI) selectionAction(act Action) {
 		u.say(true, "%s", cannotDo(act, ev))
 		return
 	}
+	// The action gets the whole message, not the view's compact copy.
+	ev, st = u.focusTV().Whole(ev, st)
 	switch act {
 	case ActReply:
 		u.endSelection()

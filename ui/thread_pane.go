@@ -147,6 +147,7 @@ func (u *UI) fillThread(p *threadPane) {
 	tv.threadRoot = p.root
 	tv.SetRetryKey(u.keys.Name(ActRetry))
 	tv.SetOnMissingQuote(func(e id.EventID) { u.fetchQuoted(p.room, tv, e) })
+	tv.SetReload(u.storedEvent(p.room))
 	tv.SetOnSelectClick(u.refreshFooter)
 
 	byID := map[id.EventID]*event.Event{}

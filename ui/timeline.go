@@ -30,6 +30,9 @@ type tlItem struct {
 	folded, expanded bool
 	// kept is the last draw that kept it laid out (timeline_evict.go).
 	kept uint64
+	// cut is what the event, held compact, left out (timeline_compact.go);
+	// nil when it is held whole.
+	cut *cutText
 }
 
 // TimelineView is a room's timeline. It keeps every loaded event but draws
@@ -93,6 +96,9 @@ type TimelineView struct {
 	// (timeline_evict.go).
 	laid      map[*tlItem]struct{}
 	layoutGen uint64
+
+	// reload reads an event again from the store (timeline_compact.go).
+	reload func(id.EventID) *event.Event
 }
 
 // NewTimelineView makes an empty timeline that follows new events.
@@ -147,7 +153,8 @@ func (t *TimelineView) Append(evs ...*event.Event) {
 		if t.replace(ev) {
 			continue
 		}
-		it := &tlItem{ev: withPrevState(t.lastState, ev)}
+		cev, cut := compactEvent(ev, keepFolded)
+		it := &tlItem{ev: withPrevState(t.lastState, cev), cut: cut}
 		t.items = append(t.items, it)
 		t.index(it)
 		added = append(added, it)
@@ -231,7 +238,8 @@ func (t *TimelineView) Prepend(evs []*event.Event, reachedStart bool) {
 		if ev == nil || (ev.ID != "" && t.byID[ev.ID] != nil) {
 			continue
 		}
-		add = append(add, &tlItem{ev: withPrevState(batchState, ev)})
+		cev, cut := compactEvent(ev, keepFolded)
+		add = append(add, &tlItem{ev: withPrevState(batchState, cev), cut: cut})
 	}
 	if len(add) == 0 {
 		return
@@ -290,7 +298,7 @@ func (t *TimelineView) replace(ev *event.Event) bool {
 	if it == nil || ev.ID == "" {
 		return false
 	}
-	it.ev = ev
+	it.ev, it.cut = compactEvent(ev, it.keep())
 	wasEcho := it.st.Pending || it.st.Failed
 	it.st.Pending, it.st.Failed, it.st.Retrying, it.st.Held = false, false, false, false
 	it.rendered, it.rows = false, nil

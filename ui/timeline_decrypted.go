@@ -24,7 +24,7 @@ func (t *TimelineView) ReplaceDecrypted(evs []*event.Event) int {
 		if it == nil || it.txnID != "" && it.st.Pending {
 			continue
 		}
-		it.ev = ev
+		it.ev, it.cut = compactEvent(ev, it.keep())
 		t.index(it)
 		n++
 	}

@@ -107,6 +107,10 @@ func (t *TimelineView) ExpandFolded() int {
 	for _, it := range t.items {
 		if it.folded && !it.expanded {
 			it.expanded, it.rows = true, nil
+			if it.cut != nil || t.editCut(it) != nil {
+				t.expandWhole(it)
+				it.rendered = false
+			}
 			n++
 		}
 	}
@@ -124,6 +128,8 @@ func (t *TimelineView) itemRows(it *tlItem, rows []row) []row {
 		body, tail = body[:len(body)-it.tail], body[len(body)-it.tail:]
 	}
 	wrapped, more := wrapFolded(body, t.width, 6, limit)
+	// Text the compact event left out is more too (timeline_compact.go).
+	more += t.shownCut(it).rows(max(t.width-6, 1))
 	rows = append(rows, wrapped...)
 	it.folded = more > 0
 	if it.folded {

@@ -32,6 +32,7 @@ func (t *TimelineView) AddQuoted(ev *event.Event) {
 	if t.quotes.events == nil {
 		t.quotes.events = make(map[id.EventID]*event.Event)
 	}
+	ev, _ = compactEvent(ev, keepFolded) // a quote shows one line
 	t.quotes.events[ev.ID] = ev
 	t.Invalidate()
 }
@@ -64,6 +65,22 @@ func (t *TimelineView) quoted(e id.EventID) (ev *event.Event, failed bool) {
 		t.quotes.onMissing(e)
 	}
 	return nil, false
+}
+
+// storedEvent reads an event of a room again from the store, for a view
+// that holds it compact (timeline_compact.go); nil when it cannot.
+func (u *UI) storedEvent(roomID id.RoomID) func(id.EventID) *event.Event {
+	return func(e id.EventID) *event.Event {
+		c := u.s.client
+		if c == nil {
+			return nil
+		}
+		ev, err := c.StoredEvent(u.s.sessionCtx, roomID, e)
+		if err != nil {
+			return nil
+		}
+		return ev
+	}
 }
 
 // quoteFetchTimeout bounds fetching one replied-to event.
