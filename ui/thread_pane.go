@@ -198,6 +198,7 @@ func (u *UI) fillThread(p *threadPane) {
 			tv.AddEcho(it.txnID, it.ev)
 		}
 	}
+	tv.adoptCuts(roomTV)
 	p.tv = tv
 	u.refreshThreadHeader(p)
 }

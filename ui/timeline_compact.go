@@ -164,6 +164,17 @@ func (t *TimelineView) Whole(ev *event.Event, st ItemState) (*event.Event, ItemS
 	return t.whole(ev, it.cut), st
 }
 
+// adoptCuts takes from another view of the same room what compacting
+// left out of the events both hold: a thread pane is filled with the
+// room's view's compact events, which it cannot tell from whole ones.
+func (t *TimelineView) adoptCuts(from *TimelineView) {
+	for _, it := range t.items {
+		if src := from.byID[it.ev.ID]; it.cut == nil && src != nil && src.ev == it.ev {
+			it.cut = src.cut
+		}
+	}
+}
+
 // editCut is what compacting left out of an item's newest edit.
 func (t *TimelineView) editCut(it *tlItem) *cutText {
 	if it.st.Edit == nil {

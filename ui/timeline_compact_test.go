@@ -151,6 +151,14 @@ func TestLongMessagesHeldCompact(t *testing.T) {
 		t.Error("Whole left the message held whole")
 	}
 
+	// A thread pane filled with the view's compact events knows them so.
+	pane := NewTimelineView(testContext())
+	pane.Append(last.ev)
+	pane.adoptCuts(tv)
+	if pane.items[0].cut != last.cut || pane.items[0].ev != last.ev {
+		t.Error("a second view of the compact event does not know what was cut")
+	}
+
 	reads = 0
 	if tv.ExpandFolded() == 0 || reads == 0 {
 		t.Fatalf("/expand read %d events again", reads)
