@@ -46,13 +46,7 @@ func TestFilesThroughTheUI(t *testing.T) {
 	st := shared.Get(t)
 	bob := st.MustRegister(t, "fbob")
 	alice, screen := loggedIn(t, st, "falice")
-	roomID, err := bob.CreateRoom(ctx(t), map[string]any{"name": "File Room", "invite": []string{alice.UserID}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := alice.Join(ctx(t), roomID); err != nil {
-		t.Fatal(err)
-	}
+	roomID := roomOfTwo(t, "File Room", bob, alice)
 	waitJoinedLine(t, screen, alice)
 	run := func(cmd, want string) string {
 		t.Helper()

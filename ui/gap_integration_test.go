@@ -34,13 +34,7 @@ func TestGapAfterRestartShowsEveryMessageInOrder(t *testing.T) {
 	st := shared.Get(t)
 	bob := st.MustRegister(t, "gbob")
 	alice := st.MustRegister(t, "galice")
-	roomID, err := bob.CreateRoom(ctx(t), map[string]any{"name": "Gap Room", "invite": []string{alice.UserID}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := alice.Join(ctx(t), roomID); err != nil {
-		t.Fatal(err)
-	}
+	roomID := roomOfTwo(t, "Gap Room", bob, alice)
 	const before, gap = 3, 80 // more than one sync's 50 events
 	for i := 1; i <= before; i++ {
 		if _, err := bob.SendMessage(ctx(t), roomID, fmt.Sprintf("before message %d", i)); err != nil {

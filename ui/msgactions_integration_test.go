@@ -76,13 +76,7 @@ func TestMessageActionsEndToEnd(t *testing.T) {
 	st := shared.Get(t)
 	bob := st.MustRegister(t, "abob")
 	alice := st.MustRegister(t, "aalice")
-	roomID, err := bob.CreateRoom(ctx(t), map[string]any{"name": "Actions Room", "invite": []string{alice.UserID}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := alice.Join(ctx(t), roomID); err != nil {
-		t.Fatal(err)
-	}
+	roomID := roomOfTwo(t, "Actions Room", bob, alice)
 	hello, err := alice.SendMessage(ctx(t), roomID, "hello from alice")
 	if err != nil {
 		t.Fatal(err)

@@ -20,13 +20,7 @@ func TestOpenAttachment(t *testing.T) {
 	st := shared.Get(t)
 	bob := st.MustRegister(t, "obob")
 	alice := st.MustRegister(t, "oalice")
-	roomID, err := bob.CreateRoom(ctx(t), map[string]any{"name": "Open Room", "invite": []string{alice.UserID}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := alice.Join(ctx(t), roomID); err != nil {
-		t.Fatal(err)
-	}
+	roomID := roomOfTwo(t, "Open Room", bob, alice)
 	cache, downloads := t.TempDir(), t.TempDir()
 	t.Setenv("XDG_CACHE_HOME", cache)
 	t.Setenv("XDG_DOWNLOAD_DIR", downloads)

@@ -37,13 +37,7 @@ func TestReadReceiptsShownAndRestored(t *testing.T) {
 	st := shared.Get(t)
 	bob := st.MustRegister(t, "rbob")
 	alice := st.MustRegister(t, "walice")
-	roomID, err := bob.CreateRoom(ctx(t), map[string]any{"name": "Receipts Room", "invite": []string{alice.UserID}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := alice.Join(ctx(t), roomID); err != nil {
-		t.Fatal(err)
-	}
+	roomID := roomOfTwo(t, "Receipts Room", bob, alice)
 	cfg := testConfig(t)
 	ss := sessions(t, cfg)
 	c, cancel := context.WithTimeout(context.Background(), waitLong)

@@ -19,13 +19,7 @@ func TestSearchPlainRoomJumpsToMessage(t *testing.T) {
 	st := shared.Get(t)
 	alice := st.MustRegister(t, "qalice")
 	bob, screen := loggedIn(t, st, "qbob")
-	roomID, err := alice.CreateRoom(ctx(t), map[string]any{"name": "Search Room", "invite": []string{bob.UserID}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := bob.Join(ctx(t), roomID); err != nil {
-		t.Fatal(err)
-	}
+	roomID := roomOfTwo(t, "Search Room", alice, bob)
 	uitest.WaitFor(t, screen, "Search Room", waitLong)
 	if _, err := alice.SendMessage(ctx(t), roomID, "the haystack has a needle in it"); err != nil {
 		t.Fatal(err)

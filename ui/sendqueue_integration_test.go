@@ -19,13 +19,7 @@ func TestSendQueueOnScreen(t *testing.T) {
 	proxy := st.FaultProxyForTest(t)
 	bob := st.MustRegister(t, "qbob")
 	alice := st.MustRegister(t, "qalice")
-	roomID, err := bob.CreateRoom(ctx(t), map[string]any{"name": "Queue Room", "invite": []string{alice.UserID}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := alice.Join(ctx(t), roomID); err != nil {
-		t.Fatal(err)
-	}
+	roomID := roomOfTwo(t, "Queue Room", bob, alice)
 	screen := loginUIAt(t, proxy.URL(), alice)
 	uitest.WaitFor(t, screen, "Queue Room", waitLong)
 	screen.InjectKey(tcell.KeyCtrlK, 'k', tcell.ModCtrl)

@@ -30,13 +30,7 @@ func TestThreadsEndToEnd(t *testing.T) {
 	st := shared.Get(t)
 	bob := st.MustRegister(t, "tbob")
 	alice := st.MustRegister(t, "talice")
-	roomID, err := bob.CreateRoom(ctx(t), map[string]any{"name": "Thread Room", "invite": []string{alice.UserID}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := alice.Join(ctx(t), roomID); err != nil {
-		t.Fatal(err)
-	}
+	roomID := roomOfTwo(t, "Thread Room", bob, alice)
 	root, err := bob.SendMessage(ctx(t), roomID, "root from bob")
 	if err != nil {
 		t.Fatal(err)
@@ -125,13 +119,7 @@ func TestThreadsHostile(t *testing.T) {
 	st := shared.Get(t)
 	bob := st.MustRegister(t, "hbob")
 	alice := st.MustRegister(t, "halice")
-	roomID, err := bob.CreateRoom(ctx(t), map[string]any{"name": "Hostile Threads", "invite": []string{alice.UserID}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := alice.Join(ctx(t), roomID); err != nil {
-		t.Fatal(err)
-	}
+	roomID := roomOfTwo(t, "Hostile Threads", bob, alice)
 	evil := "\x1b[31m\u202eEVILROOT\x07" + strings.Repeat("W", 5000)
 	root, err := alice.SendMessage(ctx(t), roomID, evil)
 	if err != nil {

@@ -21,13 +21,7 @@ func TestLongMessageReadAgainFromTheStore(t *testing.T) {
 	st := shared.Get(t)
 	bob := st.MustRegister(t, "lbob")
 	alice := st.MustRegister(t, "lalice")
-	roomID, err := bob.CreateRoom(ctx(t), map[string]any{"name": "Long Room", "invite": []string{alice.UserID}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := alice.Join(ctx(t), roomID); err != nil {
-		t.Fatal(err)
-	}
+	roomID := roomOfTwo(t, "Long Room", bob, alice)
 	var b strings.Builder
 	for i := 1; i <= 600; i++ {
 		fmt.Fprintf(&b, "line %04d %s\n", i, strings.Repeat("y", 80))

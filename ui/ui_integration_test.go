@@ -105,6 +105,20 @@ func loginUI(t *testing.T, st *teststack.Stack, user teststack.User) tcell.Simul
 	return loginUIWith(t, st, user, testConfig(t))
 }
 
+// roomOfTwo is a room named name that owner creates and member joins;
+// it returns the room's ID.
+func roomOfTwo(t *testing.T, name string, owner, member teststack.User) string {
+	t.Helper()
+	roomID, err := owner.CreateRoom(ctx(t), map[string]any{"name": name, "invite": []string{member.UserID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := member.Join(ctx(t), roomID); err != nil {
+		t.Fatal(err)
+	}
+	return roomID
+}
+
 // loginUIWith is loginUI with a config of the test's own.
 func loginUIWith(t *testing.T, st *teststack.Stack, user teststack.User, cfg *config.Config) tcell.SimulationScreen {
 	t.Helper()
@@ -348,13 +362,7 @@ func TestScrollbackLoadsHistoryAndSwitcher(t *testing.T) {
 	st := shared.Get(t)
 	bob := st.MustRegister(t, "hbob")
 	alice := st.MustRegister(t, "halice")
-	roomID, err := bob.CreateRoom(ctx(t), map[string]any{"name": "Long History", "invite": []string{alice.UserID}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := alice.Join(ctx(t), roomID); err != nil {
-		t.Fatal(err)
-	}
+	roomID := roomOfTwo(t, "Long History", bob, alice)
 	if _, err := bob.CreateRoom(ctx(t), map[string]any{"name": "Other Place", "invite": []string{alice.UserID}}); err != nil {
 		t.Fatal(err)
 	}
@@ -479,13 +487,7 @@ func TestTwoClientsChatWithTyping(t *testing.T) {
 	st := shared.Get(t)
 	bob := st.MustRegister(t, "tbob")
 	alice := st.MustRegister(t, "talice")
-	roomID, err := bob.CreateRoom(ctx(t), map[string]any{"name": "Chat Room", "invite": []string{alice.UserID}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := alice.Join(ctx(t), roomID); err != nil {
-		t.Fatal(err)
-	}
+	roomID := roomOfTwo(t, "Chat Room", bob, alice)
 	aliceScreen := loginUI(t, st, alice)
 	bobScreen := loginUI(t, st, bob)
 	uitest.WaitFor(t, aliceScreen, "Chat Room", waitLong)

@@ -46,13 +46,7 @@ func TestWarmStartDrawsRoomsBeforeTimeline(t *testing.T) {
 	st := shared.Get(t)
 	bob := st.MustRegister(t, "wsbob")
 	alice := st.MustRegister(t, "wsalice")
-	roomID, err := bob.CreateRoom(ctx(t), map[string]any{"name": "Warm Start Room", "invite": []string{alice.UserID}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := alice.Join(ctx(t), roomID); err != nil {
-		t.Fatal(err)
-	}
+	roomID := roomOfTwo(t, "Warm Start Room", bob, alice)
 	const msgs = 40
 	for i := 1; i <= msgs; i++ {
 		if _, err := bob.SendMessage(ctx(t), roomID, fmt.Sprintf("warm message %02d", i)); err != nil {
