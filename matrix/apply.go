@@ -193,12 +193,15 @@ func (c *Client) applyJoined(ctx context.Context, tx queryer, roomID id.RoomID, 
 	} else if ok {
 		row.OwnUnread = n
 	}
-	if ok, err := readsLatest(ctx, tx, roomID, hi, jr.Ephemeral.Events, me); err != nil {
-		return nil, err
-	} else if ok {
-		// Our own receipt is on the newest event: nothing is unread,
-		// whatever count the server computed before it saw the receipt.
-		row.Unread, row.Highlights = 0, 0
+	if row.Unread > 0 || row.Highlights > 0 {
+		if ok, err := readsLatest(ctx, tx, roomID, hi, jr.Ephemeral.Events, me); err != nil {
+			return nil, err
+		} else if ok {
+			// Our own receipt is on the newest event: nothing is unread,
+			// whatever count the server computed before it saw the
+			// receipt, in this sync or a later one.
+			row.Unread, row.Highlights = 0, 0
+		}
 	}
 	if ru.receipts, err = storeReceipts(ctx, tx, roomID, jr.Ephemeral.Events, me); err != nil {
 		return nil, err
@@ -399,17 +402,27 @@ func sortedKeys[V any](m map[id.RoomID]V) []id.RoomID {
 	return keys
 }
 
-// readsLatest says whether the ephemeral events carry a read receipt of
-// me's on the room's newest stored event (sequence hi). Homeservers count
-// notifications apart from receipts (Dendrite does so asynchronously), so
-// the count in the very sync that brings the receipt can still be stale.
+// readsLatest says whether a read receipt of me's, in the ephemeral events
+// or stored from an earlier sync, is on the room's newest stored event
+// (sequence hi). Homeservers count notifications apart from receipts
+// (Dendrite does so asynchronously), so the count in the very sync that
+// brings the receipt can still be stale, and so can the one a later sync
+// brings once the server has counted the event the receipt covers.
 func readsLatest(ctx context.Context, q queryer, roomID id.RoomID, hi int64, ephemeral []*event.Event, me id.UserID) (bool, error) {
 	read := ownReadReceipts(ephemeral, me)
+	var stored id.EventID
+	err := q.QueryRowContext(ctx, `SELECT event_id FROM tm_receipt WHERE room_id = ? AND user_id = ?`, roomID, me).Scan(&stored)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return false, fmt.Errorf("reading our read receipt in %s: %w", roomID, err)
+	}
+	if stored != "" {
+		read = append(read, stored)
+	}
 	if len(read) == 0 {
 		return false, nil
 	}
 	var latest id.EventID
-	err := q.QueryRowContext(ctx, `SELECT event_id FROM tm_timeline WHERE room_id = ? AND seq = ?`, roomID, hi).Scan(&latest)
+	err = q.QueryRowContext(ctx, `SELECT event_id FROM tm_timeline WHERE room_id = ? AND seq = ?`, roomID, hi).Scan(&latest)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	} else if err != nil {

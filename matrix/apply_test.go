@@ -369,4 +369,19 @@ func TestApplyOwnReceiptOnNewestClearsUnread(t *testing.T) {
 	if r, _ := c.Room(testRoom); r.Unread != 0 || r.Highlights != 0 {
 		t.Fatalf("counts after our receipt on the newest event: %+v", r)
 	}
+	// A later sync with the count the server made before it saw the
+	// receipt (Dendrite counts the event late): still nothing unread.
+	resp = joinedSync("s4", testRoom, nil, nil, "", false)
+	resp.Rooms.Join[testRoom].UnreadNotifications = &mautrix.UnreadNotificationCounts{NotificationCount: 1, HighlightCount: 1}
+	apply(t, c, resp)
+	if r, _ := c.Room(testRoom); r.Unread != 0 || r.Highlights != 0 {
+		t.Fatalf("a late count after our receipt on the newest event: %+v", r)
+	}
+	// A new message after it counts again.
+	resp = joinedSync("s5", testRoom, nil, []*event.Event{msgEvent(t, other, "$3", 13, "three")}, "", false)
+	resp.Rooms.Join[testRoom].UnreadNotifications = &mautrix.UnreadNotificationCounts{NotificationCount: 1}
+	apply(t, c, resp)
+	if r, _ := c.Room(testRoom); r.Unread != 1 {
+		t.Fatalf("a message after our receipt: %+v", r)
+	}
 }
