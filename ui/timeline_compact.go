@@ -79,7 +79,8 @@ func compactEvent(ev *event.Event, keep int) (*event.Event, *cutText) {
 		return ev, nil
 	}
 	cp := *ev
-	cp.Content = event.Content{VeryRaw: bytes.TrimSuffix(buf.Bytes(), []byte("\n"))}
+	// A copy of just the JSON: the encoder's buffer has room to spare.
+	cp.Content = event.Content{VeryRaw: bytes.Clone(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))}
 	return &cp, longest
 }
 
@@ -96,7 +97,7 @@ func cutStrings(v any, keep int, longest **cutText) any {
 			n--
 		}
 		rest := x[n:]
-		cut := &cutText{runes: utf8.RuneCountInString(rest), lines: countNewlines(rest)}
+		cut := &cutText{runes: utf8.RuneCountInString(rest), lines: strings.Count(rest, "\n")}
 		if *longest == nil || cut.runes > (*longest).runes {
 			*longest = cut
 		}
@@ -111,16 +112,6 @@ func cutStrings(v any, keep int, longest **cutText) any {
 		}
 	}
 	return v
-}
-
-func countNewlines(s string) int {
-	n := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\n' {
-			n++
-		}
-	}
-	return n
 }
 
 // SetReload sets how the view reads an event again as it was stored (a
